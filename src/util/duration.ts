@@ -1,0 +1,27 @@
+import { SockwatchError } from '../errors';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (!m) {
+    throw new SockwatchError('invalid_argument', `invalid duration "${text}" (use e.g. 250ms, 1s, 1.5s, 2m)`);
+  }
+  const unit = (m[2] ?? 's').toLowerCase();
+  return Math.round(Number(m[1]) * (UNIT_MS[unit] ?? 1000));
+}
+
+/** Human units: 512ms, 3.2s, 4m12s, 2h05m. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
+  const totalS = Math.floor(ms / 1000);
+  if (totalS < 60) return `${totalS}s`;
+  const totalM = Math.floor(totalS / 60);
+  if (totalM < 60) return `${totalM}m${String(totalS % 60).padStart(2, '0')}s`;
+  const h = Math.floor(totalM / 60);
+  if (h < 48) return `${h}h${String(totalM % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}
