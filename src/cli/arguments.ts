@@ -1,0 +1,55 @@
+// Parsers for command-line values. Each throws commander's InvalidArgumentError so a bad value is
+// a usage error (exit 2) with commander's one-line message.
+import { InvalidArgumentError } from 'commander';
+import { TCP_STATES, type SourceName, type StateFilter, type TcpState } from '../model';
+import { parseDuration } from '../util/duration';
+import { SOURCE_NAMES } from '../sources/open-source';
+import { isSockwatchError } from '../errors';
+
+export function parsePid(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new InvalidArgumentError('PID must be a positive integer.');
+  }
+  return Number(text);
+}
+
+/** "established", "all", or a comma list of state names, case-insensitive. */
+export function parseStates(text: string): StateFilter {
+  const parts = text.split(',').map((s) => s.trim().toUpperCase().replace(/-/g, '_')).filter(Boolean);
+  if (parts.length === 0) throw new InvalidArgumentError('expected "all" or a comma list of TCP states.');
+  if (parts.includes('ALL')) return 'all';
+  const set = new Set<TcpState>();
+  for (const p of parts) {
+    const known = TCP_STATES.find((s) => s === p);
+    if (!known) throw new InvalidArgumentError(`unknown state "${p}" (known: all, ${TCP_STATES.join(', ').toLowerCase()}).`);
+    set.add(known);
+  }
+  return set;
+}
+
+export function durationParser(minMs: number): (text: string) => number {
+  return (text) => {
+    let ms: number;
+    try {
+      ms = parseDuration(text);
+    } catch (e) {
+      throw new InvalidArgumentError(isSockwatchError(e) ? `${e.message}.` : String(e));
+    }
+    if (ms < minMs) throw new InvalidArgumentError(`must be at least ${minMs}ms.`);
+    return ms;
+  };
+}
+
+export function parseSourceName(text: string): SourceName {
+  const s = SOURCE_NAMES.find((n) => n === text.toLowerCase());
+  if (!s) throw new InvalidArgumentError(`expected one of ${SOURCE_NAMES.join(', ')}.`);
+  return s;
+}
+
+export function choiceParser<T extends string>(choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    const c = choices.find((x) => x === text.toLowerCase());
+    if (!c) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}.`);
+    return c;
+  };
+}

@@ -1,0 +1,52 @@
+import type { Connection, SourceName, StateFilter } from '../model';
+import { openSource } from '../sources/open-source';
+import { snapshotJson, connectionJson } from '../views/output/json-shapes';
+import { snapshotCsv } from '../views/output/snapshot-csv';
+import { snapshotTable } from '../views/output/snapshot-table';
+import { useColor } from '../views/output/state-color';
+import { writeFileAtomic } from '../views/output/atomic-write';
+
+export type SnapshotFormat = 'table' | 'json' | 'csv';
+export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['table', 'json', 'csv'];
+
+export interface SnapshotOptions {
+  states: StateFilter;
+  format: SnapshotFormat;
+  output?: string;
+  source?: SourceName;
+}
+
+function byFd(a: Connection, b: Connection): number {
+  return (a.fd ?? Infinity) - (b.fd ?? Infinity) || a.local.port - b.local.port;
+}
+
+export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<number> {
+  const source = await openSource(pid, o.source);
+  const timeMs = Date.now();
+  let snap;
+  try {
+    snap = await source.snapshot(o.states);
+  } finally {
+    source.close();
+  }
+  const conns = [...snap.connections].sort(byFd);
+  let text: string;
+  switch (o.format) {
+    case 'json':
+      text = JSON.stringify(
+        snapshotJson({ timeMs, process: snap.process, source: snap.source, states: o.states, connections: conns.map(connectionJson) }),
+        null,
+        2,
+      ) + '\n';
+      break;
+    case 'csv':
+      text = snapshotCsv(conns.map((connection) => ({ connection })));
+      break;
+    case 'table':
+      text = snapshotTable(snap.process, o.states, conns, !o.output && useColor(process.stdout));
+      break;
+  }
+  if (o.output) writeFileAtomic(o.output, text);
+  else process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,32 @@
+// Picks the source for a target. Each is loaded lazily: `snapshot` start-up must stay lean, and
+// netlink's native addon or systeminformation are only paid for when used.
+import * as fs from 'node:fs';
+import type { SourceName } from '../model';
+import type { Source } from './source';
+import { SockwatchError } from '../errors';
+
+export const SOURCE_NAMES: readonly SourceName[] = ['procfs', 'netlink', 'systeminformation'];
+
+export function hasProcfs(): boolean {
+  return process.platform === 'linux' && fs.existsSync('/proc/self/fd');
+}
+
+export async function openSource(pid: number, forced?: SourceName): Promise<Source> {
+  switch (forced) {
+    case 'procfs':
+      if (!hasProcfs()) throw new SockwatchError('not_supported', 'the procfs source needs Linux /proc; use --source systeminformation');
+      return (await import('./procfs/procfs-source')).createProcfsSource(pid);
+    case 'netlink':
+      if (process.platform !== 'linux') throw new SockwatchError('not_supported', 'the netlink source needs Linux');
+      return (await import('./netlink/netlink-source')).createNetlinkSource(pid);
+    case 'systeminformation':
+      return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
+    case undefined:
+      return autoSource(pid);
+  }
+}
+
+async function autoSource(pid: number): Promise<Source> {
+  if (!hasProcfs()) return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
+  return (await import('./procfs/procfs-source')).createProcfsSource(pid);
+}

@@ -1,0 +1,133 @@
+// The one serializer of the JSON contract shapes (sockwatch.snapshot/1, sockwatch.event/1).
+// Every exporter, `snapshot --format json`, `--json` and `--record` goes through here so the
+// shapes cannot drift apart. Key order follows the README.
+import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type StateFilter } from '../../model';
+import type { Finding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
+
+export const SNAPSHOT_SCHEMA = 'sockwatch.snapshot/1';
+export const EVENT_SCHEMA = 'sockwatch.event/1';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
+export type JsonObject = { [key: string]: Json | undefined };
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function stateNames(filter: StateFilter): string[] {
+  return filter === 'all' ? [...TCP_STATES] : TCP_STATES.filter((s) => filter.has(s));
+}
+
+export function processJson(p: ProcessInfo): JsonObject {
+  return { pid: p.pid, command: p.command, cmdline: p.cmdline, user: p.user, startTime: p.startTime ?? null };
+}
+
+export function connectionJson(c: Connection): JsonObject {
+  const o: JsonObject = {};
+  if (c.fd !== undefined) o.fd = c.fd;
+  Object.assign(o, {
+    protocol: c.protocol,
+    local: { address: c.local.address, port: c.local.port },
+    remote: { address: c.remote.address, port: c.remote.port },
+    state: c.state,
+    inode: c.inode,
+  });
+  if (c.sendQueue !== undefined) o.sendQueue = c.sendQueue;
+  if (c.recvQueue !== undefined) o.recvQueue = c.recvQueue;
+  if (c.timer) {
+    const { kind, expiresMs, probes } = c.timer;
+    o.timer = probes === undefined ? { kind, expiresMs } : { kind, expiresMs, probes };
+  }
+  if (c.retransmits !== undefined) o.retransmits = c.retransmits;
+  if (c.uid !== undefined) o.uid = c.uid;
+  if (c.tcp) o.tcp = { ...c.tcp };
+  return o;
+}
+
+/** A tracked connection: the snapshot shape plus identity and age. */
+export function trackedJson(t: TrackedConnection, extra?: JsonObject): JsonObject {
+  const o = connectionJson(t.connection);
+  o.id = t.id;
+  o.firstSeen = isoTime(t.firstSeenMs);
+  o.preexisting = t.preexisting;
+  if (t.exchanges !== undefined) o.exchanges = t.exchanges;
+  return { ...o, ...extra };
+}
+
+export function findingsJson(findings: readonly Finding[]): JsonObject[] {
+  return findings.map((f) => ({ ...(f as JsonObject) }));
+}
+
+export interface SnapshotDoc {
+  timeMs: number;
+  process: ProcessInfo;
+  source: SourceName;
+  states: StateFilter;
+  connections: JsonObject[];
+  findings?: readonly Finding[];
+}
+
+export function snapshotJson(doc: SnapshotDoc): JsonObject {
+  const o: JsonObject = {
+    schema: SNAPSHOT_SCHEMA,
+    time: isoTime(doc.timeMs),
+    process: processJson(doc.process),
+    source: doc.source,
+    states: stateNames(doc.states),
+    connections: doc.connections,
+  };
+  if (doc.findings && doc.findings.length > 0) o.findings = findingsJson(doc.findings);
+  return o;
+}
+
+/** Tracker event → sockwatch.event/1 object (without the schema key, see startEventJson). */
+export function eventJson(pid: number, e: TrackerEvent): JsonObject {
+  const base: JsonObject = { type: e.type, time: isoTime(e.atMs), pid };
+  switch (e.type) {
+    case 'open':
+      return { ...base, connection: trackedJson(e.conn) };
+    case 'close':
+      return { ...base, connection: trackedJson(e.conn, { lifetimeMs: e.lifetimeMs }), lifetimeMs: e.lifetimeMs };
+    case 'state':
+      return { ...base, connection: trackedJson(e.conn), from: e.from, to: e.to };
+    case 'exit':
+      return { ...base, reason: e.reason, process: processJson(e.process) };
+  }
+}
+
+export function startEventJson(args: {
+  timeMs: number;
+  process: ProcessInfo;
+  intervalMs: number;
+  source: SourceName;
+  states: StateFilter;
+}): JsonObject {
+  return {
+    schema: EVENT_SCHEMA,
+    type: 'start',
+    time: isoTime(args.timeMs),
+    pid: args.process.pid,
+    process: processJson(args.process),
+    intervalMs: args.intervalMs,
+    source: args.source,
+    states: stateNames(args.states),
+  };
+}
+
+export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number }): JsonObject {
+  const { tracker, nowMs } = args;
+  const st = tracker.stats(nowMs);
+  const o: JsonObject = {
+    type: 'summary',
+    time: isoTime(nowMs),
+    pid: args.pid,
+    opened: st.opened,
+    closed: st.closed,
+    peak: st.peak,
+    lifetimeMs: st.lifetimeMs ? { p50: st.lifetimeMs.p50, p95: st.lifetimeMs.p95, max: st.lifetimeMs.max } : null,
+    durationMs: st.durationMs,
+    connections: tracker.live().map((t) => trackedJson(t, { lifetimeMs: nowMs - t.firstSeenMs })),
+  };
+  o.findings = findingsJson(tracker.findings(nowMs));
+  return o;
+}
