@@ -1,0 +1,234 @@
+// Verdicts drawn from what the tracker saw. Each threshold is a named constant with the reason for
+// its value; the README copies this list, so keep the two in step.
+import type { Finding, LiveCountSample, TrackedConnection } from './tracker-types';
+import { formatDuration } from '../util/duration';
+import { formatEndpoint } from './endpoint';
+import { RATE_WINDOW_MS } from './rate';
+
+/**
+ * reuse: a connection that carried at least this many request/response exchanges is being reused.
+ * Two could be a request and a late retry; three is a pattern.
+ */
+export const REUSE_MIN_EXCHANGES = 3;
+
+/** churn: closes are looked at over this window of poll time (the same minute as the rates). */
+export const CHURN_WINDOW_MS = RATE_WINDOW_MS;
+/** churn: at least this many connections (opened while watched) closed within the window. */
+export const CHURN_MIN_CLOSES = 5;
+/**
+ * churn: and their median lifetime is below this. A pooled keep-alive connection idles for
+ * seconds between uses (Node's default keep-alive timeout is 5 s), so one that lived less has
+ * hardly been reused.
+ */
+export const CHURN_MAX_MEDIAN_LIFETIME_MS = 5_000;
+/**
+ * churn: and, when the source gives exchanges, the median closed connection carried at most this
+ * many — about one request each. Without exchanges the lifetime criterion decides alone.
+ */
+export const CHURN_MAX_MEDIAN_EXCHANGES = 1.5;
+/** churn: the most recent closes kept for the medians (bounded memory at any close rate). */
+export const CHURN_SAMPLE_LIMIT = 1_000;
+
+/**
+ * close_wait: a live connection in CLOSE_WAIT at least this long is reported. The peer has closed;
+ * a process that handles it closes its end within milliseconds, so seconds mean it never will.
+ */
+export const CLOSE_WAIT_MIN_MS = 2_000;
+
+/**
+ * growth: judged over the whole history ring (600 polls by default: 1 min at 100 ms, 10 min at
+ * 1 s), which must hold at least this many samples…
+ */
+export const GROWTH_MIN_SAMPLES = 10;
+/** growth: …spanning at least this long, */
+export const GROWTH_MIN_SPAN_MS = 5_000;
+/** growth: the live count rose by at least this much from the first sample to the last, */
+export const GROWTH_MIN_INCREASE = 5;
+/**
+ * growth: and a least-squares line through (time, count) has a positive slope and explains at least
+ * this share of the variance (R²). A steady leak, even a staircase or a noisy one, fits a line
+ * well; a pool that warmed up in a burst and then stayed flat does not, and neither does churn.
+ */
+export const GROWTH_MIN_FIT = 0.8;
+
+/** a connection that closed, as the churn finding needs it */
+export interface ClosedSample {
+  atMs: number;
+  lifetimeMs: number;
+  exchanges?: number;
+}
+
+export interface ReuseCandidate {
+  id: string;
+  /** formatted endpoints */
+  local: string;
+  remote: string;
+  exchanges: number;
+  lifetimeMs: number;
+  /** the lifetime is a lower bound */
+  preexisting: boolean;
+}
+
+export interface FindingsInput {
+  nowMs: number;
+  live: readonly TrackedConnection[];
+  history: readonly LiveCountSample[];
+  /** recent closes of connections opened while watched, oldest first */
+  recentCloses: readonly ClosedSample[];
+  /** closes of connections opened while watched, within the churn window */
+  closesInWindow: number;
+  closesPerMinute: number;
+  /** the closed connection with the most exchanges, if one reached REUSE_MIN_EXCHANGES */
+  bestClosed: ReuseCandidate | undefined;
+  /** closed connections that reached REUSE_MIN_EXCHANGES */
+  reusedClosed: number;
+}
+
+/** Problems first: close_wait, growth, churn, then reuse. */
+export function computeFindings(input: FindingsInput): Finding[] {
+  const out: Finding[] = [];
+  for (const f of [closeWaitFinding(input), growthFinding(input), churnFinding(input), reuseFinding(input)]) {
+    if (f !== undefined) out.push(f);
+  }
+  return out;
+}
+
+export function reuseFinding(input: FindingsInput): Finding | undefined {
+  let best = input.bestClosed;
+  let reused = input.reusedClosed;
+  for (const c of input.live) {
+    if (c.exchanges === undefined || c.exchanges < REUSE_MIN_EXCHANGES) continue;
+    reused++;
+    if (best === undefined || c.exchanges > best.exchanges) {
+      best = {
+        id: c.id,
+        local: formatEndpoint(c.connection.local),
+        remote: formatEndpoint(c.connection.remote),
+        exchanges: c.exchanges,
+        lifetimeMs: input.nowMs - c.firstSeenMs,
+        preexisting: c.preexisting,
+      };
+    }
+  }
+  if (best === undefined) return undefined;
+  const over = `${best.preexisting ? '≥' : ''}${formatDuration(best.lifetimeMs)}`;
+  const others = reused > 1 ? ` (${reused} connections carried ${REUSE_MIN_EXCHANGES} or more)` : '';
+  return {
+    kind: 'reuse',
+    message: `connection ${best.local}→${best.remote} carried ${best.exchanges} exchanges over ${over} — keep-alive is working${others}`,
+    id: best.id,
+    exchanges: best.exchanges,
+    lifetimeMs: best.lifetimeMs,
+    reusedConnections: reused,
+  };
+}
+
+export function churnFinding(input: FindingsInput): Finding | undefined {
+  if (input.closesInWindow < CHURN_MIN_CLOSES) return undefined;
+  const recent = input.recentCloses.filter((c) => c.atMs > input.nowMs - CHURN_WINDOW_MS && c.atMs <= input.nowMs);
+  if (recent.length === 0) return undefined;
+  const medianLifetimeMs = median(recent.map((c) => c.lifetimeMs));
+  if (medianLifetimeMs >= CHURN_MAX_MEDIAN_LIFETIME_MS) return undefined;
+  const exchanges = recent.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
+  const medianExchanges = exchanges.length > 0 ? median(exchanges) : undefined;
+  if (medianExchanges !== undefined && medianExchanges > CHURN_MAX_MEDIAN_EXCHANGES) return undefined;
+
+  const perMinute = Math.round(input.closesPerMinute);
+  let each = '';
+  if (medianExchanges !== undefined) {
+    const n = Math.round(medianExchanges);
+    each = `, ~${n} exchange${n === 1 ? '' : 's'} each`;
+  }
+  const finding: Finding = {
+    kind: 'churn',
+    message:
+      `${perMinute} new connections per minute, median lifetime ${formatDuration(medianLifetimeMs)}${each}` +
+      ' — keep-alive is not in effect (bodies not drained/closed, or the client disables it)',
+    perMinute: input.closesPerMinute,
+    closesInWindow: input.closesInWindow,
+    medianLifetimeMs,
+  };
+  if (medianExchanges !== undefined) finding['medianExchanges'] = medianExchanges;
+  return finding;
+}
+
+export function closeWaitFinding(input: FindingsInput): Finding | undefined {
+  const stuck: { id: string; forMs: number }[] = [];
+  for (const c of input.live) {
+    if (c.connection.state !== 'CLOSE_WAIT') continue;
+    // The newest state entry is the current one (histories drop their oldest entries only).
+    const since = c.states[c.states.length - 1]?.atMs ?? c.firstSeenMs;
+    const forMs = input.nowMs - since;
+    if (forMs >= CLOSE_WAIT_MIN_MS) stuck.push({ id: c.id, forMs });
+  }
+  if (stuck.length === 0) return undefined;
+  const longestMs = Math.max(...stuck.map((s) => s.forMs));
+  const n = stuck.length;
+  return {
+    kind: 'close_wait',
+    message:
+      `${n} connection${n === 1 ? '' : 's'} in CLOSE_WAIT for over ${formatDuration(CLOSE_WAIT_MIN_MS)} ` +
+      `(longest ${formatDuration(longestMs)}): the peer closed ${n === 1 ? 'it' : 'them'} — ` +
+      `a leak: the process has not closed ${n === 1 ? 'it' : 'them'}`,
+    count: n,
+    longestMs,
+    ids: stuck.map((s) => s.id),
+  };
+}
+
+export function growthFinding(input: FindingsInput): Finding | undefined {
+  const h = input.history;
+  if (h.length < GROWTH_MIN_SAMPLES) return undefined;
+  const first = h[0];
+  const last = h[h.length - 1];
+  if (first === undefined || last === undefined) return undefined;
+  const spanMs = last.atMs - first.atMs;
+  if (spanMs < GROWTH_MIN_SPAN_MS) return undefined;
+  if (last.count - first.count < GROWTH_MIN_INCREASE) return undefined;
+  const fit = linearFit(h.map((s) => s.atMs - first.atMs), h.map((s) => s.count));
+  if (fit === undefined || fit.slope <= 0 || fit.r2 < GROWTH_MIN_FIT) return undefined;
+  return {
+    kind: 'growth',
+    message:
+      `live connections grew from ${first.count} to ${last.count} over ${formatDuration(spanMs)}` +
+      ' — connections are being held, not released',
+    from: first.count,
+    to: last.count,
+    spanMs,
+    perMinute: fit.slope * 60_000,
+  };
+}
+
+/** middle value (mean of the two middle ones for an even count); NaN when empty */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** least squares y = a + slope·x; undefined when x or y does not vary (no line to speak of) */
+export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; r2: number } | undefined {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return undefined;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i];
+    sy += ys[i];
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = xs[i] - mx;
+    const dy = ys[i] - my;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
+  }
+  if (sxx === 0 || syy === 0) return undefined;
+  return { slope: sxy / sxx, r2: (sxy * sxy) / (sxx * syy) };
+}
