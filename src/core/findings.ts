@@ -73,9 +73,9 @@ export interface FindingsInput {
   nowMs: number;
   live: readonly TrackedConnection[];
   history: readonly LiveCountSample[];
-  /** recent closes of connections opened while watched, oldest first */
+  /** recent closes of connections opened while watched (not those the exit closed), oldest first */
   recentCloses: readonly ClosedSample[];
-  /** closes of connections opened while watched, within the churn window */
+  /** the same closes, counted within the churn window */
   closesInWindow: number;
   closesPerMinute: number;
   /** the closed connection with the most exchanges, if one reached REUSE_MIN_EXCHANGES */

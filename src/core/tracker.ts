@@ -123,7 +123,7 @@ class LifetimeTracker implements Tracker {
     if (this.currentProcess !== undefined && newProcess) {
       if (!this.hasExited) {
         // The closes come first, and exit still names the old process.
-        for (const rec of this.liveByKey.values()) events.push(this.close(rec, now));
+        for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
         this.liveByKey.clear();
         events.push({ type: 'exit', atMs: now, reason: 'pid_reused', process: { ...this.currentProcess } });
       }
@@ -197,7 +197,7 @@ class LifetimeTracker implements Tracker {
     if (this.currentProcess === undefined || this.hasExited) return [];
     const now = this.clampTime(nowMs);
     const events: TrackerEvent[] = [];
-    for (const rec of this.liveByKey.values()) events.push(this.close(rec, now));
+    for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
     this.liveByKey.clear();
     this.hasExited = true;
     this.firstPollPending = true;
@@ -258,12 +258,16 @@ class LifetimeTracker implements Tracker {
     return now;
   }
 
-  private close(rec: LiveRecord, now: number): TrackerEvent {
+  /**
+   * `byExit`: closed because the process went away. Such lifetimes are real, but a process exiting
+   * with ten connections is not ten connections churned, so they stay out of the churn window.
+   */
+  private close(rec: LiveRecord, now: number, byExit = false): TrackerEvent {
     const lifetimeMs = now - rec.firstSeenMs;
     this.closed++;
     const exchanges = rec.exchanges?.count;
-    if (!rec.preexisting) {
-      this.lifetimes.add(lifetimeMs);
+    if (!rec.preexisting) this.lifetimes.add(lifetimeMs);
+    if (!rec.preexisting && !byExit) {
       this.recentCloses.add(now, 1);
       this.closedSamples.push(exchanges === undefined ? { atMs: now, lifetimeMs } : { atMs: now, lifetimeMs, exchanges });
     }
