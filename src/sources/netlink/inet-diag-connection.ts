@@ -1,0 +1,73 @@
+import { tcpStateFromCode, type Connection, type TcpInternals, type TimerInfo, type TimerKind } from '../../model';
+import type { InetDiagRow } from './inet-diag-decode';
+import { AF_INET } from './sock-diag-constants';
+import type { TcpInfo } from './tcp-info';
+
+const TIMER_KINDS: readonly TimerKind[] = ['none', 'retransmit', 'keepalive', 'time_wait', 'zero_window_probe'];
+
+/** undefined for a state our model has no name for (a newer kernel's), rather than a guess */
+export function rowToConnection(row: InetDiagRow, fd?: number): Connection | undefined {
+  const state = tcpStateFromCode(row.state);
+  if (state === undefined) return undefined;
+  const info = row.tcpInfo;
+  const conn: Connection = {
+    protocol: row.family === AF_INET ? 'tcp' : 'tcp6',
+    local: { address: row.srcAddress, port: row.srcPort },
+    remote: { address: row.dstAddress, port: row.dstPort },
+    state,
+    inode: row.inode,
+    // For a listener the kernel puts the backlog limit in wqueue; procfs prints 0 there, and both
+    // sources must agree on one connection.
+    sendQueue: state === 'LISTEN' ? 0 : row.wqueue,
+    recvQueue: row.rqueue,
+    timer: timerOf(row, info),
+    // Same meaning as the procfs "retrnsmt" column (icsk_retransmits). idiag_retrans is not it:
+    // for the keepalive and probe timers the kernel puts the probe count there instead.
+    retransmits: info?.retransmits ?? (row.timer === 2 || row.timer === 4 ? 0 : row.retrans),
+    uid: row.uid,
+  };
+  if (fd !== undefined) conn.fd = fd;
+  const tcp = internalsOf(row, info);
+  if (tcp) conn.tcp = tcp;
+  return conn;
+}
+
+function timerOf(row: InetDiagRow, info: TcpInfo | undefined): TimerInfo {
+  const kind = TIMER_KINDS[row.timer] ?? 'none';
+  if (kind === 'none') return { kind, expiresMs: 0 };
+  const probing = kind === 'keepalive' || kind === 'zero_window_probe';
+  return { kind, expiresMs: row.expiresMs, probes: probing ? (info?.probes ?? row.retrans) : row.retrans };
+}
+
+/**
+ * TcpInternals needs every field; a tcp_info too short to hold them (kernels before 4.1 lack
+ * bytes_received) gives no internals rather than zeros that look like an idle connection.
+ */
+function internalsOf(row: InetDiagRow, info: TcpInfo | undefined): TcpInternals | undefined {
+  if (!info) return undefined;
+  // bytes_acked also counts the SYN of an active open (one too many on a client); bytes_sent
+  // (4.19+) is exact, so it is the first choice.
+  const bytesSent = info.bytesSent ?? info.bytesAcked;
+  const { bytesReceived, rtt, rttvar, totalRetrans, lastDataSent, lastDataRecv } = info;
+  if (
+    bytesSent === undefined ||
+    bytesReceived === undefined ||
+    rtt === undefined ||
+    rttvar === undefined ||
+    totalRetrans === undefined ||
+    lastDataSent === undefined ||
+    lastDataRecv === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    bytesSent,
+    bytesReceived,
+    rttMs: rtt / 1000,
+    rttVarMs: rttvar / 1000,
+    retransmits: totalRetrans,
+    lastSendMs: lastDataSent,
+    lastReceiveMs: lastDataRecv,
+    cookie: row.cookie,
+  };
+}

@@ -1,0 +1,171 @@
+// Decodes a sock_diag dump reply (a run of nlmsghdr-framed inet_diag_msg records) into rows.
+// It runs every poll over the whole host's socket table, so the common path per message is:
+// read length, type and inode; skip if the inode is not wanted. Only wanted rows pay for address
+// formatting and tcp_info decoding. Malformed input never throws: the problem is reported as a
+// value and decoding stops there, so a caller can still use the rows read before it.
+
+import {
+  HOST_LE,
+  INET_DIAG_INFO,
+  INET_DIAG_MSG_LEN,
+  NLA_TYPE_MASK,
+  NLM_F_DUMP_INTR,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  SOCK_DIAG_BY_FAMILY,
+  AF_INET,
+  nlmsgAlign,
+} from './sock-diag-constants';
+import { decodeTcpInfo, type TcpInfo } from './tcp-info';
+import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
+
+/** One inet_diag_msg, host-order numbers, formatted addresses. */
+export interface InetDiagRow {
+  family: number;
+  /** kernel TCP state code (model.tcpStateFromCode) */
+  state: number;
+  /** idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 time_wait, 4 zero-window probe */
+  timer: number;
+  /** idiag_retrans: retransmits for timer 1, probes sent for timers 2 and 4 */
+  retrans: number;
+  srcAddress: string;
+  srcPort: number;
+  dstAddress: string;
+  dstPort: number;
+  ifindex: number;
+  /** 64-bit socket cookie as a decimal string */
+  cookie: string;
+  /** ms until the timer fires */
+  expiresMs: number;
+  rqueue: number;
+  wqueue: number;
+  uid: number;
+  inode: number;
+  /** absent when the reply carried no INET_DIAG_INFO attribute (TIME_WAIT, NEW_SYN_RECV, or not asked) */
+  tcpInfo?: TcpInfo;
+}
+
+export interface DecodeOptions {
+  /** keep only rows whose inode is in this set (inode 0, i.e. TIME_WAIT and request socks, never is) */
+  wantedInodes?: ReadonlySet<number>;
+}
+
+export interface DecodeResult {
+  rows: InetDiagRow[];
+  /** NLMSG_DONE was seen: the dump is complete */
+  done: boolean;
+  /** the kernel answered NLMSG_ERROR with this (positive) errno */
+  errno?: number;
+  /** the dump changed while the kernel walked it; rows may miss or repeat a socket */
+  interrupted: boolean;
+  /** why decoding stopped early on malformed input */
+  problem?: string;
+}
+
+/**
+ * Decode one or more receive buffers (netlink never splits a message across datagrams, so each
+ * buffer is decoded on its own, without concatenation).
+ */
+export function decodeInetDiag(
+  input: Uint8Array | readonly Uint8Array[],
+  opts: DecodeOptions = {},
+): DecodeResult {
+  const result: DecodeResult = { rows: [], done: false, interrupted: false };
+  const buffers = input instanceof Uint8Array ? [input] : input;
+  for (const buf of buffers) {
+    decodeBuffer(buf, opts.wantedInodes, result);
+    if (result.done || result.errno !== undefined || result.problem !== undefined) break;
+  }
+  return result;
+}
+
+function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, out: DecodeResult): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const end = buf.byteLength;
+  let off = 0;
+  while (off + NLMSG_HDRLEN <= end) {
+    const len = dv.getUint32(off, HOST_LE);
+    if (len < NLMSG_HDRLEN || off + len > end) {
+      out.problem = `bad nlmsg_len ${len} at offset ${off} of ${end}`;
+      return;
+    }
+    const type = dv.getUint16(off + 4, HOST_LE);
+    if (dv.getUint16(off + 6, HOST_LE) & NLM_F_DUMP_INTR) out.interrupted = true;
+    const p = off + NLMSG_HDRLEN;
+    const payloadLen = len - NLMSG_HDRLEN;
+    off += nlmsgAlign(len);
+
+    if (type === SOCK_DIAG_BY_FAMILY) {
+      if (payloadLen < INET_DIAG_MSG_LEN) {
+        out.problem = `inet_diag_msg of ${payloadLen} bytes (need ${INET_DIAG_MSG_LEN})`;
+        return;
+      }
+      const inode = dv.getUint32(p + 68, HOST_LE);
+      if (wanted !== undefined && !wanted.has(inode)) continue;
+      out.rows.push(decodeRow(buf, dv, p, payloadLen, inode));
+    } else if (type === NLMSG_DONE) {
+      out.done = true;
+      return;
+    } else if (type === NLMSG_ERROR) {
+      // struct nlmsgerr starts with a negative errno; 0 would be an ACK, which a dump never asks for
+      const err = payloadLen >= 4 ? dv.getInt32(p, HOST_LE) : 0;
+      if (err === 0) {
+        out.done = true;
+      } else {
+        out.errno = -err;
+      }
+      return;
+    }
+    // NLMSG_NOOP and anything unknown: skip
+  }
+  if (off < end) out.problem = `${end - off} trailing bytes after the last message`;
+}
+
+function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number, inode: number): InetDiagRow {
+  const family = buf[p]!;
+  const v4 = family === AF_INET;
+  const cookieLo = dv.getUint32(p + 44, HOST_LE);
+  const cookieHi = dv.getUint32(p + 48, HOST_LE);
+  const row: InetDiagRow = {
+    family,
+    state: buf[p + 1]!,
+    timer: buf[p + 2]!,
+    retrans: buf[p + 3]!,
+    srcPort: dv.getUint16(p + 4, false),
+    dstPort: dv.getUint16(p + 6, false),
+    srcAddress: v4 ? formatV4(buf, p + 8) : formatV6(buf, p + 8),
+    dstAddress: v4 ? formatV4(buf, p + 24) : formatV6(buf, p + 24),
+    ifindex: dv.getUint32(p + 40, HOST_LE),
+    // the kernel stores the u64 cookie as two host-order u32 halves, low half first
+    cookie: ((BigInt(cookieHi) << 32n) | BigInt(cookieLo)).toString(),
+    expiresMs: dv.getUint32(p + 52, HOST_LE),
+    rqueue: dv.getUint32(p + 56, HOST_LE),
+    wqueue: dv.getUint32(p + 60, HOST_LE),
+    uid: dv.getUint32(p + 64, HOST_LE),
+    inode,
+  };
+
+  const attrsEnd = p + payloadLen;
+  let a = p + nlmsgAlign(INET_DIAG_MSG_LEN);
+  while (a + 4 <= attrsEnd) {
+    const alen = dv.getUint16(a, HOST_LE);
+    if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
+    if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
+      row.tcpInfo = decodeTcpInfo(dv, a + 4, alen - 4);
+    }
+    a += nlmsgAlign(alen);
+  }
+  return row;
+}
+
+// Addresses arrive in network order; the procfs formatters give every source one spelling.
+function formatV4(b: Uint8Array, o: number): string {
+  return formatIpv4Bytes(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!);
+}
+
+function formatV6(b: Uint8Array, o: number): string {
+  const groups = new Array<number>(8);
+  for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
+  return formatIpv6Groups(groups);
+}

@@ -1,0 +1,60 @@
+import { tcpStateCode, type StateFilter } from '../../model';
+import {
+  AF_INET,
+  AF_INET6,
+  HOST_LE,
+  INET_DIAG_INFO,
+  INET_DIAG_REQ_V2_LEN,
+  IPPROTO_TCP,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_HDRLEN,
+  SOCK_DIAG_BY_FAMILY,
+} from './sock-diag-constants';
+
+export type InetFamily = typeof AF_INET | typeof AF_INET6;
+
+/** All states, including ones our model has no name for: 'all' must not hide anything. */
+export const ALL_STATES_MASK = 0xffffffff;
+
+/**
+ * The kernel walks only the hash tables the mask asks for (a LISTEN-only mask never touches the
+ * established table), which is why the filter is applied there rather than after decoding.
+ */
+export function stateMask(filter: StateFilter): number {
+  if (filter === 'all') return ALL_STATES_MASK;
+  let mask = 0;
+  for (const state of filter) mask |= 1 << tcpStateCode(state);
+  return mask >>> 0;
+}
+
+export interface InetDiagRequestOptions {
+  family: InetFamily;
+  /** from stateMask(); 0 asks for nothing (the kernel answers with DONE alone) */
+  states: number;
+  /** nlmsg_seq; the socket wrapper overwrites it with its own */
+  seq?: number;
+  /** idiag_ext bitmask; default asks for INET_DIAG_INFO (struct tcp_info) */
+  extensions?: number;
+}
+
+export const EXT_TCP_INFO = 1 << (INET_DIAG_INFO - 1);
+
+/** nlmsghdr + inet_diag_req_v2, in host byte order as netlink wants. */
+export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
+  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const le = HOST_LE;
+  dv.setUint32(0, buf.length, le);
+  dv.setUint16(4, SOCK_DIAG_BY_FAMILY, le);
+  dv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, le);
+  dv.setUint32(8, (opts.seq ?? 0) >>> 0, le);
+  dv.setUint32(12, 0, le); // port 0: the kernel fills in the sender
+  const p = NLMSG_HDRLEN;
+  buf[p] = opts.family;
+  buf[p + 1] = IPPROTO_TCP;
+  buf[p + 2] = opts.extensions ?? EXT_TCP_INFO;
+  dv.setUint32(p + 4, opts.states >>> 0, le);
+  // id (sport, dport, addresses, if, cookie) stays zero: match everything.
+  return buf;
+}

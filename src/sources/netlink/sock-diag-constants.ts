@@ -1,0 +1,40 @@
+// Numbers from linux/netlink.h, linux/sock_diag.h and linux/inet_diag.h. They are kernel ABI,
+// stable since the sock_diag interface appeared (3.3); shared by the request builder, the
+// decoder and the socket wrapper so that each one does not grow its own copy.
+
+export const NETLINK_SOCK_DIAG = 4;
+
+export const NLMSG_HDRLEN = 16;
+export const NLMSG_NOOP = 1;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const SOCK_DIAG_BY_FAMILY = 20;
+
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+/** NLM_F_ROOT | NLM_F_MATCH */
+export const NLM_F_DUMP = 0x300;
+/** The kernel sets this on a dump whose table changed while it was walked. */
+export const NLM_F_DUMP_INTR = 0x10;
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const IPPROTO_TCP = 6;
+
+/** sizeof(struct inet_diag_req_v2) */
+export const INET_DIAG_REQ_V2_LEN = 56;
+/** sizeof(struct inet_diag_msg) */
+export const INET_DIAG_MSG_LEN = 72;
+
+export const INET_DIAG_MEMINFO = 1;
+export const INET_DIAG_INFO = 2;
+
+/** The attribute type lives in the low 14 bits; the top two are NLA_F_NESTED / NLA_F_NET_BYTEORDER. */
+export const NLA_TYPE_MASK = 0x3fff;
+
+export function nlmsgAlign(len: number): number {
+  return (len + 3) & ~3;
+}
+
+/** Netlink speaks the host's byte order; ports and addresses inside are network order. */
+export const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
