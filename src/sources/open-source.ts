@@ -26,7 +26,14 @@ export async function openSource(pid: number, forced?: SourceName): Promise<Sour
   }
 }
 
+/**
+ * netlink where it adds data (TCP internals) and sees the target's sockets (same network
+ * namespace); procfs otherwise, which also works for a target in a container; systeminformation
+ * where there is no /proc.
+ */
 async function autoSource(pid: number): Promise<Source> {
   if (!hasProcfs()) return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
+  const netlink = await import('./netlink/netlink-source');
+  if (await netlink.canUseNetlink(pid)) return netlink.createNetlinkSource(pid);
   return (await import('./procfs/procfs-source')).createProcfsSource(pid);
 }

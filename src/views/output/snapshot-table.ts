@@ -9,7 +9,7 @@ const RIGHT = new Set([0, 5, 6]);
 
 export function snapshotTable(p: ProcessInfo, states: StateFilter, conns: readonly Connection[], color: boolean): string {
   const filter = states === 'all' ? 'all states' : stateNames(states).join(',');
-  const head = `PID ${p.pid} (${p.command}) user ${p.user}: ${p.cmdline || p.command} — ${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${filter})`;
+  const head = `PID ${p.pid} (${p.command}) user ${p.user}: ${oneLine(p.cmdline || p.command, 100)} — ${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${filter})`;
   const rows = conns.map((c) => [
     fdText(c),
     c.protocol,
@@ -29,4 +29,10 @@ export function snapshotTable(p: ProcessInfo, states: StateFilter, conns: readon
     }
   }
   return [head, ...lines].join('\n') + '\n';
+}
+
+/** Command lines may hold newlines and control characters (node -e '…'); a header stays one line. */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
