@@ -26,7 +26,9 @@ export function noSuchProcess(pid: number): SockwatchError {
 export function permissionDenied(pid: number, owner: string): SockwatchError {
   return new SockwatchError(
     'permission_denied',
-    `permission denied reading the sockets of PID ${pid} (owned by ${owner}): run sockwatch as ${owner} or as root`,
+    owner === 'root'
+      ? `permission denied reading the sockets of PID ${pid} (owned by root): run sockwatch as root`
+      : `permission denied reading the sockets of PID ${pid} (owned by ${owner}): run sockwatch as ${owner} or as root`,
   );
 }
 

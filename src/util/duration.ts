@@ -16,7 +16,7 @@ export function parseDuration(text: string): number {
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '-';
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
+  if (ms < 10_000) return `${Math.floor(ms / 100) / 10}s`;
   const totalS = Math.floor(ms / 1000);
   if (totalS < 60) return `${totalS}s`;
   const totalM = Math.floor(totalS / 60);

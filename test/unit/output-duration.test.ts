@@ -25,6 +25,8 @@ test('formatDuration uses human units', () => {
   assert.equal(formatDuration(999.6), '1000ms');
   assert.equal(formatDuration(3200), '3.2s');
   assert.equal(formatDuration(3299), '3.2s');
+  assert.equal(formatDuration(1000), '1s');
+  assert.equal(formatDuration(1099), '1s');
   assert.equal(formatDuration(42_000), '42s');
   assert.equal(formatDuration(252_000), '4m12s');
   assert.equal(formatDuration(3_725_000), '1h02m');

@@ -1,0 +1,86 @@
+// Runs the real CLI (bin/sockwatch.js) as a child process, the way a user would.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as path from 'node:path';
+
+export const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'sockwatch.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** stdout so far */
+  stdout(): string;
+  result: Promise<CliResult>;
+  /** resolves when stdout contains a line matching `re` */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export function startCli(args: string[], opts: SpawnOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  let err = '';
+  const watchers = new Set<() => void>();
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString('utf8');
+    for (const w of watchers) w();
+  });
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const result = new Promise<CliResult>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
+  );
+  const waitFor = (re: RegExp, timeoutMs = 10_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const line = out.split('\n').find((l) => re.test(l));
+        if (line !== undefined) {
+          done();
+          resolve(line);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${re} in output:\n${out}\nstderr:\n${err}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        watchers.delete(check);
+      };
+      watchers.add(check);
+      check();
+    });
+  return { child, stdout: () => out, result, waitFor };
+}
+
+/** Runs to the end, killing the CLI if it outlives `timeoutMs`. */
+export async function runCli(args: string[], opts: SpawnOptions & { timeoutMs?: number } = {}): Promise<CliResult> {
+  const running = startCli(args, opts);
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+  try {
+    return await running.result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function ndjson(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
