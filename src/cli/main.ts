@@ -10,6 +10,7 @@ function version(): string {
 }
 
 const ESTABLISHED: StateFilter = new Set(['ESTABLISHED'] as const);
+const DEMO_STATES: StateFilter = new Set(['ESTABLISHED', 'CLOSE_WAIT'] as const);
 const MIN_INTERVAL_MS = 20;
 
 const EXAMPLES = `
@@ -93,15 +94,18 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('run a local HTTP client/server that shows keep-alive reuse, churn and a leak, and watch it')
       .argument('[loop]', 'keepalive, churn, leak or all', choiceParser(['keepalive', 'churn', 'leak', 'all'] as const), 'all'),
     '250ms',
-  ).action(async (loop: 'keepalive' | 'churn' | 'leak' | 'all', o: WatchFlags) => {
+  ).action(async (loop: 'keepalive' | 'churn' | 'leak' | 'all', o: WatchFlags, cmd: Command) => {
     const { runDemo } = await import('./demo-command');
-    exit(await runDemo(loop, watchArgs(o)));
+    const args = watchArgs(o);
+    // The leak loop's lesson ends in CLOSE_WAIT, so the demo follows it there unless told otherwise.
+    if (cmd.getOptionValueSource('state') === 'default') args.states = DEMO_STATES;
+    exit(await runDemo(loop, args));
   });
 
   return program;
 }
 
-function watchArgs(o: WatchFlags) {
+function watchArgs(o: WatchFlags): WatchArgs {
   return {
     intervalMs: o.interval,
     durationMs: o.duration,
@@ -113,7 +117,16 @@ function watchArgs(o: WatchFlags) {
     exportDir: o.exportDir ?? process.cwd(),
   };
 }
-export type WatchArgs = ReturnType<typeof watchArgs>;
+export interface WatchArgs {
+  intervalMs: number;
+  durationMs: number | undefined;
+  states: StateFilter;
+  json: boolean;
+  record: string | undefined;
+  source: SourceName | undefined;
+  tui: boolean;
+  exportDir: string;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const exit = (code: number): never => process.exit(code);

@@ -49,6 +49,9 @@ async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorde
     out(startLine(first.process, source.name, a.intervalMs, a.states));
     for (const b of extras.banner ?? []) out(b);
     out(EVENT_HEADER);
+  } else {
+    // stdout stays pure NDJSON; the banner is for the person watching.
+    for (const b of extras.banner ?? []) process.stderr.write(b + '\n');
   }
   session.onUpdate((events) => {
     for (const e of events) {

@@ -3,7 +3,7 @@
 // (the parent went away) so it can never outlive the demo.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEMO_LOOPS, type DemoLoop } from './demo-loops';
+import { DEMO_LOOPS, DEMO_TIMING, type DemoLoop } from './demo-loops';
 
 const BODY = 'x'.repeat(64 * 1024);
 
@@ -14,7 +14,7 @@ function listen(): Promise<http.Server> {
     res.end(BODY);
     req.resume();
   });
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = DEMO_TIMING.serverIdleTimeoutMs;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { SourceName } from '../model';
 import type { Source } from './source';
 import { SockwatchError } from '../errors';
+import { withFallback } from './fallback-source';
 
 export const SOURCE_NAMES: readonly SourceName[] = ['procfs', 'netlink', 'systeminformation'];
 
@@ -34,6 +35,7 @@ export async function openSource(pid: number, forced?: SourceName): Promise<Sour
 async function autoSource(pid: number): Promise<Source> {
   if (!hasProcfs()) return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
   const netlink = await import('./netlink/netlink-source');
-  if (await netlink.canUseNetlink(pid)) return netlink.createNetlinkSource(pid);
-  return (await import('./procfs/procfs-source')).createProcfsSource(pid);
+  const procfs = async (): Promise<Source> => (await import('./procfs/procfs-source')).createProcfsSource(pid);
+  if (await netlink.canUseNetlink(pid)) return withFallback(await netlink.createNetlinkSource(pid), procfs);
+  return procfs();
 }

@@ -88,7 +88,10 @@ export function startPollSession(o: PollSessionOptions): PollSession {
   const session: PollSession = {
     pid: o.pid,
     tracker: o.tracker,
-    sourceName: o.source.name as SourceName,
+    // a getter: a fallback source changes its name when it switches
+    get sourceName(): SourceName {
+      return o.source.name;
+    },
     intervalMs: o.intervalMs,
     get states() {
       return states;
