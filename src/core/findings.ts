@@ -168,8 +168,7 @@ export function closeWaitFinding(input: FindingsInput): Finding | undefined {
     kind: 'close_wait',
     message:
       `${n} connection${n === 1 ? '' : 's'} in CLOSE_WAIT for over ${formatDuration(CLOSE_WAIT_MIN_MS)} ` +
-      `(longest ${formatDuration(longestMs)}): the peer closed ${n === 1 ? 'it' : 'them'} — ` +
-      `a leak: the process has not closed ${n === 1 ? 'it' : 'them'}`,
+      `(longest ${formatDuration(longestMs)}): the peer closed ${n === 1 ? 'it' : 'them'} but the process has not — a leak`,
     count: n,
     longestMs,
     ids: stuck.map((s) => s.id),
