@@ -1,0 +1,132 @@
+// Which table columns fit, and how wide: the columns the data calls for, each with a minimum and an
+// ideal width measured from the rows on screen, fitted to the terminal width.
+import type { TrackedConnection } from '../../core/tracker-types';
+import { formatEndpoint } from '../../core/endpoint';
+import { formatDuration } from '../../util/duration';
+import { formatAge, formatBytes, stateLabel, timerLabel } from './format';
+
+export type ColumnId = 'fd' | 'local' | 'remote' | 'state' | 'age' | 'idle' | 'exch' | 'tx' | 'rx' | 'timer';
+
+export const COLUMN_TITLES: Record<ColumnId, string> = {
+  fd: 'FD',
+  local: 'LOCAL',
+  remote: 'REMOTE',
+  state: 'STATE',
+  age: 'AGE',
+  idle: 'IDLE',
+  exch: 'EXCH',
+  tx: 'TX',
+  rx: 'RX',
+  timer: 'TIMER',
+};
+
+const RIGHT_ALIGNED: ReadonlySet<ColumnId> = new Set<ColumnId>(['fd', 'age', 'idle', 'exch', 'tx', 'rx']);
+
+export interface FittedColumn {
+  id: ColumnId;
+  title: string;
+  width: number;
+  align: 'left' | 'right';
+  /** the cell text does not fit its ideal width: use the short form (ESTAB, ka 9.8s) */
+  compact: boolean;
+}
+
+/** The columns the live data calls for, in display order (what `s` cycles through). */
+export function wantedColumns(hasTcp: boolean, hasTimer: boolean): ColumnId[] {
+  const ids: ColumnId[] = ['fd', 'local', 'remote', 'state', 'age'];
+  if (hasTcp) ids.push('idle', 'exch', 'tx', 'rx');
+  if (hasTcp || hasTimer) ids.push('timer');
+  return ids;
+}
+
+export function idleMs(t: TrackedConnection): number | undefined {
+  const tcp = t.connection.tcp;
+  return tcp ? Math.min(tcp.lastSendMs, tcp.lastReceiveMs) : undefined;
+}
+
+export function cellText(id: ColumnId, t: TrackedConnection, nowMs: number, compact: boolean): string {
+  const c = t.connection;
+  switch (id) {
+    case 'fd':
+      return c.fd === undefined ? '-' : String(c.fd);
+    case 'local':
+      return formatEndpoint(c.local);
+    case 'remote':
+      return formatEndpoint(c.remote);
+    case 'state':
+      return stateLabel(c.state, compact);
+    case 'age':
+      return formatAge(nowMs - t.firstSeenMs, t.preexisting);
+    case 'idle': {
+      const idle = idleMs(t);
+      return idle === undefined ? '-' : formatDuration(idle);
+    }
+    case 'exch':
+      return t.exchanges === undefined ? '-' : String(t.exchanges);
+    case 'tx':
+      return c.tcp ? formatBytes(c.tcp.bytesSent) : '-';
+    case 'rx':
+      return c.tcp ? formatBytes(c.tcp.bytesReceived) : '-';
+    case 'timer':
+      return timerLabel(c.timer, compact);
+  }
+}
+
+// Dropped first when the terminal is narrow: byte counts matter least at a glance, then exchanges,
+// then idle. FD, endpoints, state, age and TIMER always stay.
+const DROP_ORDER: readonly (readonly ColumnId[])[] = [['rx', 'tx'], ['exch'], ['idle']];
+
+const MIN_LOCAL = 12;
+/** "255.255.255.255:65535": a whole IPv4 endpoint. */
+const MIN_REMOTE = 21;
+
+export function fitColumns(args: {
+  ids: readonly ColumnId[];
+  rows: readonly TrackedConnection[];
+  nowMs: number;
+  width: number;
+  /** the sorted column's heading carries an arrow, so it needs one more cell */
+  sortKey: ColumnId;
+}): FittedColumn[] {
+  const { rows, nowMs, width, sortKey } = args;
+  const measure = (id: ColumnId, compact: boolean): number => {
+    let w = COLUMN_TITLES[id].length + (id === sortKey ? 1 : 0);
+    for (const r of rows) w = Math.max(w, cellText(id, r, nowMs, compact).length);
+    return w;
+  };
+  const specs = args.ids.map((id) => {
+    const ideal = measure(id, false);
+    let min = id === 'state' || id === 'timer' ? measure(id, true) : ideal;
+    if (id === 'local') min = Math.min(ideal, MIN_LOCAL);
+    if (id === 'remote') min = Math.min(ideal, MIN_REMOTE);
+    return { id, min, ideal, width: min };
+  });
+  const total = (): number => specs.reduce((n, s) => n + s.width, 0) + Math.max(0, specs.length - 1);
+
+  for (const group of DROP_ORDER) {
+    if (total() <= width) break;
+    for (const id of group) {
+      const i = specs.findIndex((s) => s.id === id);
+      if (i >= 0) specs.splice(i, 1);
+    }
+  }
+  // Still too wide (a very narrow terminal): squeeze the endpoints, which clip from the left.
+  for (const id of ['local', 'remote'] as const) {
+    const s = specs.find((x) => x.id === id);
+    const over = total() - width;
+    if (s && over > 0) s.width = Math.max(6, s.width - over);
+  }
+  // Spare room goes to whole endpoints first, then to the long forms of state and timer.
+  for (const id of ['remote', 'local', 'state', 'timer'] as const) {
+    const s = specs.find((x) => x.id === id);
+    const spare = width - total();
+    if (s && spare > 0) s.width += Math.min(spare, s.ideal - s.width);
+  }
+  return specs.map((s) => ({
+    id: s.id,
+    title: COLUMN_TITLES[s.id],
+    width: s.width,
+    align: RIGHT_ALIGNED.has(s.id) ? 'right' : 'left',
+    compact: s.width < s.ideal && (s.id === 'state' || s.id === 'timer'),
+  }));
+}

@@ -1,0 +1,217 @@
+// Wires a WatchSession, the UI state and the keyboard to the screen model and the painter.
+// Redraws happen on session updates and keypresses only, at most ~10 per second.
+import type { Widgets } from 'blessed';
+import type { TrackedConnection } from '../../core/tracker-types';
+import type { WatchSession } from '../../watch/session-types';
+import type { StateFilter, TcpState } from '../../model';
+import type { LiveExportArgs } from '../output/export-file';
+import { wantedColumns, type ColumnId } from './columns';
+import { paintFrame, type Frame } from './draw';
+import { EventLog } from './event-log';
+import { actionFor, isQuitKey, type Action, type KeyPress } from './keys';
+import { selectRows } from './rows';
+import { buildScreenModel, statesText } from './screen-model';
+import { editPrompt, initialUiState, nextSort, reverseSort, scrollBy, type UiState } from './ui-state';
+
+export type Exporter = (args: LiveExportArgs) => Promise<string>;
+
+export const REDRAW_INTERVAL_MS = 100;
+
+/** `f`: the filter the watch started with and 'all' in turn ('all' and established when it started with 'all'). */
+export function nextStates(current: StateFilter, initial: StateFilter): StateFilter {
+  if (current !== 'all') return 'all';
+  return initial === 'all' ? new Set<TcpState>(['ESTABLISHED']) : initial;
+}
+
+export interface ControllerDeps {
+  session: WatchSession;
+  screen: Widgets.Screen;
+  frame: Frame;
+  color: boolean;
+  exportDir: string;
+  exporter: () => Promise<Exporter>;
+  command?: string;
+  demoBanner?: string;
+  /** the user asked to quit */
+  onQuit: (code: number) => void;
+}
+
+export class TuiController {
+  private ui: UiState = initialUiState();
+  private readonly log = new EventLog(200);
+  private dataVersion = 0;
+  private rowsCache: { key: string; rows: TrackedConnection[] } | undefined;
+  private viewport = 0;
+  private shownColumns: ColumnId[] = ['fd'];
+  private cooldown: NodeJS.Timeout | undefined;
+  private pending = false;
+  private disposed = false;
+  private readonly unsubscribe: () => void;
+  /** what the CLI asked for (e.g. established,close_wait for the demo): `f` toggles it with 'all' */
+  private readonly initialStates: StateFilter;
+
+  constructor(private readonly d: ControllerDeps) {
+    const s = d.session;
+    this.initialStates = s.states;
+    this.log.info(s.now(), `watching PID ${s.pid}: ${s.tracker.live().length} live connections`);
+    this.unsubscribe = s.onUpdate((events) => {
+      this.log.add(events);
+      for (const e of events) if (e.type === 'exit') this.ui = { ...this.ui, exitReason: e.reason };
+      this.dataVersion++;
+      this.requestRedraw();
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.unsubscribe();
+    if (this.cooldown) clearTimeout(this.cooldown);
+    this.cooldown = undefined;
+  }
+
+  /** Redraws now unless one happened within the last REDRAW_INTERVAL_MS; then once when it ends. */
+  requestRedraw(): void {
+    if (this.disposed) return;
+    if (this.cooldown) {
+      this.pending = true;
+      return;
+    }
+    this.redraw();
+    this.cooldown = setTimeout(() => {
+      this.cooldown = undefined;
+      if (this.pending) {
+        this.pending = false;
+        this.requestRedraw();
+      }
+    }, REDRAW_INTERVAL_MS);
+  }
+
+  private rows(): TrackedConnection[] {
+    const { sort, filterText } = this.ui;
+    const states = this.d.session.states;
+    const key = `${this.dataVersion}|${sort.key}|${sort.descending}|${statesText(states)}|${filterText}`;
+    if (this.rowsCache?.key !== key) {
+      this.rowsCache = { key, rows: selectRows(this.d.session.tracker.live(), { states, filterText, sort }) };
+    }
+    return this.rowsCache.rows;
+  }
+
+  private redraw(): void {
+    const { session, screen } = this.d;
+    const model = buildScreenModel({
+      tracker: session.tracker,
+      session,
+      ui: this.ui,
+      nowMs: session.now(),
+      width: Number(screen.width),
+      height: Number(screen.height),
+      log: this.log,
+      command: this.d.command,
+      demoBanner: this.d.demoBanner,
+      rows: this.rows(),
+    });
+    this.ui = { ...this.ui, scroll: model.table.offset };
+    this.viewport = model.table.viewport;
+    this.shownColumns = model.table.columns.map((c) => c.id);
+    paintFrame(this.d.frame, model, this.d.color);
+    screen.render();
+  }
+
+  handleKey(ch: string | undefined, key: KeyPress | undefined): void {
+    if (this.disposed) return;
+    const k: KeyPress = { ch, name: key?.name, ctrl: key?.ctrl };
+    if (isQuitKey(k)) return this.d.onQuit(0);
+    if (this.ui.help) {
+      this.ui = { ...this.ui, help: false };
+      return this.requestRedraw();
+    }
+    const edited = editPrompt(this.ui, k);
+    if (edited) {
+      this.ui = edited;
+      return this.requestRedraw();
+    }
+    const action = actionFor(k);
+    if (action) this.apply(action);
+  }
+
+  private setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.ui = { ...this.ui, status: { text, kind } };
+  }
+
+  private apply(a: Action): void {
+    const { session } = this.d;
+    switch (a.type) {
+      case 'quit':
+        return this.d.onQuit(0);
+      case 'pause':
+        session.setPaused(!session.paused);
+        this.setStatus(session.paused ? 'paused: polling stopped, data kept' : 'resumed');
+        break;
+      case 'export':
+        void this.export(a.format);
+        break;
+      case 'sort': {
+        const live = session.tracker.live();
+        const hasTcp = live.some((t) => t.connection.tcp !== undefined);
+        const hasTimer = live.some((t) => t.connection.timer !== undefined);
+        // Cycle through the columns on screen; fall back to all wanted ones before the first draw.
+        const cols = this.shownColumns.length > 1 ? this.shownColumns : wantedColumns(hasTcp, hasTimer);
+        this.ui = nextSort(this.ui, cols);
+        break;
+      }
+      case 'reverse':
+        this.ui = reverseSort(this.ui);
+        break;
+      case 'states': {
+        const next = nextStates(session.states, this.initialStates);
+        session.setStates(next);
+        this.ui = { ...this.ui, scroll: 0 };
+        this.setStatus(`states: ${statesText(next)} (polling applies it from the next poll)`);
+        break;
+      }
+      case 'prompt':
+        this.ui = { ...this.ui, prompt: this.ui.filterText };
+        break;
+      case 'reset':
+        session.tracker.resetCounters(session.now());
+        this.log.info(session.now(), 'counters reset');
+        this.dataVersion++;
+        this.setStatus('counters reset');
+        break;
+      case 'help':
+        this.ui = { ...this.ui, help: true };
+        break;
+      case 'scroll':
+        this.ui = scrollBy(this.ui, a.by, this.viewport, this.rows().length);
+        break;
+      case 'dismiss':
+        this.ui = { ...this.ui, status: null };
+        break;
+    }
+    this.requestRedraw();
+  }
+
+  private async export(format: 'json' | 'csv'): Promise<void> {
+    const { session } = this.d;
+    const label = format.toUpperCase();
+    this.setStatus(`exporting ${label}…`);
+    this.requestRedraw();
+    try {
+      const exporter = await this.d.exporter();
+      const file = await exporter({
+        tracker: session.tracker,
+        sourceName: session.sourceName,
+        states: session.states,
+        format,
+        dir: this.d.exportDir,
+        nowMs: session.now(),
+      });
+      this.setStatus(`exported ${label}: ${file}`);
+    } catch (e) {
+      // An export failure (disk full, bad directory) must not take the live view down.
+      const msg = e instanceof Error ? e.message : String(e);
+      this.setStatus(`export failed: ${msg.split('\n')[0]}`, 'error');
+    }
+    this.requestRedraw();
+  }
+}

@@ -1,0 +1,94 @@
+// Key bindings as data: the controller maps a keypress to an action, the help overlay lists them.
+
+export type Action =
+  | { type: 'quit' }
+  | { type: 'pause' }
+  | { type: 'export'; format: 'json' | 'csv' }
+  | { type: 'sort' }
+  | { type: 'reverse' }
+  | { type: 'states' }
+  | { type: 'prompt' }
+  | { type: 'reset' }
+  | { type: 'help' }
+  | { type: 'scroll'; by: number | 'page-up' | 'page-down' | 'top' | 'bottom' }
+  | { type: 'dismiss' };
+
+/** What blessed reports for a keypress (ch for printable keys, key.name for the rest). */
+export interface KeyPress {
+  ch?: string;
+  name?: string;
+  ctrl?: boolean;
+}
+
+export function isQuitKey(k: KeyPress): boolean {
+  return Boolean(k.ctrl && k.name === 'c');
+}
+
+export function actionFor(k: KeyPress): Action | undefined {
+  if (isQuitKey(k)) return { type: 'quit' };
+  if (k.ctrl) return undefined;
+  switch (k.name) {
+    case 'up':
+      return { type: 'scroll', by: -1 };
+    case 'down':
+      return { type: 'scroll', by: 1 };
+    case 'pageup':
+      return { type: 'scroll', by: 'page-up' };
+    case 'pagedown':
+      return { type: 'scroll', by: 'page-down' };
+    case 'home':
+      return { type: 'scroll', by: 'top' };
+    case 'end':
+      return { type: 'scroll', by: 'bottom' };
+    case 'escape':
+      return { type: 'dismiss' };
+  }
+  switch (k.ch) {
+    case 'q':
+      return { type: 'quit' };
+    case ' ':
+      return { type: 'pause' };
+    case 'e':
+      return { type: 'export', format: 'json' };
+    case 'c':
+      return { type: 'export', format: 'csv' };
+    case 's':
+      return { type: 'sort' };
+    case 'S':
+      return { type: 'reverse' };
+    case 'f':
+      return { type: 'states' };
+    case '/':
+      return { type: 'prompt' };
+    case 'r':
+      return { type: 'reset' };
+    case '?':
+      return { type: 'help' };
+    case 'j':
+      return { type: 'scroll', by: 1 };
+    case 'k':
+      return { type: 'scroll', by: -1 };
+    case 'g':
+      return { type: 'scroll', by: 'top' };
+    case 'G':
+      return { type: 'scroll', by: 'bottom' };
+  }
+  return undefined;
+}
+
+export const HELP_LINES: readonly (readonly [string, string])[] = [
+  ['q  Ctrl-C', 'quit'],
+  ['space', 'pause / resume polling (data is kept)'],
+  ['e', 'export live connections as JSON'],
+  ['c', 'export live connections as CSV'],
+  ['s', 'sort by the next column'],
+  ['S', 'reverse the sort order'],
+  ['f', 'state filter: established / all'],
+  ['/', 'filter rows by text (Enter applies, Esc clears)'],
+  ['r', 'reset counters and statistics'],
+  ['↑ ↓  j k', 'scroll one row'],
+  ['PgUp PgDn', 'scroll one page'],
+  ['g G', 'jump to top / bottom'],
+  ['Esc', 'clear the status line'],
+  ['?', 'this help (any key closes it)'],
+];

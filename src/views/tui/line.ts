@@ -1,0 +1,107 @@
+// A frame is built as styled text, not blessed tags, so the screen model stays free of blessed and
+// tests can compare plain strings. draw.ts is the only place that turns a Line into tags.
+
+export type Color = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray';
+
+export interface Style {
+  fg?: Color;
+  bold?: boolean;
+  inverse?: boolean;
+}
+
+export interface Segment {
+  text: string;
+  style?: Style;
+}
+
+export type Line = Segment[];
+
+export function seg(text: string, style?: Style): Segment {
+  return style ? { text, style } : { text };
+}
+
+export function plain(line: Line): string {
+  return line.map((s) => s.text).join('');
+}
+
+export function lineWidth(line: Line): number {
+  let n = 0;
+  for (const s of line) n += s.text.length;
+  return n;
+}
+
+/** Cuts a line to `width` columns (every glyph we emit is one column wide), ending in "…" when cut. */
+export function clipLine(line: Line, width: number): Line {
+  if (lineWidth(line) <= width) return line;
+  const out: Line = [];
+  let left = Math.max(0, width - 1);
+  for (const s of line) {
+    if (left <= 0) break;
+    const text = s.text.length <= left ? s.text : s.text.slice(0, left);
+    out.push({ ...s, text });
+    left -= text.length;
+  }
+  if (width > 0) out.push(seg('…'));
+  return out;
+}
+
+/** Pads (or clips) to exactly `width`; banners use it so an inverse bar spans the whole row. */
+export function fillLine(line: Line, width: number, style?: Style): Line {
+  const clipped = clipLine(line, width);
+  const pad = width - lineWidth(clipped);
+  return pad > 0 ? [...clipped, seg(' '.repeat(pad), style)] : clipped;
+}
+
+/** Clips plain text keeping the start. */
+export function clipEnd(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 0 ? '' : text.slice(0, width - 1) + '…';
+}
+
+/** Clips plain text keeping the end: an endpoint's port and last octets tell connections apart. */
+export function clipStart(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 0 ? '' : '…' + text.slice(text.length - width + 1);
+}
+
+/**
+ * Text from the outside (a command line from `node -e`, a demo banner) may hold newlines, tabs or
+ * escape bytes; one of them inside a row would break the frame or drive the terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+}
+
+export function padEnd(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+export function padStart(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+/**
+ * Greedy packing of short "label value" items into lines of `width`, separated by `gap` spaces.
+ * Used for the header, whose item count is fixed but whose width is not.
+ */
+export function packItems(items: readonly Line[], width: number, gap = 2): Line[] {
+  const lines: Line[] = [];
+  let cur: Line = [];
+  let curW = 0;
+  for (const item of items) {
+    const w = lineWidth(item);
+    if (cur.length > 0 && curW + gap + w > width) {
+      lines.push(cur);
+      cur = [];
+      curW = 0;
+    }
+    if (cur.length > 0) {
+      cur.push(seg(' '.repeat(gap)));
+      curW += gap;
+    }
+    cur.push(...item);
+    curW += w;
+  }
+  if (cur.length > 0) lines.push(cur);
+  return lines.map((l) => clipLine(l, width));
+}

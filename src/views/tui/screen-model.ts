@@ -1,0 +1,339 @@
+// What to show: tracker state + UI state + the time → the lines of one frame, for one terminal
+// size. Pure (no blessed, no clock, no I/O), so every layout decision is unit-tested as text.
+// draw.ts only paints `lines` and the help overlay.
+import type { Finding, FindingKind, TrackedConnection, Tracker } from '../../core/tracker-types';
+import type { WatchSession } from '../../watch/session-types';
+import type { StateFilter, TcpState } from '../../model';
+import { formatDuration } from '../../util/duration';
+import { cellText, fitColumns, wantedColumns, type FittedColumn } from './columns';
+import { logLine, type LogEntry } from './event-log';
+import { HELP_LINES } from './keys';
+import { clipEnd, clipLine, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line } from './line';
+import { selectRows } from './rows';
+import { sparkline } from './sparkline';
+import type { UiState } from './ui-state';
+
+export type SessionView = Pick<WatchSession, 'pid' | 'sourceName' | 'intervalMs' | 'states' | 'paused' | 'startedMs'>;
+
+export interface ScreenInput {
+  tracker: Tracker;
+  session: SessionView;
+  ui: UiState;
+  nowMs: number;
+  width: number;
+  height: number;
+  log: { recent(n: number): readonly LogEntry[] };
+  /** shown until the first poll names the process */
+  command?: string;
+  demoBanner?: string;
+  /** selectRows() output, when the caller has it cached; computed here otherwise */
+  rows?: readonly TrackedConnection[];
+}
+
+export interface TableModel {
+  columns: FittedColumn[];
+  header: Line;
+  /** only the rows inside the viewport: never one per connection */
+  rows: Line[];
+  /** the clamped scroll offset actually used */
+  offset: number;
+  viewport: number;
+  /** rows passing the state and text filters */
+  matched: number;
+  live: number;
+}
+
+export interface ScreenModel {
+  width: number;
+  height: number;
+  header: Line[];
+  banners: Line[];
+  chart: Line[];
+  findings: Line[];
+  table: TableModel;
+  log: Line[];
+  status: Line;
+  /** the whole frame, exactly `height` lines, top to bottom */
+  lines: Line[];
+  /** the help overlay's lines, when it is open */
+  help: Line[] | null;
+}
+
+export const STATE_COLORS: Partial<Record<TcpState, Color>> = {
+  ESTABLISHED: 'green',
+  SYN_SENT: 'cyan',
+  SYN_RECV: 'cyan',
+  NEW_SYN_RECV: 'cyan',
+  FIN_WAIT1: 'yellow',
+  FIN_WAIT2: 'yellow',
+  CLOSING: 'yellow',
+  LAST_ACK: 'magenta',
+  TIME_WAIT: 'gray',
+  CLOSE_WAIT: 'red',
+  LISTEN: 'blue',
+};
+
+const FINDING_COLORS: Record<FindingKind, Color> = {
+  reuse: 'green',
+  churn: 'yellow',
+  growth: 'yellow',
+  close_wait: 'red',
+};
+
+export function statesText(s: StateFilter): string {
+  return s === 'all' ? 'all' : [...s].map((x) => x.toLowerCase()).join(',') || 'none';
+}
+
+function item(label: string, value: string, valueStyle?: { fg?: Color; bold?: boolean }): Line {
+  return [seg(label + ' ', { fg: 'gray' }), seg(value, valueStyle ?? { bold: true })];
+}
+
+function headerLines(i: ScreenInput): Line[] {
+  const p = i.tracker.process;
+  const items: Line[] = [
+    [seg('sockwatch', { bold: true, fg: 'cyan' })],
+    item('PID', String(i.session.pid)),
+    [seg(oneLine(p?.command ?? i.command ?? 'waiting for the first poll…'), { bold: true })],
+  ];
+  if (p) items.push(item('user', oneLine(p.user)));
+  items.push(
+    item('source', i.session.sourceName),
+    item('every', formatDuration(i.session.intervalMs)),
+    item('states', statesText(i.session.states)),
+    item('watched', formatDuration(i.nowMs - i.session.startedMs)),
+  );
+  const lines = packItems(items, i.width);
+  const cmdline = oneLine(p?.cmdline || i.command || '');
+  if (cmdline) lines.push([seg('$ ', { fg: 'gray' }), seg(clipEnd(cmdline, Math.max(0, i.width - 2)))]);
+  return lines;
+}
+
+function bannerLines(i: ScreenInput): Line[] {
+  const out: Line[] = [];
+  if (i.demoBanner) {
+    // The demo passes one line per loop it runs; each keeps its own row (clipped, not wrapped), and
+    // a short terminal keeps the first ones so the table still gets rows.
+    const given = i.demoBanner.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+    const max = i.height >= 30 ? 6 : i.height >= 20 ? 4 : 1;
+    const style = { fg: 'cyan' as const, inverse: true };
+    for (const l of given.slice(0, max)) out.push(fillLine([seg(' ' + l, style)], i.width, style));
+  }
+  if (i.tracker.exited) {
+    const why = i.ui.exitReason === 'pid_reused' ? 'PROCESS EXITED (its PID now belongs to another process)' : 'PROCESS EXITED';
+    const style = { fg: 'red' as const, inverse: true, bold: true };
+    out.push(fillLine([seg(` ${why}: data kept, e/c still export, q quits `, style)], i.width, style));
+  }
+  if (i.session.paused) {
+    const style = { fg: 'yellow' as const, inverse: true, bold: true };
+    out.push(fillLine([seg(' PAUSED: not polling; space resumes ', style)], i.width, style));
+  }
+  return out;
+}
+
+function statsLines(i: ScreenInput, width: number): Line[] {
+  const s = i.tracker.stats(i.nowMs);
+  const life = s.lifetimeMs;
+  const rows: Line[][] = [
+    [item('now', String(s.live), { bold: true, fg: 'cyan' }), item('peak', String(s.peak))],
+    [item('opened', String(s.opened)), item('closed', String(s.closed))],
+    [item('opens/min', s.opensPerMinute.toFixed(s.opensPerMinute < 10 ? 1 : 0))],
+    [item('lifetime p50', life ? formatDuration(life.p50) : '-'), item('p95', life ? formatDuration(life.p95) : '-')],
+  ];
+  return rows.map((r) => clipLine(r.flatMap((it, n) => (n === 0 ? it : [seg('  '), ...it])), width));
+}
+
+function chartLines(i: ScreenInput, height: number): Line[] {
+  if (height <= 0) return [];
+  // wide enough for "lifetime p50 10m05s  p95 10m05s"
+  const statsWidth = Math.min(44, Math.max(32, Math.floor(i.width * 0.4)));
+  let stats = statsLines(i, statsWidth);
+  // A very short chart keeps the most telling numbers.
+  if (stats.length > height) stats = [stats[0] as Line, stats[3] as Line, stats[1] as Line, stats[2] as Line].slice(0, height);
+  const counts = i.tracker.history().map((h) => h.count);
+  const max = Math.max(0, ...counts.slice(-Math.max(1, i.width)));
+  const axisW = String(max).length + 1;
+  const chartW = Math.max(0, i.width - statsWidth - axisW - 2);
+  const bars = sparkline(counts, chartW, height, max);
+  const lines: Line[] = [];
+  for (let r = 0; r < height; r++) {
+    const label = r === 0 ? String(max) : r === height - 1 ? '0' : '';
+    const tick = r === 0 || r === height - 1 ? '┤' : '│';
+    lines.push(
+      clipLine(
+        [
+          seg(padStart(label, axisW - 1) + tick, { fg: 'gray' }),
+          seg(bars[r] ?? '', { fg: 'cyan' }),
+          seg('  '),
+          ...(stats[r] ?? []),
+        ],
+        i.width,
+      ),
+    );
+  }
+  return lines;
+}
+
+function findingLines(findings: readonly Finding[], width: number, max: number): Line[] {
+  const shown = findings.length > max ? findings.slice(0, max - 1) : findings;
+  const lines = shown.map((f) => {
+    const color = FINDING_COLORS[f.kind] ?? 'yellow';
+    return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: color, inverse: true, bold: true }), seg(' '), seg(oneLine(f.message), { fg: color })], width);
+  });
+  if (findings.length > shown.length) lines.push([seg(`  +${findings.length - shown.length} more findings (export for all)`, { fg: 'gray' })]);
+  return lines;
+}
+
+function cell(text: string, col: FittedColumn): string {
+  const clipped = col.id === 'local' || col.id === 'remote' ? clipStart(text, col.width) : clipEnd(text, col.width);
+  return col.align === 'right' ? padStart(clipped, col.width) : padEnd(clipped, col.width);
+}
+
+function tableHeader(columns: readonly FittedColumn[], ui: UiState, width: number): Line {
+  const style = { inverse: true, bold: true };
+  const text = columns
+    .map((c) => cell(c.title + (c.id === ui.sort.key ? (ui.sort.descending ? '↓' : '↑') : ''), c))
+    .join(' ');
+  return fillLine([seg(text, style)], width, style);
+}
+
+function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs: number, width: number): Line {
+  const line: Line = [];
+  columns.forEach((c, idx) => {
+    if (idx > 0) line.push(seg(' '));
+    const text = cell(cellText(c.id, t, nowMs, c.compact), c);
+    if (c.id === 'state') {
+      const fg = STATE_COLORS[t.connection.state];
+      line.push(seg(text, fg ? { fg } : undefined));
+    } else if (c.id === 'age' && t.preexisting) {
+      line.push(seg(text, { fg: 'gray' }));
+    } else {
+      line.push(seg(text));
+    }
+  });
+  return clipLine(line, width);
+}
+
+function statusLine(i: ScreenInput, t: TableModel): Line {
+  const w = i.width;
+  const pos = t.matched === 0 ? '0 rows' : `${t.offset + 1}-${t.offset + t.rows.length}/${t.matched}`;
+  const right = i.ui.filterText ? `${pos} (of ${t.live}) "${clipEnd(i.ui.filterText, 12)}"` : pos;
+  let left: Line;
+  if (i.ui.prompt !== null) {
+    left = [seg('filter: ', { bold: true }), seg(i.ui.prompt), seg('▏'), seg('  Enter applies, Esc clears', { fg: 'gray' })];
+  } else if (i.ui.status) {
+    left = [seg(oneLine(i.ui.status.text), i.ui.status.kind === 'error' ? { fg: 'red', bold: true } : { fg: 'green' })];
+  } else {
+    left = [seg('? help  q quit  space pause  e/c export  s/S sort  / filter', { fg: 'gray' })];
+  }
+  // The row position yields to the message on a narrow terminal.
+  if (right.length + 20 > w) return fillLine(left, w);
+  return [...fillLine(left, w - right.length - 1), seg(' '), seg(right, { fg: 'gray' })];
+}
+
+function helpLines(): Line[] {
+  const keyW = Math.max(...HELP_LINES.map(([k]) => k.length));
+  return [
+    [seg('sockwatch keys', { bold: true })],
+    [],
+    ...HELP_LINES.map(([k, what]) => [seg(padEnd(k, keyW + 2), { bold: true, fg: 'cyan' }), seg(what)]),
+    [],
+    [seg('any key closes this help', { fg: 'gray' })],
+  ];
+}
+
+interface Heights {
+  chart: number;
+  findings: number;
+  log: number;
+}
+
+/**
+ * Chart and log grow with the terminal; the table gets what is left. The chart and log give up
+ * lines first so the table keeps a useful 5 rows, then anything goes to keep 3.
+ */
+function sectionHeights(height: number, fixed: number, findings: number): Heights {
+  const h: Heights = {
+    chart: height >= 44 ? 7 : height >= 32 ? 5 : 4,
+    findings: Math.min(findings, 3),
+    log: height >= 44 ? 10 : height >= 32 ? 6 : 3,
+  };
+  const rowsLeft = (): number => height - fixed - h.chart - h.findings - (h.log > 0 ? h.log + 1 : 0);
+  while (rowsLeft() < 5) {
+    if (h.log > 2) h.log--;
+    else if (h.chart > 3) h.chart--;
+    else break;
+  }
+  while (rowsLeft() < 3) {
+    if (h.log > 1) h.log--;
+    else if (h.chart > 2) h.chart--;
+    else if (h.log > 0) h.log = 0;
+    else if (h.findings > 1) h.findings--;
+    else if (h.chart > 0) h.chart--;
+    else if (h.findings > 0) h.findings--;
+    else break;
+  }
+  return h;
+}
+
+export function buildScreenModel(i: ScreenInput): ScreenModel {
+  const { width, height, ui, nowMs, tracker } = i;
+  const header = headerLines(i);
+  const banners = bannerLines(i);
+  const findings = tracker.findings(nowMs);
+  // header + banners + table heading + status line
+  const fixed = header.length + banners.length + 2;
+  const h = sectionHeights(height, fixed, findings.length);
+  const viewport = Math.max(0, height - fixed - h.chart - h.findings - (h.log > 0 ? h.log + 1 : 0));
+
+  const live = tracker.live();
+  const rows = i.rows ?? selectRows(live, { states: i.session.states, filterText: ui.filterText, sort: ui.sort });
+  const offset = Math.max(0, Math.min(ui.scroll, rows.length - viewport));
+  const visible = rows.slice(offset, offset + viewport);
+  const hasTcp = live.some((t) => t.connection.tcp !== undefined);
+  const hasTimer = hasTcp || live.some((t) => t.connection.timer !== undefined && t.connection.timer.kind !== 'none');
+  const columns = fitColumns({ ids: wantedColumns(hasTcp, hasTimer), rows: visible, nowMs, width, sortKey: ui.sort.key });
+  const table: TableModel = {
+    columns,
+    header: tableHeader(columns, ui, width),
+    rows: visible.map((t) => tableRow(t, columns, nowMs, width)),
+    offset,
+    viewport,
+    matched: rows.length,
+    live: live.length,
+  };
+
+  const chart = chartLines(i, h.chart);
+  const findingsShown = findingLines(findings, width, h.findings).slice(0, h.findings);
+  const log: Line[] = [];
+  if (h.log > 0) {
+    const entries = i.log.recent(h.log);
+    for (const e of entries) log.push(logLine(e, width));
+    while (log.length < h.log) log.push([]);
+  }
+  const status = statusLine(i, table);
+  let emptyNote: Line | undefined;
+  if (table.rows.length === 0 && viewport > 0) {
+    const why = live.length === 0 ? 'no live connections' : `no connection matches (${live.length} live; / then Esc clears the filter, f shows all states)`;
+    emptyNote = [seg(`  ${why}`, { fg: 'gray' })];
+  }
+
+  const lines: Line[] = [...header, ...banners, ...chart, ...findingsShown, table.header];
+  for (let r = 0; r < viewport; r++) lines.push(table.rows[r] ?? (r === 0 && emptyNote ? emptyNote : []));
+  if (h.log > 0) lines.push(clipLine([seg('─ events ', { fg: 'gray' }), seg('─'.repeat(Math.max(0, width - 9)), { fg: 'gray' })], width), ...log);
+  lines.push(status);
+  while (lines.length < height) lines.splice(lines.length - 1, 0, []);
+
+  return {
+    width,
+    height,
+    header,
+    banners,
+    chart,
+    findings: findingsShown,
+    table,
+    log,
+    status,
+    lines: lines.slice(0, height).map((l) => clipLine(l, width)),
+    help: ui.help ? helpLines() : null,
+  };
+}

@@ -1,0 +1,65 @@
+// What the user has chosen on screen, apart from the session's own state (paused, state filter).
+// Transitions are pure so the key handling can be tested without a terminal.
+import type { ExitReason } from '../../core/tracker-types';
+import type { ColumnId } from './columns';
+import type { SortSpec } from './rows';
+
+export interface StatusMessage {
+  text: string;
+  kind: 'info' | 'error';
+}
+
+export interface UiState {
+  sort: SortSpec;
+  /** the applied row filter ('' = none) */
+  filterText: string;
+  /** the text being typed after `/`; null when no prompt is open */
+  prompt: string | null;
+  /** index of the first visible row; the screen model clamps it */
+  scroll: number;
+  status: StatusMessage | null;
+  help: boolean;
+  exitReason: ExitReason | null;
+}
+
+export function initialUiState(): UiState {
+  return {
+    sort: { key: 'fd', descending: false },
+    filterText: '',
+    prompt: null,
+    scroll: 0,
+    status: null,
+    help: false,
+    exitReason: null,
+  };
+}
+
+/** The next column among those on screen; wraps around, ascending again on a new column. */
+export function nextSort(ui: UiState, columns: readonly ColumnId[]): UiState {
+  const i = columns.indexOf(ui.sort.key);
+  const key = columns[(i + 1) % columns.length] ?? 'fd';
+  return { ...ui, sort: { key, descending: false }, scroll: 0 };
+}
+
+export function reverseSort(ui: UiState): UiState {
+  return { ...ui, sort: { ...ui.sort, descending: !ui.sort.descending }, scroll: 0 };
+}
+
+export function scrollBy(ui: UiState, by: number | 'page-up' | 'page-down' | 'top' | 'bottom', viewport: number, rowCount: number): UiState {
+  const maxScroll = Math.max(0, rowCount - viewport);
+  const page = Math.max(1, viewport - 1);
+  const target =
+    by === 'top' ? 0 : by === 'bottom' ? maxScroll : by === 'page-up' ? ui.scroll - page : by === 'page-down' ? ui.scroll + page : ui.scroll + by;
+  return { ...ui, scroll: Math.max(0, Math.min(maxScroll, target)) };
+}
+
+/** Edits the `/` prompt; returns undefined when the key is not a prompt edit. */
+export function editPrompt(ui: UiState, key: { ch?: string; name?: string }): UiState | undefined {
+  if (ui.prompt === null) return undefined;
+  if (key.name === 'enter') return { ...ui, filterText: ui.prompt.trim(), prompt: null, scroll: 0 };
+  if (key.name === 'escape') return { ...ui, filterText: '', prompt: null, scroll: 0 };
+  if (key.name === 'backspace') return { ...ui, prompt: ui.prompt.slice(0, -1) };
+  const ch = key.ch;
+  if (ch !== undefined && ch.length === 1 && ch >= ' ' && ch !== '\x7f') return { ...ui, prompt: ui.prompt + ch };
+  return ui;
+}
