@@ -60,7 +60,10 @@ async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorde
     }
   });
 
-  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit'>[] = [session.ended];
+  // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
+  // in a pipe the exit ends the watch.
+  const ended = useTui ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
+  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit'>[] = [ended];
   const cleanups: (() => void)[] = [];
   if (a.durationMs !== undefined) {
     stops.push(new Promise((r) => {

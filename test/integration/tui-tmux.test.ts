@@ -89,6 +89,12 @@ test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, 
     keys('x');
     await until((t) => !t.includes('sockwatch keys'), 'help closed');
 
+    // The target exits: the screen keeps its data under a banner until the user quits.
+    await client.exit();
+    await until((t) => /EXITED/i.test(t), 'the exited banner');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(fs.existsSync(exitFile), false, 'still on screen after the target exited');
+
     keys('q');
     await until(() => fs.existsSync(exitFile), 'sockwatch to exit');
     assert.equal(fs.readFileSync(exitFile, 'utf8').trim(), '0');
