@@ -28,7 +28,6 @@ import { connectionKey } from '../model';
 import type { Connection, ProcessInfo, Snapshot } from '../model';
 import type {
   LiveCountSample,
-  StateChange,
   Finding,
   Tracker,
   TrackedConnection,
@@ -58,14 +57,8 @@ export interface TrackerOptions {
 export const DEFAULT_HISTORY_SIZE = 600;
 export const DEFAULT_STATE_HISTORY_SIZE = 16;
 
-interface LiveRecord {
-  id: string;
-  key: string;
-  connection: Connection;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  preexisting: boolean;
-  states: StateChange[];
+/** A tracked connection as kept inside: the exchange counter keeps its bytes-seen state. */
+interface LiveRecord extends Omit<TrackedConnection, 'exchanges'> {
   exchanges: ExchangeState | undefined;
 }
 
