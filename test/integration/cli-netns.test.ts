@@ -1,0 +1,52 @@
+// A target in another network namespace (as in a container): sockwatch must read its sockets
+// through the target's own /proc/PID/net/tcp, and refuse netlink, which would see ours.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as readline from 'node:readline';
+import { runCli } from '../helpers/cli';
+
+const HOLDER = `
+const net = require('node:net');
+const s = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
+  const socks = [0, 1].map(() => net.connect(s.address().port, '127.0.0.1'));
+  let n = 0;
+  for (const c of socks) c.on('connect', () => {
+    if (++n === socks.length) process.stdout.write(JSON.stringify({ pid: process.pid, ports: socks.map((x) => x.localPort) }) + '\\n');
+  });
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+function canUnshare(): boolean {
+  return spawnSync('unshare', ['-n', 'true']).status === 0 && spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']).status === 0;
+}
+
+describe('a target in another network namespace', { skip: !canUnshare() && 'unshare -n needs root and iproute2' }, () => {
+  let child: ChildProcess;
+  let info: { pid: number; ports: number[] };
+  before(async () => {
+    child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" -e "$0"`, HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const rl = readline.createInterface({ input: child.stdout! });
+    info = JSON.parse(await new Promise<string>((resolve) => rl.once('line', resolve))) as typeof info;
+  });
+  after(() => {
+    child.kill('SIGKILL');
+  });
+
+  it('auto-selects procfs and lists its connections', async () => {
+    const r = await runCli(['snapshot', String(info.pid), '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { source: string; connections: { local: { port: number }; remote: { port: number } }[] };
+    assert.equal(doc.source, 'procfs');
+    const outbound = doc.connections.filter((c) => info.ports.includes(c.local.port)).map((c) => c.local.port).sort();
+    assert.deepEqual(outbound, [...info.ports].sort());
+  });
+
+  it('--source netlink says why it cannot work (exit 1)', async () => {
+    const r = await runCli(['snapshot', String(info.pid), '--source', 'netlink']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^sockwatch: netlink source needs the target in sockwatch's network namespace.*use --source procfs\n$/);
+  });
+});
