@@ -8,6 +8,7 @@ import {
   HOST_LE,
   INET_DIAG_INFO,
   INET_DIAG_MSG_LEN,
+  INET_DIAG_SOCKID_LEN,
   NLA_TYPE_MASK,
   NLM_F_DUMP_INTR,
   NLMSG_DONE,
@@ -19,6 +20,8 @@ import {
 } from './sock-diag-constants';
 import { decodeTcpInfo, type TcpInfo } from './tcp-info';
 import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
+
+const ENOENT = 2;
 
 /** One inet_diag_msg, host-order numbers, formatted addresses. */
 export interface InetDiagRow {
@@ -42,6 +45,11 @@ export interface InetDiagRow {
   wqueue: number;
   uid: number;
   inode: number;
+  /**
+   * The raw 48-byte inet_diag_sockid (ports, addresses, interface, cookie) as the kernel sent it:
+   * exactly what an exact lookup of this socket puts in its request (buildInetDiagExactRequest).
+   */
+  sockId: Uint8Array;
   /** absent when the reply carried no INET_DIAG_INFO attribute (TIME_WAIT, NEW_SYN_RECV, or not asked) */
   tcpInfo?: TcpInfo;
 }
@@ -49,6 +57,12 @@ export interface InetDiagRow {
 export interface DecodeOptions {
   /** keep only rows whose inode is in this set (inode 0, i.e. TIME_WAIT and request socks, never is) */
   wantedInodes?: ReadonlySet<number>;
+  /**
+   * Replies to a batch of exact lookups ended by an ack sentinel: an NLMSG_ERROR with an errno
+   * answers one lookup (ENOENT: that socket is gone) and decoding goes on; the ack (errno 0) is
+   * the end. Without it, the first NLMSG_ERROR ends decoding, as it ends a dump.
+   */
+  batch?: boolean;
 }
 
 export interface DecodeResult {
@@ -61,6 +75,8 @@ export interface DecodeResult {
   interrupted: boolean;
   /** why decoding stopped early on malformed input */
   problem?: string;
+  /** batch mode only: lookups answered with ENOENT (no such socket any more) */
+  missing?: number;
 }
 
 /**
@@ -72,15 +88,16 @@ export function decodeInetDiag(
   opts: DecodeOptions = {},
 ): DecodeResult {
   const result: DecodeResult = { rows: [], done: false, interrupted: false };
+  if (opts.batch === true) result.missing = 0;
   const buffers = input instanceof Uint8Array ? [input] : input;
   for (const buf of buffers) {
-    decodeBuffer(buf, opts.wantedInodes, result);
+    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, result);
     if (result.done || result.errno !== undefined || result.problem !== undefined) break;
   }
   return result;
 }
 
-function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, out: DecodeResult): void {
+function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, batch: boolean, out: DecodeResult): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = buf.byteLength;
   let off = 0;
@@ -110,6 +127,11 @@ function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, 
     } else if (type === NLMSG_ERROR) {
       // struct nlmsgerr starts with a negative errno; 0 would be an ACK, which a dump never asks for
       const err = payloadLen >= 4 ? dv.getInt32(p, HOST_LE) : 0;
+      if (batch && err !== 0) {
+        if (err === -ENOENT) out.missing = (out.missing ?? 0) + 1;
+        else out.errno ??= -err;
+        continue;
+      }
       if (err === 0) {
         out.done = true;
       } else {
@@ -144,6 +166,8 @@ function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number,
     wqueue: dv.getUint32(p + 60, HOST_LE),
     uid: dv.getUint32(p + 64, HOST_LE),
     inode,
+    // a copy (Buffer#slice would make a view): a view would keep the whole 64 KiB datagram alive for as long as the row is kept
+    sockId: Uint8Array.prototype.slice.call(buf, p + 4, p + 4 + INET_DIAG_SOCKID_LEN),
   };
 
   const attrsEnd = p + payloadLen;

@@ -6,9 +6,12 @@ import {
   INET_DIAG_INFO,
   INET_DIAG_REQ_V2_LEN,
   IPPROTO_TCP,
+  INET_DIAG_SOCKID_LEN,
+  NLM_F_ACK,
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_HDRLEN,
+  NLMSG_NOOP,
   SOCK_DIAG_BY_FAMILY,
 } from './sock-diag-constants';
 
@@ -16,6 +19,12 @@ export type InetFamily = typeof AF_INET | typeof AF_INET6;
 
 /** All states, including ones our model has no name for: 'all' must not hide anything. */
 export const ALL_STATES_MASK = 0xffffffff;
+
+/**
+ * Every state a socket that holds an fd can be in: TIME_WAIT and NEW_SYN_RECV entries never have
+ * an inode (no process holds them), so a dump that learns the target's sockets skips them.
+ */
+export const FD_STATES_MASK = (ALL_STATES_MASK & ~(1 << 6) & ~(1 << 12)) >>> 0;
 
 /**
  * The kernel walks only the hash tables the mask asks for (a LISTEN-only mask never touches the
@@ -56,5 +65,41 @@ export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
   buf[p + 2] = opts.extensions ?? EXT_TCP_INFO;
   dv.setUint32(p + 4, opts.states >>> 0, le);
   // id (sport, dport, addresses, if, cookie) stays zero: match everything.
+  return buf;
+}
+
+/**
+ * One exact lookup (no NLM_F_DUMP): the kernel finds the socket by its id (ports, addresses,
+ * interface, cookie — the 48-byte inet_diag_sockid copied from an earlier reply) in its hash
+ * tables, O(1), and answers with one inet_diag_msg, or NLMSG_ERROR ENOENT when no socket with
+ * that tuple and cookie exists any more (the cookie keeps a listener or a new socket that took
+ * the tuple from answering for a closed one). The state mask does not apply to exact lookups.
+ */
+export function buildInetDiagExactRequest(family: InetFamily, sockId: Uint8Array, extensions = EXT_TCP_INFO): Buffer {
+  if (sockId.length !== INET_DIAG_SOCKID_LEN) throw new RangeError(`inet_diag_sockid is ${INET_DIAG_SOCKID_LEN} bytes, got ${sockId.length}`);
+  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  dv.setUint32(0, buf.length, HOST_LE);
+  dv.setUint16(4, SOCK_DIAG_BY_FAMILY, HOST_LE);
+  dv.setUint16(6, NLM_F_REQUEST, HOST_LE);
+  const p = NLMSG_HDRLEN;
+  buf[p] = family;
+  buf[p + 1] = IPPROTO_TCP;
+  buf[p + 2] = extensions;
+  dv.setUint32(p + 4, ALL_STATES_MASK, HOST_LE);
+  buf.set(sockId, p + 8);
+  return buf;
+}
+
+/**
+ * NLMSG_NOOP with NLM_F_ACK: the kernel handles a datagram's messages in order and acks this one
+ * (NLMSG_ERROR, errno 0) after answering all before it, so its ack marks the end of a batch.
+ */
+export function buildAckSentinel(): Buffer {
+  const buf = Buffer.alloc(NLMSG_HDRLEN);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  dv.setUint32(0, NLMSG_HDRLEN, HOST_LE);
+  dv.setUint16(4, NLMSG_NOOP, HOST_LE);
+  dv.setUint16(6, NLM_F_REQUEST | NLM_F_ACK, HOST_LE);
   return buf;
 }

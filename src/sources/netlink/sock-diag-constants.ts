@@ -12,6 +12,7 @@ export const SOCK_DIAG_BY_FAMILY = 20;
 
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
+export const NLM_F_ACK = 0x4;
 /** NLM_F_ROOT | NLM_F_MATCH */
 export const NLM_F_DUMP = 0x300;
 /** The kernel sets this on a dump whose table changed while it was walked. */
@@ -23,6 +24,8 @@ export const IPPROTO_TCP = 6;
 
 /** sizeof(struct inet_diag_req_v2) */
 export const INET_DIAG_REQ_V2_LEN = 56;
+/** sizeof(struct inet_diag_sockid): sport, dport, src[4], dst[4], if, cookie[2] */
+export const INET_DIAG_SOCKID_LEN = 48;
 /** sizeof(struct inet_diag_msg) */
 export const INET_DIAG_MSG_LEN = 72;
 

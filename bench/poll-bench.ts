@@ -1,0 +1,46 @@
+// Steady-state polling, in this process, through the real sources. The sources' clocks are
+// replaced by one that advances one interval per poll, so the rescan rules behave as in
+// `watch --interval 1s` while the polls themselves run back to back.
+import type { StateFilter } from '../src/model';
+import { createNetlinkSource } from '../src/sources/netlink/netlink-source';
+import { createProcfsSource } from '../src/sources/procfs/procfs-source';
+import type { Source } from '../src/sources/source';
+import { summarize, timeInProcess, type Sample, type Summary } from './measure';
+
+export const ESTABLISHED: StateFilter = new Set(['ESTABLISHED']);
+const INTERVAL_MS = 1000;
+
+export interface PollResult {
+  first: Summary;
+  /** every poll after the first: median = a steady poll, mean = amortized over the rescan rule */
+  steady: Summary;
+  connections: number;
+  /** what the sources did, e.g. "3 table reads" */
+  note: string;
+}
+
+async function pollLoop(source: Source, polls: number, counters: () => string): Promise<PollResult> {
+  const first: Sample[] = [];
+  let connections = 0;
+  first.push(await timeInProcess(async () => (connections = (await source.snapshot(ESTABLISHED)).connections.length)));
+  const before = counters();
+  const steady: Sample[] = [];
+  for (let i = 0; i < polls; i++) steady.push(await timeInProcess(() => source.snapshot(ESTABLISHED)));
+  source.close();
+  return { first: summarize(first), steady: summarize(steady), connections, note: `${before} → ${counters()}` };
+}
+
+export async function benchProcfs(pid: number, polls: number): Promise<PollResult> {
+  let now = 0;
+  const source = await createProcfsSource(pid, { nowMs: () => (now += INTERVAL_MS) });
+  return pollLoop(source, polls, () => `${source.tableReads} table reads`);
+}
+
+export async function benchNetlink(pid: number, polls: number): Promise<PollResult> {
+  let now = 0;
+  const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS) });
+  return pollLoop(source, polls, () => {
+    const c = source.counters();
+    return `${c.dumps} dumps, ${c.lookups} lookups`;
+  });
+}

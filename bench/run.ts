@@ -1,0 +1,184 @@
+// `npm run bench`: builds a loopback scene (a host with ~22,000 TCP sockets, a target holding
+// 1,000), measures sockwatch's steady-state polls next to lsof, ss and systeminformation, then a
+// target holding 100,000 connections; prints a table and writes bench/RESULTS.md.
+// `--quick`: 2,000 host sockets, 200 in the target, 5,000 for the big case; a sanity run.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { maxFdsPerChild, stopAll } from './children-registry';
+import { hasCommand, repeatCommand, timeCommand, type Summary } from './measure';
+import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
+import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
+
+const quick = process.argv.includes('--quick');
+const HOST_SOCKETS = quick ? 2_000 : 22_000;
+const TARGET = quick ? 200 : 1_000;
+const BIG_TARGET = quick ? 5_000 : 100_000;
+const POLLS = quick ? 15 : 40;
+const RUNS = quick ? 3 : 7;
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'bin', 'sockwatch.js');
+
+interface Row {
+  tool: string;
+  wallMs: number;
+  cpuMs: number;
+  meanCpuMs?: number;
+  rssKiB?: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const bigRows: Row[] = [];
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function pollRows(into: Row[], name: string, r: PollResult): void {
+  into.push({ tool: `${name} first poll (in-process)`, wallMs: r.first.wallMs, cpuMs: r.first.cpuMs, note: `${r.connections} connections` });
+  into.push({
+    tool: `${name} steady poll (in-process)`,
+    wallMs: r.steady.wallMs,
+    cpuMs: r.steady.cpuMs,
+    meanCpuMs: r.steady.meanCpuMs,
+    note: `${r.steady.runs} polls at 1 s; ${r.note}`,
+  });
+}
+
+function commandRow(into: Row[], tool: string, cmd: string, args: string[], runs: number): Summary | undefined {
+  if (!hasCommand(cmd) && !cmd.includes('/')) {
+    into.push({ tool, wallMs: Number.NaN, cpuMs: Number.NaN, note: `${cmd} not installed` });
+    return undefined;
+  }
+  const { summary, last } = repeatCommand(cmd, args, runs);
+  const row: Row = { tool, wallMs: summary.wallMs, cpuMs: summary.meanCpuMs, note: `${runs} runs; exit ${last.status}; ${last.stdoutBytes} B out` };
+  if (summary.maxRssKiB !== undefined) row.rssKiB = summary.maxRssKiB;
+  into.push(row);
+  return summary;
+}
+
+function sysinfoScript(): string {
+  return [
+    "const si=require('systeminformation');",
+    'const t0=process.hrtime.bigint();',
+    'si.networkConnections().then((c)=>{',
+    "process.stdout.write(JSON.stringify({n:c.length,ms:Number(process.hrtime.bigint()-t0)/1e6}));});",
+  ].join('');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`bench${quick ? ' --quick' : ''}: building ~${HOST_SOCKETS} host sockets, target ${TARGET}…`);
+  const bgConnections = Math.max(0, Math.round((HOST_SOCKETS - 2 * TARGET) / 2));
+  const bgMs = await buildBackground(bgConnections);
+  const target = await buildTarget(TARGET, 100);
+  const hostSockets = countHostTcpSockets();
+  log(`  built in ${bgMs} ms + target; host TCP sockets ${hostSockets}, target PID ${target.pid} holds ${target.connections}`);
+  const pid = String(target.pid);
+
+  // lsof first: it is the yardstick every ratio divides by.
+  const lsofArgs = ['-nP', '-p', pid, '-a', '-iTCP', '-sTCP:ESTABLISHED'];
+  const lsof = commandRow(rows, `lsof ${lsofArgs.join(' ')}`, 'lsof', lsofArgs, RUNS);
+  log('  polls…');
+  pollRows(rows, 'sockwatch netlink', await benchNetlink(target.pid, POLLS));
+  pollRows(rows, 'sockwatch procfs', await benchProcfs(target.pid, POLLS));
+  log('  one-shot commands…');
+  commandRow(rows, 'sockwatch snapshot PID (auto → netlink)', process.execPath, [CLI, 'snapshot', pid], RUNS);
+  commandRow(rows, 'sockwatch snapshot PID --source procfs', process.execPath, [CLI, 'snapshot', pid, '--source', 'procfs'], RUNS);
+  commandRow(rows, 'ss -tnp', 'ss', ['-tnp'], RUNS);
+  commandRow(rows, 'ss -tnp state established', 'ss', ['-tnp', 'state', 'established'], RUNS);
+  const si = timeCommand(process.execPath, ['-e', sysinfoScript()], 120_000);
+  rows.push({ tool: 'systeminformation networkConnections() (node + call)', wallMs: si.wallMs, cpuMs: si.cpuMs, note: '1 run; whole host, no PID filter' });
+  const watchRss = timeCommand(process.execPath, [CLI, 'watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
+  rows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: watchRss.wallMs, cpuMs: watchRss.cpuMs, ...(watchRss.rssKiB ? { rssKiB: watchRss.rssKiB } : {}), note: 'whole run incl. start-up' });
+
+  log(`  big target: ${BIG_TARGET} connections…`);
+  const big = await buildTarget(BIG_TARGET, 150);
+  const bigHost = countHostTcpSockets();
+  log(`  target PID ${big.pid} holds ${big.connections}; host TCP sockets ${bigHost}`);
+  if (big.connections < BIG_TARGET) log(`  (capped: one process may hold only ${maxFdsPerChild()} fds here and prlimit cannot raise it)`);
+  const bigPolls = quick ? 5 : 6;
+  pollRows(bigRows, 'sockwatch netlink', await benchNetlink(big.pid, bigPolls));
+  pollRows(bigRows, 'sockwatch procfs', await benchProcfs(big.pid, bigPolls));
+  const bigLsofArgs = ['-nP', '-p', String(big.pid), '-a', '-iTCP', '-sTCP:ESTABLISHED'];
+  const bigLsof = commandRow(bigRows, `lsof ${bigLsofArgs.join(' ')}`, 'lsof', bigLsofArgs, 1);
+  const bigWatch = timeCommand(process.execPath, [CLI, 'watch', String(big.pid), '--no-tui', '--duration', '5s', '--interval', '1s'], 120_000);
+  bigRows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: bigWatch.wallMs, cpuMs: bigWatch.cpuMs, ...(bigWatch.rssKiB ? { rssKiB: bigWatch.rssKiB } : {}), note: 'whole run incl. start-up' });
+  stopAll();
+
+  const totalS = (Date.now() - started) / 1000;
+  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS });
+  process.stdout.write(md);
+  if (!quick) writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
+
+}
+
+const fmt = (x: number | undefined, digits = 1): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+const ratio = (base: number | undefined, x: number | undefined): string =>
+  base === undefined || x === undefined || !(x > 0) || Number.isNaN(base) ? '–' : `${(base / x).toFixed(1)}×`;
+
+function table(list: readonly Row[], lsof: Summary | undefined): string {
+  const lines = [
+    '| tool | wall ms (median) | CPU ms | CPU ms mean (amortized) | wall vs lsof | CPU vs lsof | max RSS MiB | notes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of list) {
+    const rss = r.rssKiB === undefined ? '–' : (r.rssKiB / 1024).toFixed(0);
+    lines.push(
+      `| ${r.tool} | ${fmt(r.wallMs)} | ${fmt(r.cpuMs)} | ${fmt(r.meanCpuMs)} | ${ratio(lsof?.wallMs, r.wallMs)} | ${ratio(lsof?.meanCpuMs, r.meanCpuMs ?? r.cpuMs)} | ${rss} | ${r.note ?? ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function machine(): string {
+  let kernel = os.release();
+  try {
+    kernel = execFileSync('uname', ['-r']).toString().trim();
+  } catch {
+    // os.release() is the same thing
+  }
+  return `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Linux ${kernel}, Node ${process.version}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+}
+
+function report(o: {
+  hostSockets: number;
+  target: number;
+  lsof: Summary | undefined;
+  bigHost: number;
+  bigTarget: number;
+  bigLsof: Summary | undefined;
+  totalS: number;
+}): string {
+  return `# sockwatch bench results${quick ? ' (--quick)' : ''}
+
+Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/run.ts). Machine: ${machine()}.
+Generated ${new Date().toISOString()}; whole run ${o.totalS.toFixed(0)} s.
+
+"CPU ms" for commands is the mean over the runs of user+system time from \`/usr/bin/time\` (child
+processes included; 10 ms resolution per run); for in-process polls it is \`process.cpuUsage()\`
+per poll (median), and "mean (amortized)" averages every poll after the first, periodic rescans
+included, with the sources' clocks advancing 1 s per poll as under \`watch --interval 1s\`.
+Ratios are lsof ÷ tool (higher is better for sockwatch); the CPU ratio uses the amortized mean
+where there is one.
+
+## Host with ${o.hostSockets} TCP sockets, target holding ${o.target} connections
+
+${table(rows, o.lsof)}
+
+## Target holding ${o.bigTarget} connections (host: ${o.bigHost} TCP sockets)
+${o.bigTarget < BIG_TARGET ? `\nAsked for ${BIG_TARGET}; one process may hold only ${maxFdsPerChild()} fds on this machine (hard RLIMIT_NOFILE, and prlimit may not raise it), so this is the largest single target the bench could build.\n` : ''}
+${table(bigRows, o.bigLsof)}
+`;
+}
+
+main()
+  .catch((e: unknown) => {
+    stopAll();
+    log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    stopAll();
+    // children are killed; sockets of this process (netlink) must not keep it alive
+    setTimeout(() => process.exit(process.exitCode ?? 0), 100).unref();
+  });
