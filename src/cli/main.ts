@@ -39,16 +39,16 @@ interface WatchFlags {
 function sourceOption(): Option {
   return new Option('--source <name>', 'force a source: procfs, netlink or systeminformation (default: best available)').argParser(parseSourceName);
 }
-function stateOption(): Option {
+function stateOption(defaultStates = ESTABLISHED, label = 'established'): Option {
   return new Option('--state <list>', 'TCP states to show: established, all, or a comma list (e.g. established,close_wait)')
     .argParser(parseStates)
-    .default(ESTABLISHED, 'established');
+    .default(defaultStates, label);
 }
-function watchOptions(cmd: Command, defaultInterval: string): Command {
+function watchOptions(cmd: Command, defaultInterval: string, states = stateOption()): Command {
   return cmd
     .addOption(new Option('--interval <duration>', 'poll interval, e.g. 250ms, 1s, 1.5s, 2m (min 20ms)').argParser(durationParser(MIN_INTERVAL_MS)).default(durationParser(MIN_INTERVAL_MS)(defaultInterval), defaultInterval))
     .addOption(new Option('--duration <duration>', 'stop after this long (default: until q, Ctrl-C or the target exits)').argParser(durationParser(1)))
-    .addOption(stateOption())
+    .addOption(states)
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')
     .option('--record <file>', 'also append the NDJSON events to <file>, flushed per event')
     .addOption(sourceOption())
@@ -94,12 +94,11 @@ export function buildProgram(exit: (code: number) => void): Command {
       .description('run a local HTTP client/server that shows keep-alive reuse, churn and a leak, and watch it')
       .argument('[loop]', 'keepalive, churn, leak or all', choiceParser(['keepalive', 'churn', 'leak', 'all'] as const), 'all'),
     '250ms',
-  ).action(async (loop: 'keepalive' | 'churn' | 'leak' | 'all', o: WatchFlags, cmd: Command) => {
+    // The leak loop's lesson ends in CLOSE_WAIT, so the demo follows connections there.
+    stateOption(DEMO_STATES, 'established,close_wait'),
+  ).action(async (loop: 'keepalive' | 'churn' | 'leak' | 'all', o: WatchFlags) => {
     const { runDemo } = await import('./demo-command');
-    const args = watchArgs(o);
-    // The leak loop's lesson ends in CLOSE_WAIT, so the demo follows it there unless told otherwise.
-    if (cmd.getOptionValueSource('state') === 'default') args.states = DEMO_STATES;
-    exit(await runDemo(loop, args));
+    exit(await runDemo(loop, watchArgs(o)));
   });
 
   return program;
@@ -130,6 +129,11 @@ export interface WatchArgs {
 
 export async function main(argv: string[]): Promise<void> {
   const exit = (code: number): never => process.exit(code);
+  // A reader that goes away (`| head`) is a normal end, not a crash; 'exit' handlers still run.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exit(0);
+    throw e;
+  });
   const program = buildProgram(exit);
   try {
     await program.parseAsync(argv);

@@ -1,5 +1,6 @@
 // Runs the real CLI (bin/sockwatch.js) as a child process, the way a user would.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'sockwatch.js');
@@ -74,10 +75,11 @@ export function ndjson(text: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A zombie (killed, not yet reaped by whoever inherited it) counts as gone. */
 export function processAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -142,4 +142,16 @@ describe('sockwatch demo', () => {
     assert.equal(processAlive(Number(m[1])), false, 'demo client stopped');
     assert.equal(processAlive(Number(m[2])), false, 'demo server stopped');
   });
+
+  it('a reader that goes away (| head) ends it quietly with status 0, children stopped', async () => {
+    const cli = startCli(['demo', '--interval', '50ms']);
+    const banner = await cli.waitFor(/^demo: PID \d+/);
+    const pids = [...banner.matchAll(/PID (\d+)/g)].map((m) => Number(m[1]));
+    cli.child.stdout!.destroy();
+    const r = await cli.result;
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /EPIPE|Error/);
+    await sleep(200);
+    for (const pid of pids) assert.equal(processAlive(pid), false, `demo child ${pid} stopped`);
+  });
 });
