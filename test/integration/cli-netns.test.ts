@@ -5,19 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import { runCli } from '../helpers/cli';
+import { HOLDER_SCRIPT } from '../helpers/holder-script';
 
-const HOLDER = `
-const net = require('node:net');
-const s = net.createServer(() => {}).listen(0, '127.0.0.1', () => {
-  const socks = [0, 1].map(() => net.connect(s.address().port, '127.0.0.1'));
-  let n = 0;
-  for (const c of socks) c.on('connect', () => {
-    if (++n === socks.length) process.stdout.write(JSON.stringify({ pid: process.pid, ports: socks.map((x) => x.localPort) }) + '\\n');
-  });
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-`;
 
 function canUnshare(): boolean {
   return spawnSync('unshare', ['-n', 'true']).status === 0 && spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']).status === 0;
@@ -27,7 +16,7 @@ describe('a target in another network namespace', { skip: !canUnshare() && 'unsh
   let child: ChildProcess;
   let info: { pid: number; ports: number[] };
   before(async () => {
-    child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" -e "$0"`, HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" -e "$0"`, HOLDER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = readline.createInterface({ input: child.stdout! });
     info = JSON.parse(await new Promise<string>((resolve) => rl.once('line', resolve))) as typeof info;
   });

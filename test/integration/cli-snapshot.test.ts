@@ -5,6 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLoopbackClient, startLoopbackServer, stopLoopbackChildren, type LoopbackClient } from '../helpers/loopback';
 import { runCli } from '../helpers/cli';
+import { spawn } from 'node:child_process';
+import * as readline from 'node:readline';
+import { HOLDER_SCRIPT } from '../helpers/holder-script';
+
 
 interface JsonConn {
   fd: number;
@@ -144,6 +148,21 @@ describe('sockwatch snapshot errors', () => {
       oneLine(r.stderr);
     } finally {
       await target.kill();
+    }
+  });
+
+  it('a process you own needs no root: nobody watches nobody’s process', { skip: process.getuid?.() !== 0 && 'needs root to switch to nobody' }, async () => {
+    const holder = spawn(process.execPath, ['-e', HOLDER_SCRIPT], { uid: 65534, gid: 65534, stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const { ports } = JSON.parse(await new Promise<string>((resolve) => readline.createInterface({ input: holder.stdout! }).once('line', resolve))) as { ports: number[] };
+      const r = await runCli(['snapshot', String(holder.pid), '--format', 'json'], { uid: 65534, gid: 65534 });
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as { process: { user: string }; connections: JsonConn[] };
+      assert.equal(doc.process.user, 'nobody');
+      const local = doc.connections.map((c) => c.local.port);
+      for (const p of ports) assert.ok(local.includes(p), `port ${p} listed`);
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 
