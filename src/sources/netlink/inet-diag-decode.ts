@@ -23,6 +23,11 @@ import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
 
 const ENOENT = 2;
 
+/** A Set or a Map keyed by inode: all the decoder asks is membership. */
+export interface InodeSet {
+  has(inode: number): boolean;
+}
+
 /** One inet_diag_msg, host-order numbers, formatted addresses. */
 export interface InetDiagRow {
   family: number;
@@ -56,13 +61,19 @@ export interface InetDiagRow {
 
 export interface DecodeOptions {
   /** keep only rows whose inode is in this set (inode 0, i.e. TIME_WAIT and request socks, never is) */
-  wantedInodes?: ReadonlySet<number>;
+  wantedInodes?: InodeSet;
   /**
    * Replies to a batch of exact lookups ended by an ack sentinel: an NLMSG_ERROR with an errno
    * answers one lookup (ENOENT: that socket is gone) and decoding goes on; the ack (errno 0) is
    * the end. Without it, the first NLMSG_ERROR ends decoding, as it ends a dump.
    */
   batch?: boolean;
+  /**
+   * Rows of an earlier poll by inode: a row whose 48-byte sockId is unchanged reuses their
+   * formatted addresses, cookie and sockId copy instead of building new ones (most of a steady
+   * poll's decoding cost and garbage, for a target of thousands of connections).
+   */
+  previous?: ReadonlyMap<number, InetDiagRow>;
 }
 
 export interface DecodeResult {
@@ -91,13 +102,19 @@ export function decodeInetDiag(
   if (opts.batch === true) result.missing = 0;
   const buffers = input instanceof Uint8Array ? [input] : input;
   for (const buf of buffers) {
-    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, result);
+    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, opts.previous, result);
     if (result.done || result.errno !== undefined || result.problem !== undefined) break;
   }
   return result;
 }
 
-function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, batch: boolean, out: DecodeResult): void {
+function decodeBuffer(
+  buf: Uint8Array,
+  wanted: InodeSet | undefined,
+  batch: boolean,
+  previous: ReadonlyMap<number, InetDiagRow> | undefined,
+  out: DecodeResult,
+): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = buf.byteLength;
   let off = 0;
@@ -120,7 +137,7 @@ function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, 
       }
       const inode = dv.getUint32(p + 68, HOST_LE);
       if (wanted !== undefined && !wanted.has(inode)) continue;
-      out.rows.push(decodeRow(buf, dv, p, payloadLen, inode));
+      out.rows.push(decodeRow(buf, dv, p, payloadLen, inode, previous?.get(inode)));
     } else if (type === NLMSG_DONE) {
       out.done = true;
       return;
@@ -144,11 +161,31 @@ function decodeBuffer(buf: Uint8Array, wanted: ReadonlySet<number> | undefined, 
   if (off < end) out.problem = `${end - off} trailing bytes after the last message`;
 }
 
-function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number, inode: number): InetDiagRow {
+function sameSockId(buf: Uint8Array, at: number, sockId: Uint8Array): boolean {
+  for (let i = 0; i < INET_DIAG_SOCKID_LEN; i++) if (buf[at + i] !== sockId[i]) return false;
+  return true;
+}
+
+function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number, inode: number, prev: InetDiagRow | undefined): InetDiagRow {
   const family = buf[p]!;
-  const v4 = family === AF_INET;
-  const cookieLo = dv.getUint32(p + 44, HOST_LE);
-  const cookieHi = dv.getUint32(p + 48, HOST_LE);
+  const same = prev !== undefined && prev.family === family && sameSockId(buf, p + 4, prev.sockId);
+  let srcAddress: string;
+  let dstAddress: string;
+  let cookie: string;
+  let sockId: Uint8Array;
+  if (same) {
+    ({ srcAddress, dstAddress, cookie, sockId } = prev);
+  } else {
+    const v4 = family === AF_INET;
+    srcAddress = v4 ? formatV4(buf, p + 8) : formatV6(buf, p + 8);
+    dstAddress = v4 ? formatV4(buf, p + 24) : formatV6(buf, p + 24);
+    // the kernel stores the u64 cookie as two host-order u32 halves, low half first
+    const cookieLo = dv.getUint32(p + 44, HOST_LE);
+    const cookieHi = dv.getUint32(p + 48, HOST_LE);
+    cookie = ((BigInt(cookieHi) << 32n) | BigInt(cookieLo)).toString();
+    // a copy (Buffer#slice would make a view): a view would keep the whole datagram alive for as long as the row is kept
+    sockId = Uint8Array.prototype.slice.call(buf, p + 4, p + 4 + INET_DIAG_SOCKID_LEN);
+  }
   const row: InetDiagRow = {
     family,
     state: buf[p + 1]!,
@@ -156,18 +193,16 @@ function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number,
     retrans: buf[p + 3]!,
     srcPort: dv.getUint16(p + 4, false),
     dstPort: dv.getUint16(p + 6, false),
-    srcAddress: v4 ? formatV4(buf, p + 8) : formatV6(buf, p + 8),
-    dstAddress: v4 ? formatV4(buf, p + 24) : formatV6(buf, p + 24),
+    srcAddress,
+    dstAddress,
     ifindex: dv.getUint32(p + 40, HOST_LE),
-    // the kernel stores the u64 cookie as two host-order u32 halves, low half first
-    cookie: ((BigInt(cookieHi) << 32n) | BigInt(cookieLo)).toString(),
+    cookie,
     expiresMs: dv.getUint32(p + 52, HOST_LE),
     rqueue: dv.getUint32(p + 56, HOST_LE),
     wqueue: dv.getUint32(p + 60, HOST_LE),
     uid: dv.getUint32(p + 64, HOST_LE),
     inode,
-    // a copy (Buffer#slice would make a view): a view would keep the whole 64 KiB datagram alive for as long as the row is kept
-    sockId: Uint8Array.prototype.slice.call(buf, p + 4, p + 4 + INET_DIAG_SOCKID_LEN),
+    sockId,
   };
 
   const attrsEnd = p + payloadLen;
@@ -192,4 +227,35 @@ function formatV6(b: Uint8Array, o: number): string {
   const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
   return formatIpv6Groups(groups);
+}
+
+/** One socket of a dump reply, as read without decoding the row. */
+export interface DumpEntry {
+  inode: number;
+  srcPort: number;
+  dstPort: number;
+}
+
+/**
+ * Calls `each` for every inet_diag_msg in dump replies (header fields only: no formatting, no
+ * allocation), so a caller can learn which sockets a dump holds before deciding which to decode.
+ * Stops at the first malformed message, NLMSG_DONE or NLMSG_ERROR, as decodeInetDiag does.
+ */
+export function forEachDumpEntry(buffers: readonly Uint8Array[], each: (inode: number, srcPort: number, dstPort: number) => void): void {
+  for (const buf of buffers) {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const end = buf.byteLength;
+    let off = 0;
+    while (off + NLMSG_HDRLEN <= end) {
+      const len = dv.getUint32(off, HOST_LE);
+      if (len < NLMSG_HDRLEN || off + len > end) return;
+      const type = dv.getUint16(off + 4, HOST_LE);
+      if (type === NLMSG_DONE || type === NLMSG_ERROR) return;
+      const p = off + NLMSG_HDRLEN;
+      if (type === SOCK_DIAG_BY_FAMILY && len - NLMSG_HDRLEN >= INET_DIAG_MSG_LEN) {
+        each(dv.getUint32(p + 68, HOST_LE), dv.getUint16(p + 4, false), dv.getUint16(p + 6, false));
+      }
+      off += nlmsgAlign(len);
+    }
+  }
 }

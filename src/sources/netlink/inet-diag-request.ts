@@ -13,7 +13,11 @@ import {
   NLMSG_HDRLEN,
   NLMSG_NOOP,
   SOCK_DIAG_BY_FAMILY,
+  nlmsgAlign,
 } from './sock-diag-constants';
+import { INET_DIAG_REQ_BYTECODE } from './inet-diag-bytecode';
+
+const NLA_HDRLEN = 4;
 
 export type InetFamily = typeof AF_INET | typeof AF_INET6;
 
@@ -45,13 +49,17 @@ export interface InetDiagRequestOptions {
   seq?: number;
   /** idiag_ext bitmask; default asks for INET_DIAG_INFO (struct tcp_info) */
   extensions?: number;
+  /** a kernel-side filter from buildPortFilterBytecode (sent as INET_DIAG_REQ_BYTECODE) */
+  bytecode?: Uint8Array;
 }
 
 export const EXT_TCP_INFO = 1 << (INET_DIAG_INFO - 1);
 
 /** nlmsghdr + inet_diag_req_v2, in host byte order as netlink wants. */
 export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
-  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
+  const bc = opts.bytecode;
+  const attrLen = bc === undefined ? 0 : NLA_HDRLEN + bc.length;
+  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN + nlmsgAlign(attrLen));
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const le = HOST_LE;
   dv.setUint32(0, buf.length, le);
@@ -65,6 +73,12 @@ export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
   buf[p + 2] = opts.extensions ?? EXT_TCP_INFO;
   dv.setUint32(p + 4, opts.states >>> 0, le);
   // id (sport, dport, addresses, if, cookie) stays zero: match everything.
+  if (bc !== undefined) {
+    const a = NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN;
+    dv.setUint16(a, attrLen, le);
+    dv.setUint16(a + 2, INET_DIAG_REQ_BYTECODE, le);
+    buf.set(bc, a + NLA_HDRLEN);
+  }
   return buf;
 }
 

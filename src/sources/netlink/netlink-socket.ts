@@ -35,8 +35,13 @@ export interface NetlinkDumpOptions {
   timeoutMs?: number;
 }
 
-/** A datagram buffer big enough for the largest dump chunk the kernel builds (~32 KiB). */
-const DUMP_DATAGRAM_BYTES = 64 * 1024;
+/**
+ * A datagram buffer big enough for the largest dump chunk the kernel builds: netlink_dump sizes
+ * it from our reads but caps it at SKB_WITH_OVERHEAD(32768). The addon mallocs and zero-fills
+ * this much for every datagram, outside V8's view of the heap, so a bigger one only costs memory
+ * (it was 64 KiB; a larger reply would still be caught as truncated, which rejects).
+ */
+const DUMP_DATAGRAM_BYTES = 32 * 1024;
 /**
  * For a socket that only sends exact lookups: each reply is its own ~400-byte datagram, and the
  * addon allocates (and zero-fills) a buffer of this size for every datagram it reads. With the
