@@ -41,6 +41,6 @@ export async function benchNetlink(pid: number, polls: number): Promise<PollResu
   const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS) });
   return pollLoop(source, polls, () => {
     const c = source.counters();
-    return `${c.dumps} dumps, ${c.lookups} lookups`;
+    return `${c.dumps} dumps, ${c.filteredDumps} filtered dumps, ${c.lookups} lookups`;
   });
 }
