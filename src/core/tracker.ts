@@ -60,6 +60,9 @@ export const DEFAULT_STATE_HISTORY_SIZE = 16;
 /** A tracked connection as kept inside: the exchange counter keeps its bytes-seen state. */
 interface LiveRecord extends Omit<TrackedConnection, 'exchanges'> {
   exchanges: ExchangeState | undefined;
+  /** the poll generation that last matched this record, and what it matched */
+  matchedGen: number;
+  next: Connection | undefined;
 }
 
 export function createTracker(options: TrackerOptions = {}): Tracker {
@@ -70,6 +73,9 @@ class LifetimeTracker implements Tracker {
   private readonly stateHistorySize: number;
   private readonly samples: RingBuffer<LiveCountSample>;
   private liveByKey = new Map<string, LiveRecord>();
+  /** the same records by socket inode, for sources that give one (inode 0 means unknown) */
+  private liveByInode = new Map<number, LiveRecord>();
+  private pollGen = 0;
   private nextId = 1;
   private currentProcess: ProcessInfo | undefined;
   private hasExited = false;
@@ -118,6 +124,7 @@ class LifetimeTracker implements Tracker {
         // The closes come first, and exit still names the old process.
         for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
         this.liveByKey.clear();
+        this.liveByInode.clear();
         events.push({ type: 'exit', atMs: now, reason: 'pid_reused', process: { ...this.currentProcess } });
       }
       this.firstPollPending = true;
@@ -131,23 +138,37 @@ class LifetimeTracker implements Tracker {
     }
     this.currentProcess = { ...snapshot.process };
 
-    const seen = new Map<string, Connection>();
+    // Match this poll's connections to live records by inode (a number: no key strings to build
+    // for the thousands that did not change), falling back to the full key where a source has no
+    // inode. A record matched twice keeps the first; a tuple or cookie change is a new connection.
+    const gen = ++this.pollGen;
+    const fresh = new Map<string, Connection>();
     for (const c of snapshot.connections) {
-      const key = connectionKey(c);
-      if (!seen.has(key)) seen.set(key, c);
-    }
-
-    const stateEvents: TrackerEvent[] = [];
-    for (const rec of [...this.liveByKey.values()]) {
-      const c = seen.get(rec.key);
-      if (c === undefined || cookieChanged(rec.connection, c)) {
-        events.push(this.close(rec, now));
-        this.liveByKey.delete(rec.key);
+      const rec = c.inode > 0 ? this.liveByInode.get(c.inode) : this.liveByKey.get(connectionKey(c));
+      if (rec !== undefined && sameTuple(rec.connection, c) && !cookieChanged(rec.connection, c)) {
+        if (rec.matchedGen !== gen) {
+          rec.matchedGen = gen;
+          rec.next = c;
+        }
         continue;
       }
-      seen.delete(rec.key);
+      const key = connectionKey(c);
+      if (!fresh.has(key)) fresh.set(key, c);
+    }
+
+    // In first-seen order: closes now, state changes after them.
+    const stateEvents: TrackerEvent[] = [];
+    for (const rec of [...this.liveByKey.values()]) {
+      const c = rec.next;
+      if (rec.matchedGen !== gen || c === undefined) {
+        events.push(this.close(rec, now));
+        this.forget(rec);
+        continue;
+      }
+      rec.next = undefined;
+      fresh.delete(rec.key);
       const from = rec.connection.state;
-      rec.connection = cloneConnection(c);
+      rec.connection = cloneConnection(c, rec.connection);
       rec.lastSeenMs = now;
       if (c.tcp !== undefined) {
         rec.exchanges =
@@ -164,7 +185,7 @@ class LifetimeTracker implements Tracker {
     events.push(...stateEvents);
 
     let opens = 0;
-    for (const [key, c] of seen) {
+    for (const [key, c] of fresh) {
       const rec: LiveRecord = {
         id: `c${this.nextId++}`,
         key,
@@ -174,8 +195,11 @@ class LifetimeTracker implements Tracker {
         preexisting,
         states: [{ state: c.state, atMs: now }],
         exchanges: c.tcp === undefined ? undefined : firstExchangeState(c.tcp.bytesSent),
+        matchedGen: gen,
+        next: undefined,
       };
       this.liveByKey.set(key, rec);
+      if (c.inode > 0) this.liveByInode.set(c.inode, rec);
       if (!preexisting) opens++;
       events.push({ type: 'open', atMs: now, conn: snapshotOf(rec) });
     }
@@ -192,6 +216,7 @@ class LifetimeTracker implements Tracker {
     const events: TrackerEvent[] = [];
     for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
     this.liveByKey.clear();
+    this.liveByInode.clear();
     this.hasExited = true;
     this.firstPollPending = true;
     events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...this.currentProcess } });
@@ -280,6 +305,11 @@ class LifetimeTracker implements Tracker {
     return { type: 'close', atMs: now, conn: snapshotOf(rec), lifetimeMs };
   }
 
+  private forget(rec: LiveRecord): void {
+    this.liveByKey.delete(rec.key);
+    if (rec.connection.inode > 0 && this.liveByInode.get(rec.connection.inode) === rec) this.liveByInode.delete(rec.connection.inode);
+  }
+
   private afterChange(now: number): void {
     const live = this.liveByKey.size;
     if (live > this.peak) this.peak = live;
@@ -307,15 +337,28 @@ function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
   return a.startTime === b.startTime;
 }
 
+function sameTuple(a: Connection, b: Connection): boolean {
+  return (
+    a.local.port === b.local.port &&
+    a.remote.port === b.remote.port &&
+    a.local.address === b.local.address &&
+    a.remote.address === b.remote.address
+  );
+}
+
 function cookieChanged(prev: Connection, next: Connection): boolean {
   const a = prev.tcp?.cookie;
   const b = next.tcp?.cookie;
   return a !== undefined && b !== undefined && a !== b;
 }
 
-/** The tracker keeps its own copy so that a caller reusing snapshot objects cannot change history. */
-function cloneConnection(c: Connection): Connection {
-  const copy: Connection = { ...c, local: { ...c.local }, remote: { ...c.remote } };
+/**
+ * The tracker keeps its own copy so that a caller reusing snapshot objects cannot change history.
+ * A live connection's endpoints never change (a new tuple is a new connection), so the previous
+ * copy's endpoint objects are shared: two fewer allocations per connection per poll.
+ */
+function cloneConnection(c: Connection, prev?: Connection): Connection {
+  const copy: Connection = { ...c, local: prev?.local ?? { ...c.local }, remote: prev?.remote ?? { ...c.remote } };
   if (c.timer !== undefined) copy.timer = { ...c.timer };
   if (c.tcp !== undefined) copy.tcp = { ...c.tcp };
   return copy;
