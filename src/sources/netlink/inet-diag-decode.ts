@@ -18,7 +18,7 @@ import {
   AF_INET,
   nlmsgAlign,
 } from './sock-diag-constants';
-import { decodeTcpInfo, type TcpInfo } from './tcp-info';
+import { decodeTcpInfo, decodeTcpInfoForModel, type TcpInfo } from './tcp-info';
 import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
 
 const ENOENT = 2;
@@ -74,6 +74,11 @@ export interface DecodeOptions {
    * poll's decoding cost and garbage, for a target of thousands of connections).
    */
   previous?: ReadonlyMap<number, InetDiagRow>;
+  /**
+   * tcpInfo holds only the fields rowToConnection reads (decodeTcpInfoForModel), not the whole
+   * struct: for the source's every-poll decoding, where the full object was most of the cost.
+   */
+  modelTcpInfo?: boolean;
 }
 
 export interface DecodeResult {
@@ -102,7 +107,7 @@ export function decodeInetDiag(
   if (opts.batch === true) result.missing = 0;
   const buffers = input instanceof Uint8Array ? [input] : input;
   for (const buf of buffers) {
-    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, opts.previous, result);
+    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, opts.previous, opts.modelTcpInfo === true ? decodeTcpInfoForModel : decodeTcpInfo, result);
     if (result.done || result.errno !== undefined || result.problem !== undefined) break;
   }
   return result;
@@ -113,6 +118,7 @@ function decodeBuffer(
   wanted: InodeSet | undefined,
   batch: boolean,
   previous: ReadonlyMap<number, InetDiagRow> | undefined,
+  tcpInfoOf: TcpInfoDecoder,
   out: DecodeResult,
 ): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -137,7 +143,7 @@ function decodeBuffer(
       }
       const inode = dv.getUint32(p + 68, HOST_LE);
       if (wanted !== undefined && !wanted.has(inode)) continue;
-      out.rows.push(decodeRow(buf, dv, p, payloadLen, inode, previous?.get(inode)));
+      out.rows.push(decodeRow(buf, dv, p, payloadLen, inode, previous?.get(inode), tcpInfoOf));
     } else if (type === NLMSG_DONE) {
       out.done = true;
       return;
@@ -166,7 +172,17 @@ function sameSockId(buf: Uint8Array, at: number, sockId: Uint8Array): boolean {
   return true;
 }
 
-function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number, inode: number, prev: InetDiagRow | undefined): InetDiagRow {
+type TcpInfoDecoder = (dv: DataView, off: number, len: number) => TcpInfo;
+
+function decodeRow(
+  buf: Uint8Array,
+  dv: DataView,
+  p: number,
+  payloadLen: number,
+  inode: number,
+  prev: InetDiagRow | undefined,
+  tcpInfoOf: TcpInfoDecoder,
+): InetDiagRow {
   const family = buf[p]!;
   const same = prev !== undefined && prev.family === family && sameSockId(buf, p + 4, prev.sockId);
   let srcAddress: string;
@@ -211,7 +227,7 @@ function decodeRow(buf: Uint8Array, dv: DataView, p: number, payloadLen: number,
     const alen = dv.getUint16(a, HOST_LE);
     if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
     if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
-      row.tcpInfo = decodeTcpInfo(dv, a + 4, alen - 4);
+      row.tcpInfo = tcpInfoOf(dv, a + 4, alen - 4);
     }
     a += nlmsgAlign(alen);
   }

@@ -12,7 +12,7 @@ import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
 import { rowToConnection } from './inet-diag-connection';
 import { decodeInetDiag, forEachDumpEntry, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
-import { buildPortFilterBytecode } from './inet-diag-bytecode';
+import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
 import {
   ALL_STATES_MASK,
@@ -88,6 +88,36 @@ function ewma(prev: number, sample: number): number {
   return prev * 0.7 + sample * 0.3;
 }
 
+/**
+ * `connections` ordered by fd, as a sort by fd would: fd numbers are small, dense and unique
+ * per connection here (inodeToFd gives each inode its own fd), so placing each at its fd index
+ * is O(n + max fd) instead of a comparison sort (~10 ms per poll at 20,000 connections). Falls
+ * back to the sort if that ever does not hold.
+ */
+function inFdOrder(connections: Connection[]): Connection[] {
+  if (connections.length < 64) return connections.sort(byFd);
+  let maxFd = 0;
+  for (const c of connections) {
+    const fd = c.fd;
+    if (fd === undefined || !Number.isInteger(fd) || fd < 0) return connections.sort(byFd);
+    if (fd > maxFd) maxFd = fd;
+  }
+  if (maxFd > 8 * connections.length + 1024) return connections.sort(byFd); // sparse: the slots would cost more
+  const slots = new Array<Connection | undefined>(maxFd + 1);
+  for (const c of connections) {
+    const fd = c.fd!;
+    if (slots[fd] !== undefined) return connections.sort(byFd);
+    slots[fd] = c;
+  }
+  let n = 0;
+  for (const c of slots) if (c !== undefined) connections[n++] = c;
+  return connections;
+}
+
+function byFd(a: Connection, b: Connection): number {
+  return (a.fd ?? 0) - (b.fd ?? 0);
+}
+
 function knownOf(row: InetDiagRow): KnownSocket {
   return {
     family: row.family === AF_INET6 ? AF_INET6 : AF_INET,
@@ -130,6 +160,16 @@ interface KnownSocket {
   localPort: number;
   remotePort: number;
   listening: boolean;
+  /** its exact-lookup request, once built */
+  request?: Buffer;
+}
+
+interface PortFilterCache {
+  version: number;
+  remoteAllowed: boolean;
+  filter: PortFilter;
+  bytecode: Uint8Array;
+  families: ReadonlySet<InetFamily>;
 }
 
 /** The known sockets' fresh rows for this poll; `has` before the fd scan, `rows` after it. */
@@ -197,6 +237,9 @@ export class NetlinkSource implements Source {
   private lookupSocketOpened: SockDiagSocket | undefined;
   private readonly fds: FdSocketTable;
   private known = new Map<number, KnownSocket>();
+  /** bumped on every change to `known`: the port filter is cached against it */
+  private knownVersion = 0;
+  private filterCache: PortFilterCache | undefined;
   /** inode → dumps it was missing from */
   private notInTable = new Map<number, number>();
   /** the target's rows of the last poll: unchanged identities reuse their decoded strings */
@@ -249,7 +292,11 @@ export class NetlinkSource implements Source {
     } else {
       rows = refresh.rows(inodeToFd);
       // a filtered dump may bring new sockets of the target (a listener's, a backend's)
-      for (const row of rows) if (!this.known.has(row.inode)) this.known.set(row.inode, knownOf(row));
+      for (const row of rows) {
+        if (this.known.has(row.inode)) continue;
+        this.known.set(row.inode, knownOf(row));
+        this.knownVersion++;
+      }
     }
     await this.checkStillRunning();
 
@@ -263,8 +310,7 @@ export class NetlinkSource implements Source {
       if (conn && stateMatches(states, conn.state)) connections.push(conn);
     }
     this.lastRows = lastRows;
-    connections.sort((a, b) => (a.fd ?? 0) - (b.fd ?? 0));
-    return { process: { ...this.info }, source: 'netlink', connections };
+    return { process: { ...this.info }, source: 'netlink', connections: inFdOrder(connections) };
   }
 
   private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh): boolean {
@@ -311,16 +357,44 @@ export class NetlinkSource implements Source {
     const sentinel = buildAckSentinel();
     for (let i = 0; i < entries.length; i += capacity) {
       const slice = entries.slice(i, i + capacity);
-      const requests = slice.map((k) => buildInetDiagExactRequest(k.family, k.sockId));
+      // built once per socket: the request never changes (the socket wrapper sets nlmsg_seq in its own copy)
+      const requests = slice.map((k) => (k.request ??= buildInetDiagExactRequest(k.family, k.sockId)));
       this.lookups += requests.length;
-      const decoded = decodeInetDiag(await socket.batch(requests, sentinel), { batch: true, previous: this.lastRows });
+      const decoded = decodeInetDiag(await socket.batch(requests, sentinel), { batch: true, previous: this.lastRows, modelTcpInfo: true });
       if (decoded.errno !== undefined || decoded.problem !== undefined || !decoded.done) {
         throw new SockwatchError('io_error', `netlink exact lookup failed: ${decoded.problem ?? `errno ${decoded.errno ?? 'none'}`}`);
       }
       for (const row of decoded.rows) if (row.inode !== 0 && this.known.has(row.inode)) fresh.set(row.inode, row);
     }
-    for (const inode of this.known.keys()) if (!fresh.has(inode)) this.known.delete(inode);
+    this.forgetUnless(fresh);
     return fresh;
+  }
+
+  /** Forgets the known sockets that `present` does not hold (gone: closed, or their tuple changed). */
+  private forgetUnless(present: InodeSet): void {
+    let forgot = false;
+    for (const inode of this.known.keys()) {
+      if (present.has(inode)) continue;
+      this.known.delete(inode);
+      forgot = true;
+    }
+    if (forgot) this.knownVersion++;
+  }
+
+  /**
+   * The filtered dump's port filter, rebuilt only when the known sockets (or remoteNoisy) changed:
+   * planning it walks every known socket and sorts their ports (~10 ms per poll at 20,000), while
+   * a steady target keeps the same sockets poll after poll.
+   */
+  private portFilter(): PortFilterCache {
+    const remoteAllowed = !this.remoteNoisy;
+    const cached = this.filterCache;
+    if (cached !== undefined && cached.version === this.knownVersion && cached.remoteAllowed === remoteAllowed) return cached;
+    const filter = planPortFilter(this.known.values(), remoteAllowed);
+    const families = new Set<InetFamily>();
+    for (const k of this.known.values()) families.add(k.family);
+    this.filterCache = { version: this.knownVersion, remoteAllowed, filter, bytecode: buildPortFilterBytecode(filter), families };
+    return this.filterCache;
   }
 
   /**
@@ -328,13 +402,7 @@ export class NetlinkSource implements Source {
    * tcp_info. Its rows are decoded only once the fd scan has said which inodes are the target's.
    */
   private async filteredDump(): Promise<Refresh> {
-    const filter = planPortFilter(
-      [...this.known.values()].map((k) => ({ localPort: k.localPort, remotePort: k.remotePort, listening: k.listening })),
-      !this.remoteNoisy,
-    );
-    const bytecode = buildPortFilterBytecode(filter);
-    const families = new Set<InetFamily>();
-    for (const k of this.known.values()) families.add(k.family);
+    const { filter, bytecode, families } = this.portFilter();
     const replies: Buffer[][] = [];
     for (const family of [AF_INET, AF_INET6] as const) {
       if (!families.has(family)) continue;
@@ -343,14 +411,14 @@ export class NetlinkSource implements Source {
     }
     const seen = new Set<number>();
     for (const chunks of replies) forEachDumpEntry(chunks, (inode) => seen.add(inode));
-    for (const inode of this.known.keys()) if (!seen.has(inode)) this.known.delete(inode);
+    this.forgetUnless(seen);
     return {
       has: (inode) => seen.has(inode),
       rows: (wanted) => {
         const rows: InetDiagRow[] = [];
         const got = new Set<number>();
         for (const chunks of replies) {
-          for (const row of checked(decodeInetDiag(chunks, { wantedInodes: wanted, previous: this.lastRows }))) {
+          for (const row of checked(decodeInetDiag(chunks, { wantedInodes: wanted, previous: this.lastRows, modelTcpInfo: true }))) {
             if (got.has(row.inode)) continue; // a table changing while walked can show a socket twice
             got.add(row.inode);
             rows.push(row);
@@ -392,6 +460,7 @@ export class NetlinkSource implements Source {
       if (!known.has(inode)) notInTable.set(inode, (this.notInTable.get(inode) ?? 0) + 1);
     }
     this.known = known;
+    this.knownVersion++;
     this.notInTable = notInTable;
     this.remoteNoisy = false;
     if (rows.length > 0) {
@@ -419,6 +488,7 @@ export class NetlinkSource implements Source {
     this.socket.close();
     this.lookupSocketOpened?.close();
     this.known.clear();
+    this.knownVersion++;
     this.fds.reset();
   }
 }

@@ -142,6 +142,32 @@ export function decodeTcpInfo(dv: DataView, off: number, len: number): TcpInfo {
   return len >= FULL_LEN ? decodeFull(dv, off) : decodePartial(dv, off, len);
 }
 
+/**
+ * Only the fields rowToConnection reads (retransmits, probes, bytes, rtt, idle times), for the
+ * source's per-poll decoding: the full struct is ~57 properties per row, and at tens of
+ * thousands of rows per poll building them was the largest single JS cost (~2 µs a row, plus
+ * the garbage). Same presence rule as decodeTcpInfo: a field past the attribute's end is absent.
+ */
+export function decodeTcpInfoForModel(dv: DataView, off: number, len: number): TcpInfo {
+  if (len < MODEL_LEN) return decodePartial(dv, off, len); // old kernels: rare, keep one code path for the rule
+  const le = HOST_LE;
+  return {
+    retransmits: dv.getUint8(off + 2),
+    probes: dv.getUint8(off + 3),
+    lastDataSent: dv.getUint32(off + 44, le),
+    lastDataRecv: dv.getUint32(off + 52, le),
+    rtt: dv.getUint32(off + 68, le),
+    rttvar: dv.getUint32(off + 72, le),
+    totalRetrans: dv.getUint32(off + 100, le),
+    bytesAcked: readU64(dv, off + 120),
+    bytesReceived: readU64(dv, off + 128),
+    bytesSent: readU64(dv, off + 200),
+  };
+}
+
+/** Through tcpi_bytes_sent (linux 4.19+): every field decodeTcpInfoForModel reads is present. */
+const MODEL_LEN = 208;
+
 /** Everything up to and including tcpi_rehash (linux 6.2+). */
 const FULL_LEN = 240;
 
