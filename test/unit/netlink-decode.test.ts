@@ -241,3 +241,28 @@ test('timers: retransmit reports idiag_retrans as probes; zero-window probe uses
   assert.equal(tw?.tcp, undefined);
   assert.equal(rowToConnection(base, 7)?.fd, 7);
 });
+
+test('modelTcpInfo: the model-only tcp_info gives the same connections as the full one', () => {
+  const { bin, truth } = load('tcp4-loopback');
+  const full = decodeInetDiag(bin);
+  const lean = decodeInetDiag(bin, { modelTcpInfo: true });
+  assert.equal(lean.rows.length, full.rows.length);
+  assert.ok(lean.rows.some((r) => r.tcpInfo !== undefined));
+  for (let i = 0; i < full.rows.length; i++) {
+    const f = full.rows[i]!;
+    const l = lean.rows[i]!;
+    assert.deepEqual(rowToConnection(l, 3), rowToConnection(f, 3));
+    if (f.tcpInfo === undefined) continue;
+    for (const [k, v] of Object.entries(l.tcpInfo!)) assert.equal(v, f.tcpInfo[k as keyof typeof f.tcpInfo], k);
+  }
+  // short attributes keep the presence rule: fields past the end stay absent
+  const client = truth.sockets.find((s) => s.role === 'client')!;
+  const msg = messages(bin).find((m) => m.readUInt32LE(16 + 68) === client.inode)!;
+  for (const end of [TCP_INFO_OFFSETS.totalRetransEnd, TCP_INFO_OFFSETS.bytesReceivedEnd, TCP_INFO_OFFSETS.bytesSentEnd - 4]) {
+    const input = Buffer.concat([withShortInfo(msg, end), DONE]);
+    const a = decodeInetDiag(input, { modelTcpInfo: true }).rows[0]!;
+    const b = decodeInetDiag(input).rows[0]!;
+    assert.equal(a.tcpInfo!.bytesSent, undefined);
+    assert.deepEqual(rowToConnection(a), rowToConnection(b), `tcp_info cut at ${end}`);
+  }
+});
