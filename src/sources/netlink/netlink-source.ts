@@ -78,16 +78,6 @@ function checked(decoded: DecodeResult): InetDiagRow[] {
   return decoded.rows;
 }
 
-function cpuMsSince(c0: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(c0);
-  return (d.user + d.system) / 1000;
-}
-
-/** Smooths one noisy measurement into an estimate (a poll's CPU time varies by ±30% here). */
-function ewma(prev: number, sample: number): number {
-  return prev * 0.7 + sample * 0.3;
-}
-
 /**
  * `connections` ordered by fd, as a sort by fd would: fd numbers are small, dense and unique
  * per connection here (inodeToFd gives each inode its own fd), so placing each at its fd index
@@ -139,15 +129,9 @@ export const FULL_REFRESH_MS = 30_000;
  * datagram); a filtered dump costs one walk of the host's established table (kernel time, ~4–9 ms
  * at 22,000 sockets whatever the filter) plus ~3 µs per returned socket. Measured with 22,000
  * host sockets and a target of 1,000: lookups 10.7 ms, filtered dump 14.5 ms; with 19,800 the
- * dump wins by far. The crossover moves with the host's size, so the choice is made from costs
- * measured on this host (see RefreshCosts); these are the priors.
+ * dump wins by far. The crossover moves with the host's size; an adaptive choice from measured
+ * costs mis-chose at 1,000 in the bench, so it is a fixed count: lookups up to LOOKUP_MAX.
  */
-const PRIOR_LOOKUP_US = 10;
-const PRIOR_WALK_MS = 10;
-const FILTERED_ROW_US = 3;
-/** Below this many known sockets lookups win on any host: no filtered dump is tried. */
-const ALWAYS_LOOKUP = 64;
-/** Lookups up to this many known sockets, a filtered dump above (measured: lookups win at 1,000, the dump at 19,800). */
 const LOOKUP_MAX = 2000;
 
 /** A filtered dump returning more foreign sockets than this (and a quarter of the known) drops remote ports from the filter. */
@@ -185,7 +169,7 @@ export interface NetlinkSourceOptions extends NetlinkDumpOptions {
   fullRefreshMs?: number;
   /** clock for the refresh rule; tests pass a fake one */
   nowMs?: () => number;
-  /** refresh by lookups up to this many known sockets, by a filtered dump above (default: from measured costs); tests force one way */
+  /** refresh by lookups up to this many known sockets, by a filtered dump above (default LOOKUP_MAX); tests force one way */
   lookupMax?: number;
 }
 
@@ -250,11 +234,6 @@ export class NetlinkSource implements Source {
   private readonly fullRefreshMs: number;
   private readonly nowMs: () => number;
   private readonly lookupMax: number | undefined;
-  /** measured CPU cost of each refresh method (EWMA), for choosing between them */
-  private lookupUs = PRIOR_LOOKUP_US;
-  private walkMs = PRIOR_WALK_MS;
-  /** a method's first run is cold (JIT, new socket) and would skew its estimate: not counted */
-  private warmed = { lookups: false, filtered: false };
   private readonly socketOptions: NetlinkDumpOptions;
 
   constructor(
@@ -287,7 +266,7 @@ export class NetlinkSource implements Source {
 
     let rows: InetDiagRow[];
     if (full || refresh === undefined || this.needsDump(inodeToFd, refresh)) {
-      rows = await this.dumpAndLearn(inodeToFd, states, full);
+      rows = await this.dumpAndLearn(inodeToFd, states);
       if (full) this.lastFullMs = now;
     } else {
       rows = refresh.rows(inodeToFd);
@@ -322,27 +301,13 @@ export class NetlinkSource implements Source {
     return false;
   }
 
-  /**
-   * Fresh rows of the known sockets; forgets those that are gone. `probe`: use the method that
-   * looks costlier, to keep its measured cost current (done on full-refresh polls only).
-   */
-  private async refreshKnown(probe = false): Promise<Refresh> {
-    const n = this.known.size;
-    // A fixed crossover: the adaptive choice (lookupUs/walkMs below) mis-chose filtered dumps for
-    // 1,000 sockets in the bench (its filtered estimate never left the prior); kept measured for a later fix.
-    let useLookups = n <= (this.lookupMax ?? LOOKUP_MAX);
-    if (probe && this.lookupMax === undefined && n >= ALWAYS_LOOKUP && n <= 2 * LOOKUP_MAX) useLookups = !useLookups;
-    const c0 = process.cpuUsage();
-    if (useLookups) {
+  /** Fresh rows of the known sockets; forgets those that are gone. */
+  private async refreshKnown(): Promise<Refresh> {
+    if (this.known.size <= (this.lookupMax ?? LOOKUP_MAX)) {
       const fresh = await this.lookupKnown();
-      if (this.warmed.lookups) this.lookupUs = ewma(this.lookupUs, (cpuMsSince(c0) * 1000) / Math.max(1, n));
-      this.warmed.lookups = true;
       return { has: (inode) => fresh.has(inode), rows: () => [...fresh.values()] };
     }
-    const refresh = await this.filteredDump();
-    if (this.warmed.filtered) this.walkMs = ewma(this.walkMs, Math.max(0, cpuMsSince(c0) - (n * FILTERED_ROW_US) / 1000));
-    this.warmed.filtered = true;
-    return refresh;
+    return this.filteredDump();
   }
 
   /**
@@ -435,13 +400,12 @@ export class NetlinkSource implements Source {
   /**
    * Both families' tables in every state a socket holding an fd can be in (so a connection caught
    * in SYN_SENT is learned too), without tcp_info, decoding only the target's rows; then the
-   * target's rows get tcp_info from a refresh (lookups or a filtered dump; on a full-refresh poll
-   * the one that looks costlier, so that both costs stay measured).
+   * target's rows get tcp_info from a refresh (lookups or a filtered dump, as refreshKnown picks).
    *
    * tcp_info is most of an unfiltered dump's cost (22,000 sockets: 77 ms with it, 19 ms without),
    * and only the target's sockets need it.
    */
-  private async dumpAndLearn(inodeToFd: ReadonlyMap<number, number>, states: StateFilter, probe: boolean): Promise<InetDiagRow[]> {
+  private async dumpAndLearn(inodeToFd: ReadonlyMap<number, number>, states: StateFilter): Promise<InetDiagRow[]> {
     const mask = states === 'all' ? ALL_STATES_MASK : (stateMask(states) | FD_STATES_MASK) >>> 0;
     let rows: InetDiagRow[] = [];
     const known = new Map<number, KnownSocket>();
@@ -464,7 +428,7 @@ export class NetlinkSource implements Source {
     this.notInTable = notInTable;
     this.remoteNoisy = false;
     if (rows.length > 0) {
-      const refresh = await this.refreshKnown(probe).catch(() => undefined);
+      const refresh = await this.refreshKnown().catch(() => undefined);
       if (refresh) {
         const withInfo = new Map(refresh.rows(inodeToFd).map((r) => [r.inode, r]));
         // A socket closed between dump and refresh keeps its dump row (no tcp_info): it was there.
