@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSockwatchError } from '../errors';
+import { installStdoutGone } from './stdout-gone';
 import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
@@ -129,11 +130,8 @@ export interface WatchArgs {
 
 export async function main(argv: string[]): Promise<void> {
   const exit = (code: number): never => process.exit(code);
-  // A reader that goes away (`| head`) is a normal end, not a crash; 'exit' handlers still run.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') exit(0);
-    throw e;
-  });
+  // A reader that goes away (`| head`) is a normal end, not a crash.
+  installStdoutGone(exit);
   const program = buildProgram(exit);
   try {
     await program.parseAsync(argv);

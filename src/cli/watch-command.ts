@@ -6,6 +6,7 @@ import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
 import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
 import { isSockwatchError } from '../errors';
+import { onStdoutGone, stdoutOpen } from './stdout-gone';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -37,7 +38,7 @@ async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorde
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot: first, atMs: firstAt } });
   const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
   const out = (line: string): void => {
-    if (!useTui) process.stdout.write(line + '\n');
+    if (!useTui && stdoutOpen()) process.stdout.write(line + '\n');
   };
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
@@ -81,8 +82,10 @@ async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorde
     stops.push(new Promise((r) => {
       const onSignal = (): void => r('signal');
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
+      onStdoutGone(onSignal);
       cleanups.push(() => {
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+        onStdoutGone(undefined);
       });
     }));
   }
@@ -95,8 +98,10 @@ async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorde
   const nowMs = Date.now();
   const summary = summaryJson({ pid, tracker, nowMs });
   recorder?.write(summary);
-  if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
+  if (stdoutOpen()) {
+    if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
+  }
 
   if (typeof end === 'object' && end.kind === 'error') {
     if (isSockwatchError(end.error)) {

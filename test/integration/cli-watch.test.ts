@@ -144,7 +144,9 @@ describe('sockwatch demo', () => {
   });
 
   it('a reader that goes away (| head) ends it quietly with status 0, children stopped', async () => {
-    const cli = startCli(['demo', '--interval', '50ms']);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-epipe-'));
+    const file = path.join(dir, 'rec.ndjson');
+    const cli = startCli(['demo', '--interval', '50ms', '--record', file]);
     const banner = await cli.waitFor(/^demo: PID \d+/);
     const pids = [...banner.matchAll(/PID (\d+)/g)].map((m) => Number(m[1]));
     cli.child.stdout!.destroy();
@@ -153,5 +155,8 @@ describe('sockwatch demo', () => {
     assert.doesNotMatch(r.stderr, /EPIPE|Error/);
     await sleep(200);
     for (const pid of pids) assert.equal(processAlive(pid), false, `demo child ${pid} stopped`);
+    const events = ndjson(fs.readFileSync(file, 'utf8')) as Ev[];
+    assert.equal(events.at(-1)!.type, 'summary', 'the recording still ends with its summary');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
