@@ -11,8 +11,6 @@ import { onStdoutGone, stdoutOpen } from './stdout-gone';
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
   banner?: string[];
-  /** lets the demo label connections by their remote port */
-  describeRemotePort?: (port: number) => string | undefined;
 }
 
 export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {

@@ -2,10 +2,11 @@
 export type DemoLoop = 'keepalive' | 'churn' | 'leak';
 export const DEMO_LOOPS: readonly DemoLoop[] = ['keepalive', 'churn', 'leak'];
 
+/** One line each, short enough for the demo banner at 80 columns; the README tells the story. */
 export const LESSONS: Record<DemoLoop, string> = {
-  keepalive: 'body read to the end and closed → one connection, reused by every request (exchanges grow, it never closes)',
-  churn: 'body abandoned undrained → the connection cannot be reused: a new one per request (open, close, open…)',
-  leak: 'responses never read nor closed → every request holds its connection: the live count only grows, and once the server gives up (5 s) they sit in CLOSE_WAIT',
+  keepalive: 'body drained, closed → 1 connection, reused',
+  churn: 'body abandoned undrained → new conn per request',
+  leak: 'never read → they pile up, then CLOSE_WAIT',
 };
 
 /** Timings, compressed from the seed story (a request every 45 s, a keep-alive probe 30 s later). */
