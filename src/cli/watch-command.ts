@@ -7,6 +7,8 @@ import { eventJson, startEventJson, summaryJson, type JsonObject } from '../view
 import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
 import { isSockwatchError } from '../errors';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
+import type { Snapshot } from '../model';
+import type { Source } from '../sources/source';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -14,26 +16,37 @@ export interface WatchExtras {
 }
 
 export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
-  const recorder = a.record ? new NdjsonRecorder(a.record) : undefined;
+  const source = await openSource(pid, a.source);
+  const firstAt = Date.now();
+  let first: Snapshot;
+  let recorder: NdjsonRecorder | undefined;
   try {
-    return await watchWith(pid, a, extras, recorder);
+    first = await source.snapshot(a.states);
+    // Opened once the target is known to be readable: a failed start leaves no empty recording.
+    recorder = a.record ? new NdjsonRecorder(a.record) : undefined;
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+  try {
+    return await watchWith(pid, a, extras, recorder, source, { snapshot: first, atMs: firstAt });
   } finally {
     recorder?.close();
   }
 }
 
-async function watchWith(pid: number, a: WatchArgs, extras: WatchExtras, recorder: NdjsonRecorder | undefined): Promise<number> {
-  const source = await openSource(pid, a.source);
-  const firstAt = Date.now();
-  let first;
-  try {
-    first = await source.snapshot(a.states);
-  } catch (e) {
-    source.close();
-    throw e;
-  }
+async function watchWith(
+  pid: number,
+  a: WatchArgs,
+  extras: WatchExtras,
+  recorder: NdjsonRecorder | undefined,
+  source: Source,
+  start: { snapshot: Snapshot; atMs: number },
+): Promise<number> {
+  const first = start.snapshot;
+  const firstAt = start.atMs;
   const tracker = createTracker();
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot: first, atMs: firstAt } });
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
   const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
   const out = (line: string): void => {
     if (!useTui && stdoutOpen()) process.stdout.write(line + '\n');

@@ -117,6 +117,16 @@ describe('sockwatch watch on real processes', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^sockwatch: cannot write .*x\.ndjson: no such directory\n$/);
   });
+
+  it('a failed start (no such process) leaves no recording behind', async () => {
+    let pid = 4_000_000;
+    while (fs.existsSync(`/proc/${pid}`)) pid++;
+    const file = path.join(tmp, 'never.ndjson');
+    const r = await runCli(['watch', String(pid), '--record', file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `sockwatch: no process with PID ${pid}\n`);
+    assert.equal(fs.existsSync(file), false);
+  });
 });
 
 describe('sockwatch demo', () => {
