@@ -25,3 +25,10 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${h}h${String(totalM % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
+
+/** Local wall-clock time with milliseconds (14:03:22.123), for event lines and the TUI's log. */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}

@@ -9,7 +9,7 @@ import { csvField, snapshotCsv } from '../../src/views/output/snapshot-csv';
 import { snapshotTable } from '../../src/views/output/snapshot-table';
 import { writeFileAtomic } from '../../src/views/output/atomic-write';
 import { isSockwatchError } from '../../src/errors';
-import { endpointText } from '../../src/views/output/endpoint-text';
+import { formatEndpoint } from '../../src/core/endpoint';
 
 const proc: ProcessInfo = { pid: 42, command: 'node', cmdline: 'node client.js', user: 'alice', uid: 1000, startTime: '2026-11-25T10:00:00.000Z' };
 const v4: Connection = {
@@ -73,7 +73,7 @@ test('table: header naming the process, aligned columns, brackets around IPv6, n
   assert.match(lines[2]!, /keepalive 9\.8s$/);
   assert.doesNotMatch(t, /\x1b\[/);
   assert.match(snapshotTable(proc, 'all', [v4], true), /\x1b\[32mESTABLISHED\x1b\[0m/);
-  assert.equal(endpointText({ address: '::1', port: 80 }), '[::1]:80');
+  assert.equal(formatEndpoint({ address: '::1', port: 80 }), '[::1]:80');
 });
 
 test('writeFileAtomic writes whole files and leaves nothing behind on failure', () => {

@@ -2,9 +2,10 @@
 // enough for IPv4; a longer IPv6 endpoint pushes its line right rather than being cut.
 import type { ProcessInfo, SourceName, StateFilter } from '../../model';
 import type { Finding, Tracker, TrackerEvent } from '../../core/tracker-types';
-import { formatDuration } from '../../util/duration';
-import { endpointText, fdText } from './endpoint-text';
-import { stateNames } from './json-shapes';
+import { formatClock, formatDuration } from '../../util/duration';
+import { fdText } from './endpoint-text';
+import { formatEndpoint } from '../../core/endpoint';
+import { stateFilterText } from './json-shapes';
 
 const WIDTHS = [12, 5, 4, 21, 21, 11] as const;
 
@@ -12,21 +13,14 @@ function row(cells: readonly string[]): string {
   return cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]!) : c)).join(' ').trimEnd();
 }
 
-export function clockText(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
 export const EVENT_HEADER = row(['TIME', 'EVENT', 'FD', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME']);
 
 export function startLine(p: ProcessInfo, source: SourceName, intervalMs: number, states: StateFilter): string {
-  const filter = states === 'all' ? 'all states' : stateNames(states).join(',');
-  return `watching PID ${p.pid} (${p.command}) user ${p.user} — source ${source}, every ${formatDuration(intervalMs)}, ${filter}`;
+  return `watching PID ${p.pid} (${p.command}) user ${p.user} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
 export function eventLine(e: TrackerEvent): string {
-  const t = clockText(e.atMs);
+  const t = formatClock(e.atMs);
   switch (e.type) {
     case 'open':
     case 'close':
@@ -40,7 +34,7 @@ export function eventLine(e: TrackerEvent): string {
             ? '(preexisting)'
             : '-';
       const exch = e.type === 'close' && e.conn.exchanges !== undefined ? ` ${e.conn.exchanges} exch` : '';
-      return row([t, e.type, fdText(c), endpointText(c.local), endpointText(c.remote), state, life + exch]);
+      return row([t, e.type, fdText(c), formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch]);
     }
     case 'exit':
       return `${t.padEnd(WIDTHS[0])} exit  PID ${e.process.pid} (${e.process.command}) ${e.reason === 'pid_reused' ? 'exited; its PID now belongs to another process' : 'exited'}`;

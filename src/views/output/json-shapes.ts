@@ -18,6 +18,11 @@ export function stateNames(filter: StateFilter): string[] {
   return filter === 'all' ? [...TCP_STATES] : TCP_STATES.filter((s) => filter.has(s));
 }
 
+/** "all states" or "ESTABLISHED,CLOSE_WAIT", for headers of text output. */
+export function stateFilterText(filter: StateFilter): string {
+  return filter === 'all' ? 'all states' : stateNames(filter).join(',');
+}
+
 export function processJson(p: ProcessInfo): JsonObject {
   return { pid: p.pid, command: p.command, cmdline: p.cmdline, user: p.user, startTime: p.startTime ?? null };
 }

@@ -1,6 +1,7 @@
 // Short human formats for table cells. Durations go through util/duration (one format project-wide).
 import type { TcpState, TimerInfo } from '../../model';
 import { formatDuration } from '../../util/duration';
+export { formatClock } from '../../util/duration';
 
 const BYTE_UNITS = ['K', 'M', 'G', 'T', 'P'];
 
@@ -16,13 +17,6 @@ export function formatBytes(n: number): string {
     if (v < 999.5) break;
   }
   return v < 9.95 ? `${v.toFixed(1)}${unit}` : `${Math.round(v)}${unit}`;
-}
-
-/** Local wall-clock time with milliseconds, for the event log. */
-export function formatClock(ms: number): string {
-  const d = new Date(ms);
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 export function formatAge(ms: number, preexisting: boolean): string {

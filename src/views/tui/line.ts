@@ -68,9 +68,7 @@ export function clipStart(text: string, width: number): string {
  * Text from the outside (a command line from `node -e`, a demo banner) may hold newlines, tabs or
  * escape bytes; one of them inside a row would break the frame or drive the terminal.
  */
-export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
-}
+export { oneLine } from '../../util/text';
 
 export function padEnd(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
