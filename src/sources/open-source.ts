@@ -34,8 +34,8 @@ export async function openSource(pid: number, forced?: SourceName): Promise<Sour
  */
 async function autoSource(pid: number): Promise<Source> {
   if (!hasProcfs()) return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
-  const netlink = await import('./netlink/netlink-source');
+  const { canUseNetlink } = await import('./netlink/netlink-availability');
   const procfs = async (): Promise<Source> => (await import('./procfs/procfs-source')).createProcfsSource(pid);
-  if (await netlink.canUseNetlink(pid)) return withFallback(await netlink.createNetlinkSource(pid), procfs);
+  if (await canUseNetlink(pid)) return withFallback(await (await import('./netlink/netlink-source')).createNetlinkSource(pid), procfs);
   return procfs();
 }

@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import type { Connection } from '../../src/model';
 import { isSockwatchError } from '../../src/errors';
 import { readSocketInodes } from '../../src/sources/procfs/fd-inodes';
-import { canUseNetlink, createNetlinkSource } from '../../src/sources/netlink/netlink-source';
+import { createNetlinkSource } from '../../src/sources/netlink/netlink-source';
+import { canUseNetlink } from '../../src/sources/netlink/netlink-availability';
 import {
   startLoopbackClient,
   startLoopbackServer,

@@ -1,17 +1,16 @@
 // The netlink source: the procfs source's data plus tcp_info (bytes, rtt, idle times, cookie).
-// sock_diag answers for the network namespace of the socket that asks, so it only sees the
-// target's sockets when the target lives in ours; otherwise we refuse instead of returning an
-// empty, misleading list.
+// Whether it can see the target at all is netlink-availability's question.
 
-import { readlinkSync } from 'node:fs';
 import { SockwatchError, noSuchProcess } from '../../errors';
 import { stateMatches, tcpStateCode, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
 import { readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
-import { isGoneError, procReadError } from '../../process/proc-errors';
+import { procReadError } from '../../process/proc-errors';
 import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
 import { rowToConnection } from './inet-diag-connection';
-import { decodeInetDiag, forEachDumpEntry, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
+import { decodeInetDiag, forEachDumpEntry, type InetDiagRow, type InodeSet } from './inet-diag-decode';
+import { checked, dumpTcp } from './dump-tcp';
+import { checkSameNetNamespace } from './netlink-availability';
 import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
 import {
@@ -25,58 +24,6 @@ import {
 } from './inet-diag-request';
 import { LOOKUP_DATAGRAM_BYTES, SockDiagSocket, type NetlinkDumpOptions } from './netlink-socket';
 import { AF_INET, AF_INET6 } from './sock-diag-constants';
-
-/** Rejects unless PID shares our network namespace; no_such_process when PID does not exist. */
-export function checkSameNetNamespace(pid: number): void {
-  let ours: string;
-  let theirs: string;
-  try {
-    ours = readlinkSync('/proc/self/ns/net');
-  } catch (e) {
-    throw new SockwatchError('not_supported', `netlink source cannot read sockwatch's network namespace (${errText(e)}); use --source procfs`);
-  }
-  try {
-    theirs = readlinkSync(`/proc/${pid}/ns/net`);
-  } catch (e) {
-    if (isGoneError(e)) throw noSuchProcess(pid);
-    throw new SockwatchError(
-      'not_supported',
-      `netlink source cannot tell which network namespace PID ${pid} is in (${errText(e)}); use --source procfs`,
-    );
-  }
-  if (ours !== theirs) {
-    throw new SockwatchError(
-      'not_supported',
-      `netlink source needs the target in sockwatch's network namespace (PID ${pid} is in another one); use --source procfs`,
-    );
-  }
-}
-
-/**
- * Dump one family's TCP sockets in `states` (a stateMask) and decode the rows whose inode is wanted.
- * The dump is the whole host's table in those states; the inode set keeps decoding cheap.
- */
-export async function dumpTcp(
-  socket: SockDiagSocket,
-  family: InetFamily,
-  states: number,
-  wantedInodes?: InodeSet,
-  extensions?: number,
-): Promise<InetDiagRow[]> {
-  const chunks = await socket.dump(buildInetDiagDumpRequest({ family, states, ...(extensions === undefined ? {} : { extensions }) }));
-  return checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes }) : decodeInetDiag(chunks));
-}
-
-/** The rows of a complete, well-formed dump reply; an io_error otherwise. */
-function checked(decoded: DecodeResult): InetDiagRow[] {
-  if (decoded.errno !== undefined) {
-    throw new SockwatchError('io_error', `netlink sock_diag dump failed: errno ${decoded.errno}`);
-  }
-  if (decoded.problem !== undefined || !decoded.done) {
-    throw new SockwatchError('io_error', `malformed netlink sock_diag reply: ${decoded.problem ?? 'no NLMSG_DONE'}`);
-  }
-  return decoded.rows;
-}
 
 /**
  * `connections` ordered by fd, as a sort by fd would: fd numbers are small, dense and unique
@@ -484,26 +431,4 @@ export async function createNetlinkSource(pid: number, opts: NetlinkSourceOption
     close: () => source.close(),
     counters: () => source.counters(),
   };
-}
-
-/**
- * For the CLI's source auto-selection: true when the netlink source would work for PID (same
- * network namespace, addon loads, the kernel answers a LISTEN-only dump). Never throws.
- */
-export async function canUseNetlink(pid: number): Promise<boolean> {
-  let socket: SockDiagSocket | undefined;
-  try {
-    checkSameNetNamespace(pid);
-    socket = new SockDiagSocket({ timeoutMs: 1000 });
-    await dumpTcp(socket, AF_INET, stateMask(new Set(['LISTEN'])), new Set());
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket?.close();
-  }
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
