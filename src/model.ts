@@ -103,6 +103,11 @@ export function stateMatches(filter: StateFilter, state: TcpState): boolean {
   return filter === 'all' || filter.has(state);
 }
 
+/** The order sources return connections in: by fd, then local and remote port (fd unknown sorts last). */
+export function compareByFd(a: Connection, b: Connection): number {
+  return (a.fd ?? Infinity) - (b.fd ?? Infinity) || a.local.port - b.local.port || a.remote.port - b.remote.port;
+}
+
 /** Stable across polls for one connection; a reused inode with another tuple is another connection. */
 export function connectionKey(c: Connection): string {
   return `${c.inode}|${c.local.address}:${c.local.port}|${c.remote.address}:${c.remote.port}`;

@@ -1,4 +1,4 @@
-import type { Connection, SourceName, StateFilter } from '../model';
+import type { SourceName, StateFilter } from '../model';
 import { openSource } from '../sources/open-source';
 import { snapshotJson, connectionJson } from '../views/output/json-shapes';
 import { snapshotCsv } from '../views/output/snapshot-csv';
@@ -16,10 +16,6 @@ export interface SnapshotOptions {
   source?: SourceName;
 }
 
-function byFd(a: Connection, b: Connection): number {
-  return (a.fd ?? Infinity) - (b.fd ?? Infinity) || a.local.port - b.local.port;
-}
-
 export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<number> {
   const source = await openSource(pid, o.source);
   const timeMs = Date.now();
@@ -29,7 +25,7 @@ export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<numb
   } finally {
     source.close();
   }
-  const conns = [...snap.connections].sort(byFd);
+  const conns = snap.connections; // sources return them in fd order
   let text: string;
   switch (o.format) {
     case 'json':

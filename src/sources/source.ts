@@ -4,7 +4,8 @@ import type { Snapshot, SourceName, StateFilter } from '../model';
  * The only layer that touches the OS. A source is created for one PID and may keep caches
  * between calls (that is how steady-state polling stays O(target), not O(host)).
  *
- * `snapshot()` resolves with the target's TCP connections whose state passes `states`.
+ * `snapshot()` resolves with the target's TCP connections whose state passes `states`, in
+ * compareByFd order (model.ts), so views need not sort them again.
  * It rejects with a SockwatchError: `no_such_process` when the target is gone (also mid-scan),
  * `permission_denied` when the caller may not read it, `not_supported` where the source cannot run.
  */

@@ -2,7 +2,7 @@
 // Whether it can see the target at all is netlink-availability's question.
 
 import { SockwatchError, noSuchProcess } from '../../errors';
-import { stateMatches, tcpStateCode, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
+import { compareByFd, stateMatches, tcpStateCode, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
 import { readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
 import { procReadError } from '../../process/proc-errors';
 import { FdSocketTable } from '../procfs/fd-socket-table';
@@ -32,27 +32,23 @@ import { AF_INET, AF_INET6 } from './sock-diag-constants';
  * back to the sort if that ever does not hold.
  */
 function inFdOrder(connections: Connection[]): Connection[] {
-  if (connections.length < 64) return connections.sort(byFd);
+  if (connections.length < 64) return connections.sort(compareByFd);
   let maxFd = 0;
   for (const c of connections) {
     const fd = c.fd;
-    if (fd === undefined || !Number.isInteger(fd) || fd < 0) return connections.sort(byFd);
+    if (fd === undefined || !Number.isInteger(fd) || fd < 0) return connections.sort(compareByFd);
     if (fd > maxFd) maxFd = fd;
   }
-  if (maxFd > 8 * connections.length + 1024) return connections.sort(byFd); // sparse: the slots would cost more
+  if (maxFd > 8 * connections.length + 1024) return connections.sort(compareByFd); // sparse: the slots would cost more
   const slots = new Array<Connection | undefined>(maxFd + 1);
   for (const c of connections) {
     const fd = c.fd!;
-    if (slots[fd] !== undefined) return connections.sort(byFd);
+    if (slots[fd] !== undefined) return connections.sort(compareByFd);
     slots[fd] = c;
   }
   let n = 0;
   for (const c of slots) if (c !== undefined) connections[n++] = c;
   return connections;
-}
-
-function byFd(a: Connection, b: Connection): number {
-  return (a.fd ?? 0) - (b.fd ?? 0);
 }
 
 function knownOf(row: InetDiagRow): KnownSocket {

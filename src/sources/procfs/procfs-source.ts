@@ -1,5 +1,5 @@
 import { SockwatchError, noSuchProcess } from '../../errors';
-import { stateMatches, type Connection, type ProcessInfo, type Protocol, type Snapshot, type StateFilter } from '../../model';
+import { compareByFd, stateMatches, type Connection, type ProcessInfo, type Protocol, type Snapshot, type StateFilter } from '../../model';
 import { hasProcfs, permissionDeniedFor, readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
 import { isPermissionError, procReadError } from '../../process/proc-errors';
 import type { Source } from '../source';
@@ -86,7 +86,7 @@ export class ProcfsSource implements Source {
       if (fd === undefined || !stateMatches(states, row.state)) continue;
       connections.push({ ...row, fd });
     }
-    connections.sort((a, b) => (a.fd ?? 0) - (b.fd ?? 0));
+    connections.sort(compareByFd);
     return { process: { ...this.info }, source: 'procfs', connections };
   }
 

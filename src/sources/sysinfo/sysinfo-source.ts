@@ -1,5 +1,5 @@
 import { noSuchProcess } from '../../errors';
-import { connectionKey, stateMatches, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
+import { compareByFd, connectionKey, stateMatches, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
 import { hasProcfs, processExists, readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
 import type { Source } from '../source';
 import { connectionFromSysinfo } from './sysinfo-rows';
@@ -35,7 +35,7 @@ export class SysinfoSource implements Source {
       const key = connectionKey(conn);
       if (!byKey.has(key)) byKey.set(key, conn);
     }
-    const connections = [...byKey.values()].sort((a, b) => a.local.port - b.local.port || a.remote.port - b.remote.port);
+    const connections = [...byKey.values()].sort(compareByFd); // no fds here: by local port
     return { process: { ...this.info }, source: 'systeminformation', connections };
   }
 
