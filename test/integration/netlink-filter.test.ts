@@ -11,7 +11,8 @@ import { buildInetDiagDumpRequest, FD_STATES_MASK } from '../../src/sources/netl
 import { buildPortFilterBytecode, portRanges, runPortBytecode } from '../../src/sources/netlink/inet-diag-bytecode';
 import { decodeInetDiag } from '../../src/sources/netlink/inet-diag-decode';
 import { createNetlinkSource } from '../../src/sources/netlink/netlink-source';
-import { AF_INET } from '../../src/sources/netlink/sock-diag-constants';
+import { AF_INET, AF_INET6 } from '../../src/sources/netlink/sock-diag-constants';
+import { BOTH_FAMILIES, FamilyDumper, dumpTcp } from '../../src/sources/netlink/dump-tcp';
 import type { Connection } from '../../src/model';
 
 let server: net.Server;
@@ -96,5 +97,39 @@ test('lookups and filtered dumps give the same connections; a close and an fd re
   } finally {
     lookups.close();
     filtered.close();
+  }
+});
+
+test('one two-family walk (TCPDIAG_GETSOCK) returns IPv4 and IPv6 sockets, filtered by ports too', async () => {
+  const server6 = net.createServer((s) => s.on('data', () => undefined));
+  server6.listen(0, '::1');
+  await once(server6, 'listening');
+  const port6 = (server6.address() as net.AddressInfo).port;
+  const client6 = net.connect({ host: '::1', port: port6 });
+  await once(client6, 'connect');
+  const socket = new SockDiagSocket();
+  try {
+    const dumper = new FamilyDumper(socket);
+    const all = await dumpTcp(dumper, BOTH_FAMILIES, { states: FD_STATES_MASK, extensions: 0 });
+    assert.equal(all.walks, 1, 'this kernel serves the two-family request');
+    const v4 = all.rows.filter((r) => r.family === AF_INET && r.dstPort === port && r.dstAddress === '127.0.0.1');
+    assert.deepEqual(v4.map((r) => r.srcPort).sort(), clients.map((c) => c.localPort!).sort());
+    const v6 = all.rows.filter((r) => r.family === AF_INET6 && r.srcPort === client6.localPort && r.dstPort === port6);
+    assert.equal(v6.length, 1, 'the IPv6 client socket is in the same walk');
+    assert.equal(v6[0]!.dstAddress, '::1');
+
+    // the same request carries a port filter: exactly the named local ports, of either family
+    const named = [clients[0]!.localPort!, client6.localPort!];
+    const bc = buildPortFilterBytecode({ local: portRanges(named, 100), remote: [] });
+    const filtered = await dumpTcp(dumper, BOTH_FAMILIES, { states: FD_STATES_MASK, bytecode: bc });
+    assert.equal(filtered.walks, 1);
+    for (const r of filtered.rows) assert.ok(runPortBytecode(bc, r.srcPort, r.dstPort), `kernel returned local port ${r.srcPort}`);
+    const got = filtered.rows.filter((r) => r.dstPort === port || r.dstPort === port6).map((r) => `${r.family}:${r.srcPort}`).sort();
+    assert.deepEqual(got, [`${AF_INET}:${named[0]}`, `${AF_INET6}:${named[1]}`].sort());
+    assert.ok(filtered.rows.every((r) => r.tcpInfo !== undefined), 'tcp_info asked by default');
+  } finally {
+    socket.close();
+    client6.destroy();
+    server6.close();
   }
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeInetDiag, type InetDiagRow } from '../../src/sources/netlink/inet-diag-decode';
+import { decodeInetDiag, forEachDumpEntry, type InetDiagRow } from '../../src/sources/netlink/inet-diag-decode';
 import { rowToConnection } from '../../src/sources/netlink/inet-diag-connection';
 import { HOST_LE, nlmsgAlign } from '../../src/sources/netlink/sock-diag-constants';
 import { TCP_INFO_OFFSETS } from '../../src/sources/netlink/tcp-info';
@@ -265,4 +265,24 @@ test('modelTcpInfo: the model-only tcp_info gives the same connections as the fu
     assert.equal(a.tcpInfo!.bytesSent, undefined);
     assert.deepEqual(rowToConnection(a), rowToConnection(b), `tcp_info cut at ${end}`);
   }
+});
+
+test('replies to the older TCPDIAG_GETSOCK request (type 18) decode like SOCK_DIAG_BY_FAMILY ones', () => {
+  const { bin } = load('tcp6-loopback');
+  const legacy = Buffer.from(bin);
+  for (let off = 0; off < legacy.length; ) {
+    const len = legacy.readUInt32LE(off);
+    if (legacy.readUInt16LE(off + 4) === 20) legacy.writeUInt16LE(18, off + 4);
+    off += nlmsgAlign(len);
+  }
+  const expected = decodeInetDiag(bin);
+  assert.ok(expected.rows.length > 0);
+  assert.deepEqual(decodeInetDiag(legacy), expected);
+  const seen: number[] = [];
+  forEachDumpEntry([legacy], (inode) => seen.push(inode));
+  assert.deepEqual(seen, expected.rows.map((r) => r.inode));
+  // any other message type is skipped, not decoded as a socket
+  const other = Buffer.from(bin);
+  other.writeUInt16LE(19, 4);
+  assert.equal(decodeInetDiag(other).rows.length, expected.rows.length - 1);
 });

@@ -1,21 +1,64 @@
 import { SockwatchError } from '../../errors';
 import { decodeInetDiag, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
-import { buildInetDiagDumpRequest, type InetFamily } from './inet-diag-request';
+import { buildInetDiagDumpRequest, type InetDiagRequestOptions, type InetFamily } from './inet-diag-request';
 import type { SockDiagSocket } from './netlink-socket';
+import { AF_INET, AF_INET6, AF_UNSPEC } from './sock-diag-constants';
+
+export type DumpOptions = Omit<InetDiagRequestOptions, 'family' | 'seq'>;
+
+export interface FamilyDump {
+  /** reply datagrams, one list per walk of the kernel's tables */
+  replies: Buffer[][];
+  /** walks the kernel did: 1 for both families at once, else one per family */
+  walks: number;
+}
 
 /**
- * Dump one family's TCP sockets in `states` (a stateMask) and decode the rows whose inode is wanted.
- * The dump is the whole host's table in those states; the inode set keeps decoding cheap.
+ * Dumps the TCP sockets of the asked families, both in one walk where the kernel serves the
+ * older TCPDIAG_GETSOCK request (every kernel with sock_diag does; see buildInetDiagDumpRequest),
+ * else one walk per family. A failed two-family dump is retried per family, and this kernel is
+ * then asked per family from there on: the answer to "does it serve it" does not change.
  */
-export async function dumpTcp(
-  socket: SockDiagSocket,
-  family: InetFamily,
-  states: number,
-  wantedInodes?: InodeSet,
-  extensions?: number,
-): Promise<InetDiagRow[]> {
-  const chunks = await socket.dump(buildInetDiagDumpRequest({ family, states, ...(extensions === undefined ? {} : { extensions }) }));
-  return checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes }) : decodeInetDiag(chunks));
+export class FamilyDumper {
+  private oneWalk = true;
+
+  constructor(private readonly socket: Pick<SockDiagSocket, 'dump'>) {}
+
+  async dump(families: ReadonlySet<InetFamily>, opts: DumpOptions): Promise<FamilyDump> {
+    if (families.size === 0) return { replies: [], walks: 0 };
+    if (families.size === 2 && this.oneWalk) {
+      try {
+        return { replies: [await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family: AF_UNSPEC }))], walks: 1 };
+      } catch {
+        this.oneWalk = false;
+      }
+    }
+    const replies: Buffer[][] = [];
+    for (const family of [AF_INET, AF_INET6] as const) {
+      if (families.has(family)) replies.push(await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family })));
+    }
+    return { replies, walks: replies.length };
+  }
+}
+
+export const BOTH_FAMILIES: ReadonlySet<InetFamily> = new Set<InetFamily>([AF_INET, AF_INET6]);
+
+/**
+ * The rows of a dump of `families` whose inode is wanted (all rows without `wantedInodes`),
+ * each socket once: a table changing while walked can show a socket twice.
+ */
+export async function dumpTcp(dumper: FamilyDumper, families: ReadonlySet<InetFamily>, opts: DumpOptions, wantedInodes?: InodeSet): Promise<{ rows: InetDiagRow[]; walks: number }> {
+  const { replies, walks } = await dumper.dump(families, opts);
+  const rows: InetDiagRow[] = [];
+  const seen = new Set<number>();
+  for (const chunks of replies) {
+    for (const row of checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes }) : decodeInetDiag(chunks))) {
+      if (seen.has(row.inode)) continue;
+      seen.add(row.inode);
+      rows.push(row);
+    }
+  }
+  return { rows, walks };
 }
 
 /** The rows of a complete, well-formed dump reply; an io_error otherwise. */
@@ -28,4 +71,3 @@ export function checked(decoded: DecodeResult): InetDiagRow[] {
   }
   return decoded.rows;
 }
-

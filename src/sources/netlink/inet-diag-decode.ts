@@ -14,8 +14,8 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
-  SOCK_DIAG_BY_FAMILY,
   AF_INET,
+  isInetDiagMsgType,
   nlmsgAlign,
 } from './sock-diag-constants';
 import { decodeTcpInfo, decodeTcpInfoForModel, type TcpInfo } from './tcp-info';
@@ -136,7 +136,7 @@ function decodeBuffer(
     const payloadLen = len - NLMSG_HDRLEN;
     off += nlmsgAlign(len);
 
-    if (type === SOCK_DIAG_BY_FAMILY) {
+    if (isInetDiagMsgType(type)) {
       if (payloadLen < INET_DIAG_MSG_LEN) {
         out.problem = `inet_diag_msg of ${payloadLen} bytes (need ${INET_DIAG_MSG_LEN})`;
         return;
@@ -268,7 +268,7 @@ export function forEachDumpEntry(buffers: readonly Uint8Array[], each: (inode: n
       const type = dv.getUint16(off + 4, HOST_LE);
       if (type === NLMSG_DONE || type === NLMSG_ERROR) return;
       const p = off + NLMSG_HDRLEN;
-      if (type === SOCK_DIAG_BY_FAMILY && len - NLMSG_HDRLEN >= INET_DIAG_MSG_LEN) {
+      if (isInetDiagMsgType(type) && len - NLMSG_HDRLEN >= INET_DIAG_MSG_LEN) {
         each(dv.getUint32(p + 68, HOST_LE), dv.getUint16(p + 4, false), dv.getUint16(p + 6, false));
       }
       off += nlmsgAlign(len);

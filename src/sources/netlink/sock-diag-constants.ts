@@ -9,6 +9,17 @@ export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const SOCK_DIAG_BY_FAMILY = 20;
+/**
+ * The pre-sock_diag request type (linux/inet_diag.h, still served): its dump has no family field
+ * the kernel honours (it asks for AF_UNSPEC), so one walk of the TCP tables returns IPv4 and IPv6
+ * sockets alike, where SOCK_DIAG_BY_FAMILY needs a walk per family. Replies carry this type.
+ */
+export const TCPDIAG_GETSOCK = 18;
+
+/** Both message types whose payload is an inet_diag_msg. */
+export function isInetDiagMsgType(type: number): boolean {
+  return type === SOCK_DIAG_BY_FAMILY || type === TCPDIAG_GETSOCK;
+}
 
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
@@ -18,10 +29,13 @@ export const NLM_F_DUMP = 0x300;
 /** The kernel sets this on a dump whose table changed while it was walked. */
 export const NLM_F_DUMP_INTR = 0x10;
 
+export const AF_UNSPEC = 0;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_TCP = 6;
 
+/** sizeof(struct inet_diag_req): family, src_len, dst_len, ext, sockid, states, dbs */
+export const INET_DIAG_REQ_LEN = 60;
 /** sizeof(struct inet_diag_req_v2) */
 export const INET_DIAG_REQ_V2_LEN = 56;
 /** sizeof(struct inet_diag_sockid): sport, dport, src[4], dst[4], if, cookie[2] */
