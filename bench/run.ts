@@ -18,6 +18,8 @@ const BIG_TARGET = quick ? 5_000 : 100_000;
 const POLLS = quick ? 15 : 40;
 const RUNS = quick ? 3 : 7;
 const ROOT = path.resolve(__dirname, '..', '..');
+/** What a user runs: the installed entry point (drops NODE_EXTRA_CA_CERTS, see bin/sockwatch). */
+const ENTRY = path.join(ROOT, 'bin', 'sockwatch');
 const CLI = path.join(ROOT, 'bin', 'sockwatch.js');
 
 interface Row {
@@ -82,13 +84,17 @@ async function main(): Promise<void> {
   pollRows(rows, 'sockwatch netlink', await benchNetlink(target.pid, POLLS));
   pollRows(rows, 'sockwatch procfs', await benchProcfs(target.pid, POLLS));
   log('  one-shot commands…');
-  commandRow(rows, 'sockwatch snapshot PID (auto → netlink)', process.execPath, [CLI, 'snapshot', pid], RUNS);
-  commandRow(rows, 'sockwatch snapshot PID --source procfs', process.execPath, [CLI, 'snapshot', pid, '--source', 'procfs'], RUNS);
+  commandRow(rows, 'sockwatch snapshot PID (auto → netlink)', ENTRY, ['snapshot', pid], RUNS);
+  commandRow(rows, 'sockwatch snapshot PID --source procfs', ENTRY, ['snapshot', pid, '--source', 'procfs'], RUNS);
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    commandRow(rows, 'node bin/sockwatch.js snapshot PID (NODE_EXTRA_CA_CERTS kept)', process.execPath, [CLI, 'snapshot', pid], RUNS);
+  }
+  commandRow(rows, 'node -e 0 (Node start-up alone, as bin/sockwatch runs it)', '/usr/bin/env', ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'], RUNS);
   commandRow(rows, 'ss -tnp', 'ss', ['-tnp'], RUNS);
   commandRow(rows, 'ss -tnp state established', 'ss', ['-tnp', 'state', 'established'], RUNS);
   const si = timeCommand(process.execPath, ['-e', sysinfoScript()], 120_000);
   rows.push({ tool: 'systeminformation networkConnections() (node + call)', wallMs: si.wallMs, cpuMs: si.cpuMs, note: '1 run; whole host, no PID filter' });
-  const watchRss = timeCommand(process.execPath, [CLI, 'watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
+  const watchRss = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
   rows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: watchRss.wallMs, cpuMs: watchRss.cpuMs, ...(watchRss.rssKiB ? { rssKiB: watchRss.rssKiB } : {}), note: 'whole run incl. start-up' });
 
   log(`  big target: ${BIG_TARGET} connections…`);
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
   pollRows(bigRows, 'sockwatch procfs', await benchProcfs(big.pid, bigPolls));
   const bigLsofArgs = ['-nP', '-p', String(big.pid), '-a', '-iTCP', '-sTCP:ESTABLISHED'];
   const bigLsof = commandRow(bigRows, `lsof ${bigLsofArgs.join(' ')}`, 'lsof', bigLsofArgs, 1);
-  const bigWatch = timeCommand(process.execPath, [CLI, 'watch', String(big.pid), '--no-tui', '--duration', '5s', '--interval', '1s'], 120_000);
+  const bigWatch = timeCommand(ENTRY, ['watch', String(big.pid), '--no-tui', '--duration', '5s', '--interval', '1s'], 120_000);
   bigRows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: bigWatch.wallMs, cpuMs: bigWatch.cpuMs, ...(bigWatch.rssKiB ? { rssKiB: bigWatch.rssKiB } : {}), note: 'whole run incl. start-up' });
   stopAll();
 
