@@ -128,11 +128,33 @@ export interface WatchArgs {
   exportDir: string;
 }
 
+/**
+ * What commander would get wrong for a bare `sockwatch` or a mistyped command, since `watch` is
+ * the default command: with no arguments it would only say "missing required argument 'pid'",
+ * and `sockwatch frob 1` would be "too many arguments for 'watch'". Returns the usage error to
+ * print (exit 2), or undefined to let commander parse.
+ */
+export function misuse(program: Command, args: readonly string[]): string | undefined {
+  if (args.length === 0) return '';
+  const first = args[0]!;
+  if (first.startsWith('-') || /^\d+$/.test(first)) return undefined;
+  const known = new Set(['help', ...program.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
+  if (known.has(first)) return undefined;
+  return `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')}; or a PID to watch)`;
+}
+
 export async function main(argv: string[]): Promise<void> {
   const exit = (code: number): never => process.exit(code);
   // A reader that goes away (`| head`) is a normal end, not a crash.
   installStdoutGone(exit);
   const program = buildProgram(exit);
+  const wrong = misuse(program, argv.slice(2));
+  if (wrong !== undefined) {
+    // bare `sockwatch`: the whole help, examples included; otherwise one line and the hint
+    if (wrong === '') program.outputHelp({ error: true });
+    else process.stderr.write(`${wrong}\n(run sockwatch --help for usage)\n`);
+    exit(2);
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -179,6 +179,20 @@ describe('sockwatch snapshot errors', () => {
     }
   });
 
+  it('bare sockwatch prints the whole help to stderr; an unknown command is named; both exit 2', async () => {
+    const bare = await runCli([]);
+    assert.equal(bare.code, 2);
+    assert.equal(bare.stdout, '');
+    assert.match(bare.stderr, /Usage: sockwatch/);
+    assert.match(bare.stderr, /Examples:/);
+    const typo = await runCli(['frob', '1']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^error: unknown command 'frob' \(commands: snapshot, watch, demo; or a PID to watch\)\n\(run sockwatch --help for usage\)\n$/);
+    const help = await runCli(['help', 'snapshot']);
+    assert.equal(help.code, 0, 'commander\'s help command still works');
+    assert.match(help.stdout, /Usage: sockwatch snapshot/);
+  });
+
   it('--help shows examples, --version the version; both exit 0', async () => {
     const h = await runCli(['--help']);
     assert.equal(h.code, 0);

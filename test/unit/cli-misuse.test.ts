@@ -1,0 +1,18 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildProgram, misuse } from '../../src/cli/main';
+
+const program = buildProgram(() => undefined);
+
+test('misuse: nothing to parse → the help; a word that is no command and no PID → named', () => {
+  assert.equal(misuse(program, []), '');
+  assert.match(misuse(program, ['frob', '1']) ?? '', /^error: unknown command 'frob'/);
+  assert.match(misuse(program, ['snapshots', '1']) ?? '', /unknown command 'snapshots'/);
+  assert.match(misuse(program, ['+5']) ?? '', /unknown command '\+5'/);
+});
+
+test('misuse: commands, help, options and PIDs are left to commander', () => {
+  for (const args of [['snapshot', '1'], ['watch', '1'], ['demo'], ['help'], ['1234'], ['1234', '--json'], ['--version'], ['-h'], ['--json', '1234'], ['0']]) {
+    assert.equal(misuse(program, args), undefined, args.join(' '));
+  }
+});
