@@ -72,6 +72,16 @@ test('UI state: sort cycles the shown columns, scrolling clamps, prompt edits', 
   assert.equal(scrollBy(ui, 'page-down', 10, 100).scroll, 9);
   assert.equal(scrollBy(ui, 'bottom', 10, 100).scroll, 90);
   assert.equal(scrollBy(ui, 'bottom', 10, 5).scroll, 0);
+  // follow: G, or moving down onto the last page; any move up, a sort or a filter ends it
+  assert.equal(scrollBy(ui, 'bottom', 10, 100).follow, true);
+  assert.equal(scrollBy(ui, 'page-down', 10, 100).follow, false);
+  assert.equal(scrollBy({ ...ui, scroll: 89 }, 1, 10, 100).follow, true);
+  const following = scrollBy(ui, 'bottom', 10, 100);
+  assert.equal(scrollBy(following, 1, 10, 100).follow, true);
+  assert.equal(scrollBy(following, -1, 10, 100).follow, false);
+  assert.equal(scrollBy(following, 'top', 10, 100).follow, false);
+  assert.equal(scrollBy(following, 'page-up', 10, 100).follow, false);
+  assert.equal(nextSort(following, ['fd', 'local']).follow, false);
   let p: UiState = { ...ui, prompt: '' };
   for (const ch of '443x') p = editPrompt(p, { ch }) ?? p;
   p = editPrompt(p, { name: 'backspace' }) ?? p;

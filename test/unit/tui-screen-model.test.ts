@@ -218,3 +218,24 @@ test('tiny terminals still fit', () => {
     for (const l of text(m)) assert.ok(l.length <= w, `${w}x${h}: too wide: ${l}`);
   }
 });
+
+test('after G the view follows the bottom as connections are added; moving up stops following', () => {
+  const first = Array.from({ length: 50 }, (_, i) => testConn(i));
+  const { session } = setup(first);
+  const m = model(session);
+  let ui = scrollBy(initialUiState(), 'bottom', m.table.viewport, m.table.matched);
+  assert.equal(ui.follow, true);
+  assert.match(plain(model(session, { ui }).status), /50\/50 following$/);
+
+  session.poll(testSnapshot(Array.from({ length: 60 }, (_, i) => testConn(i))), T0 + 1000);
+  const grown = model(session, { ui });
+  assert.equal(grown.table.offset, 60 - grown.table.viewport, 'still at the bottom');
+  assert.match(rowTexts(grown).at(-1) ?? '', /^\s*69 /, 'the newest connection (fd 69) is the last row');
+
+  ui = scrollBy({ ...ui, scroll: grown.table.offset }, -1, grown.table.viewport, 60);
+  assert.equal(ui.follow, false);
+  session.poll(testSnapshot(Array.from({ length: 70 }, (_, i) => testConn(i))), T0 + 2000);
+  const held = model(session, { ui });
+  assert.equal(held.table.offset, 60 - grown.table.viewport - 1, 'stays where it was put');
+  assert.doesNotMatch(plain(held.status), /following/);
+});

@@ -165,7 +165,7 @@ export class TuiController {
       case 'states': {
         const next = nextStates(session.states, this.initialStates);
         session.setStates(next);
-        this.ui = { ...this.ui, scroll: 0 };
+        this.ui = { ...this.ui, scroll: 0, follow: false };
         this.setStatus(`states: ${statesText(next)} (polling applies it from the next poll)`);
         break;
       }

@@ -88,7 +88,7 @@ export const HELP_LINES: readonly (readonly [string, string])[] = [
   ['r', 'reset counters and statistics'],
   ['↑ ↓  j k', 'scroll one row'],
   ['PgUp PgDn', 'scroll one page'],
-  ['g G', 'jump to top / bottom'],
+  ['g G', 'jump to top / bottom (G then follows new rows)'],
   ['Esc', 'clear the status line'],
   ['?', 'this help (any key closes it)'],
 ];

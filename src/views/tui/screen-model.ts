@@ -215,7 +215,7 @@ function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs:
 
 function statusLine(i: ScreenInput, t: TableModel): Line {
   const w = i.width;
-  const pos = t.matched === 0 ? '0 rows' : `${t.offset + 1}-${t.offset + t.rows.length}/${t.matched}`;
+  const pos = (t.matched === 0 ? '0 rows' : `${t.offset + 1}-${t.offset + t.rows.length}/${t.matched}`) + (i.ui.follow ? ' following' : '');
   const right = i.ui.filterText ? `${pos} (of ${t.live}) "${clipEnd(i.ui.filterText, 12)}"` : pos;
   let left: Line;
   if (i.ui.prompt !== null) {
@@ -287,7 +287,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
 
   const live = tracker.live();
   const rows = i.rows ?? selectRows(live, { states: i.session.states, filterText: ui.filterText, sort: ui.sort });
-  const offset = Math.max(0, Math.min(ui.scroll, rows.length - viewport));
+  const offset = Math.max(0, ui.follow ? rows.length - viewport : Math.min(ui.scroll, rows.length - viewport));
   const visible = rows.slice(offset, offset + viewport);
   const hasTcp = live.some((t) => t.connection.tcp !== undefined);
   const hasTimer = hasTcp || live.some((t) => t.connection.timer !== undefined && t.connection.timer.kind !== 'none');

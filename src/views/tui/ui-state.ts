@@ -17,6 +17,8 @@ export interface UiState {
   prompt: string | null;
   /** index of the first visible row; the screen model clamps it */
   scroll: number;
+  /** at the bottom by G (or by scrolling down to it): stay there as rows are added */
+  follow: boolean;
   status: StatusMessage | null;
   help: boolean;
   exitReason: ExitReason | null;
@@ -28,6 +30,7 @@ export function initialUiState(): UiState {
     filterText: '',
     prompt: null,
     scroll: 0,
+    follow: false,
     status: null,
     help: false,
     exitReason: null,
@@ -38,11 +41,11 @@ export function initialUiState(): UiState {
 export function nextSort(ui: UiState, columns: readonly ColumnId[]): UiState {
   const i = columns.indexOf(ui.sort.key);
   const key = columns[(i + 1) % columns.length] ?? 'fd';
-  return { ...ui, sort: { key, descending: false }, scroll: 0 };
+  return { ...ui, sort: { key, descending: false }, scroll: 0, follow: false };
 }
 
 export function reverseSort(ui: UiState): UiState {
-  return { ...ui, sort: { ...ui.sort, descending: !ui.sort.descending }, scroll: 0 };
+  return { ...ui, sort: { ...ui.sort, descending: !ui.sort.descending }, scroll: 0, follow: false };
 }
 
 export function scrollBy(ui: UiState, by: number | 'page-up' | 'page-down' | 'top' | 'bottom', viewport: number, rowCount: number): UiState {
@@ -50,14 +53,18 @@ export function scrollBy(ui: UiState, by: number | 'page-up' | 'page-down' | 'to
   const page = Math.max(1, viewport - 1);
   const target =
     by === 'top' ? 0 : by === 'bottom' ? maxScroll : by === 'page-up' ? ui.scroll - page : by === 'page-down' ? ui.scroll + page : ui.scroll + by;
-  return { ...ui, scroll: Math.max(0, Math.min(maxScroll, target)) };
+  const scroll = Math.max(0, Math.min(maxScroll, target));
+  const up = by === 'top' || by === 'page-up' || (typeof by === 'number' && by < 0);
+  // Like `tail -f`: reaching the end by moving down keeps the view there; any move up leaves it.
+  const follow = !up && (by === 'bottom' || ui.follow || (maxScroll > 0 && scroll === maxScroll));
+  return { ...ui, scroll, follow };
 }
 
 /** Edits the `/` prompt; returns undefined when the key is not a prompt edit. */
 export function editPrompt(ui: UiState, key: { ch?: string; name?: string }): UiState | undefined {
   if (ui.prompt === null) return undefined;
-  if (key.name === 'enter') return { ...ui, filterText: ui.prompt.trim(), prompt: null, scroll: 0 };
-  if (key.name === 'escape') return { ...ui, filterText: '', prompt: null, scroll: 0 };
+  if (key.name === 'enter') return { ...ui, filterText: ui.prompt.trim(), prompt: null, scroll: 0, follow: false };
+  if (key.name === 'escape') return { ...ui, filterText: '', prompt: null, scroll: 0, follow: false };
   if (key.name === 'backspace') return { ...ui, prompt: ui.prompt.slice(0, -1) };
   const ch = key.ch;
   if (ch !== undefined && ch.length === 1 && ch >= ' ' && ch !== '\x7f') return { ...ui, prompt: ui.prompt + ch };
