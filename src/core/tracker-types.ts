@@ -83,5 +83,6 @@ export interface Tracker {
   stats(nowMs: number): TrackerStats;
   /** bounded ring of (time, live count), oldest first */
   history(): readonly LiveCountSample[];
-  findings(nowMs: number): Finding[];
+  /** `live`: the caller's copy from live(), when it already has one (saves a copy of every connection) */
+  findings(nowMs: number, live?: readonly TrackedConnection[]): Finding[];
 }

@@ -255,12 +255,12 @@ class LifetimeTracker implements Tracker {
     return this.samples.toArray();
   }
 
-  findings(nowMs: number): Finding[] {
+  findings(nowMs: number, live?: readonly TrackedConnection[]): Finding[] {
     if (this.currentProcess === undefined) return [];
     const closesInWindow = this.recentCloses.sum(nowMs);
     return computeFindings({
       nowMs,
-      live: this.live(),
+      live: live ?? this.live(),
       history: this.history(),
       recentCloses: this.closedSamples.toArray(),
       closesInWindow,

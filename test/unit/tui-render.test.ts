@@ -371,3 +371,32 @@ test('an uncaught exception restores the terminal before it is reported', async 
   assert.equal(h.term.input.isRaw, false);
   assert.match(h.term.written(), /\x1b\[\?1049l/);
 });
+
+test('redraws between polls reuse the poll\'s walk of the connections (live, stats, findings)', async () => {
+  const h = start(Array.from({ length: 200 }, (_, i) => testConn(i)));
+  try {
+    await h.until(/1-\d+\/200/);
+    const tracker = h.session.tracker;
+    const calls = { live: 0, stats: 0, findings: 0 };
+    const live = tracker.live.bind(tracker);
+    const stats = tracker.stats.bind(tracker);
+    const findings = tracker.findings.bind(tracker);
+    tracker.live = () => (calls.live++, live());
+    tracker.stats = (now) => (calls.stats++, stats(now));
+    tracker.findings = (now, live) => (calls.findings++, findings(now, live));
+
+    await h.term.press('j');
+    await h.until(/2-\d+\/200/);
+    await h.term.press('s');
+    await h.until(/sort|1-\d+\/200/);
+    await h.term.press('G');
+    await h.until(/\/200 following/);
+    assert.deepEqual(calls, { live: 0, stats: 0, findings: 0 }, 'keys redraw from the cached view');
+
+    h.session.poll(testSnapshot(Array.from({ length: 201 }, (_, i) => testConn(i))), T0 + 5000);
+    await h.until(/\/201 following/);
+    assert.deepEqual(calls, { live: 1, stats: 1, findings: 1 }, 'a poll walks them once');
+  } finally {
+    await quit(h);
+  }
+});

@@ -10,7 +10,7 @@ import { paintFrame, type Frame } from './draw';
 import { EventLog } from './event-log';
 import { actionFor, isQuitKey, type Action, type KeyPress } from './keys';
 import { selectRows } from './rows';
-import { buildScreenModel, statesText } from './screen-model';
+import { buildScreenModel, deriveView, statesText, type DerivedView } from './screen-model';
 import { editPrompt, initialUiState, nextSort, reverseSort, scrollBy, type UiState } from './ui-state';
 
 export type Exporter = (args: LiveExportArgs) => Promise<string>;
@@ -41,6 +41,8 @@ export class TuiController {
   private readonly log = new EventLog(200);
   private dataVersion = 0;
   private rowsCache: { key: string; rows: TrackedConnection[] } | undefined;
+  /** deriveView() of the current dataVersion: one walk of the connections per poll, not per redraw */
+  private derivedCache: { version: number; view: DerivedView } | undefined;
   private viewport = 0;
   private shownColumns: ColumnId[] = ['fd'];
   private cooldown: NodeJS.Timeout | undefined;
@@ -86,12 +88,20 @@ export class TuiController {
     }, REDRAW_INTERVAL_MS);
   }
 
+  private derived(): DerivedView {
+    if (this.derivedCache?.version !== this.dataVersion) {
+      const { session } = this.d;
+      this.derivedCache = { version: this.dataVersion, view: deriveView(session.tracker, session.now()) };
+    }
+    return this.derivedCache.view;
+  }
+
   private rows(): TrackedConnection[] {
     const { sort, filterText } = this.ui;
     const states = this.d.session.states;
     const key = `${this.dataVersion}|${sort.key}|${sort.descending}|${statesText(states)}|${filterText}`;
     if (this.rowsCache?.key !== key) {
-      this.rowsCache = { key, rows: selectRows(this.d.session.tracker.live(), { states, filterText, sort }) };
+      this.rowsCache = { key, rows: selectRows(this.derived().live, { states, filterText, sort }) };
     }
     return this.rowsCache.rows;
   }
@@ -109,6 +119,7 @@ export class TuiController {
       command: this.d.command,
       demoBanner: this.d.demoBanner,
       rows: this.rows(),
+      derived: this.derived(),
     });
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;
@@ -151,7 +162,7 @@ export class TuiController {
         void this.export(a.format);
         break;
       case 'sort': {
-        const live = session.tracker.live();
+        const live = this.derived().live;
         const hasTcp = live.some((t) => t.connection.tcp !== undefined);
         const hasTimer = live.some((t) => t.connection.timer !== undefined);
         // Cycle through the columns on screen; fall back to all wanted ones before the first draw.
