@@ -239,3 +239,25 @@ test('after G the view follows the bottom as connections are added; moving up st
   assert.equal(held.table.offset, 60 - grown.table.viewport - 1, 'stays where it was put');
   assert.doesNotMatch(plain(held.status), /following/);
 });
+
+test('columns a narrow terminal drops are named on the status line', () => {
+  const tcp = { bytesSent: 1234567, bytesReceived: 999, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 120, lastReceiveMs: 4000, cookie: '1' };
+  const conns = Array.from({ length: 5 }, (_, i) => testConn(i, { tcp: { ...tcp, cookie: String(i) }, timer: { kind: 'keepalive', expiresMs: 9800 } }));
+  const { session } = setup(conns, 2);
+  const wide = model(session, { width: 160 });
+  assert.deepEqual(wide.table.hidden, []);
+  assert.doesNotMatch(plain(wide.status), /hidden/);
+
+  const narrow = model(session, { width: 64 });
+  assert.ok(narrow.table.hidden.length > 0, 'something had to go at 64 columns');
+  const heading = plain(narrow.table.header);
+  const titles = { idle: 'IDLE', exch: 'EXCH', tx: 'TX', rx: 'RX', timer: 'TIMER', age: 'AGE' } as const;
+  for (const id of narrow.table.hidden) {
+    const title = titles[id as keyof typeof titles];
+    assert.ok(title !== undefined, `only optional columns are dropped, not ${id}`);
+    assert.doesNotMatch(heading, new RegExp(`\\b${title}\\b`));
+  }
+  const names = narrow.table.hidden.map((id) => titles[id as keyof typeof titles]).join(' ');
+  assert.match(plain(narrow.status), new RegExp(`${names} hidden · 1-5/5$`));
+  assert.ok(plain(narrow.status).length <= 64);
+});

@@ -5,7 +5,7 @@ import type { Finding, FindingKind, TrackedConnection, Tracker, TrackerStats } f
 import type { WatchSession } from '../../watch/session-types';
 import type { StateFilter, TcpState } from '../../model';
 import { formatDuration } from '../../util/duration';
-import { cellText, fitColumns, wantedColumns, type FittedColumn } from './columns';
+import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
 import { HELP_LINES } from './keys';
 import { clipEnd, clipLine, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line } from './line';
@@ -60,6 +60,8 @@ export interface TableModel {
   /** rows passing the state and text filters */
   matched: number;
   live: number;
+  /** columns the data has but the terminal is too narrow for */
+  hidden: ColumnId[];
 }
 
 export interface ScreenModel {
@@ -234,7 +236,9 @@ function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs:
 function statusLine(i: ScreenInput, t: TableModel): Line {
   const w = i.width;
   const pos = (t.matched === 0 ? '0 rows' : `${t.offset + 1}-${t.offset + t.rows.length}/${t.matched}`) + (i.ui.follow ? ' following' : '');
-  const right = i.ui.filterText ? `${pos} (of ${t.live}) "${clipEnd(i.ui.filterText, 12)}"` : pos;
+  const shown = i.ui.filterText ? `${pos} (of ${t.live}) "${clipEnd(i.ui.filterText, 12)}"` : pos;
+  // Say what a narrow terminal dropped, so a missing TX/RX reads as "widen me", not "no data".
+  const right = t.hidden.length > 0 ? `${t.hidden.map((id) => COLUMN_TITLES[id]).join(' ')} hidden · ${shown}` : shown;
   let left: Line;
   if (i.ui.prompt !== null) {
     left = [seg('filter: ', { bold: true }), seg(i.ui.prompt), seg('▏'), seg('  Enter applies, Esc clears', { fg: 'gray' })];
@@ -310,7 +314,8 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
   const visible = rows.slice(offset, offset + viewport);
   const hasTcp = live.some((t) => t.connection.tcp !== undefined);
   const hasTimer = hasTcp || live.some((t) => t.connection.timer !== undefined && t.connection.timer.kind !== 'none');
-  const columns = fitColumns({ ids: wantedColumns(hasTcp, hasTimer), rows: visible, nowMs, width, sortKey: ui.sort.key });
+  const wanted = wantedColumns(hasTcp, hasTimer);
+  const columns = fitColumns({ ids: wanted, rows: visible, nowMs, width, sortKey: ui.sort.key });
   const table: TableModel = {
     columns,
     header: tableHeader(columns, ui, width),
@@ -319,6 +324,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
     viewport,
     matched: rows.length,
     live: live.length,
+    hidden: wanted.filter((id) => !columns.some((c) => c.id === id)),
   };
 
   const chart = chartLines(i, derived.stats, h.chart);
