@@ -1,0 +1,27 @@
+import { compareByFd, type Connection } from '../../model';
+
+/**
+ * `connections` ordered by fd, as a sort by fd would: fd numbers are small, dense and unique
+ * per connection here (inodeToFd gives each inode its own fd), so placing each at its fd index
+ * is O(n + max fd) instead of a comparison sort (~10 ms per poll at 20,000 connections). Falls
+ * back to the sort if that ever does not hold.
+ */
+export function inFdOrder(connections: Connection[]): Connection[] {
+  if (connections.length < 64) return connections.sort(compareByFd);
+  let maxFd = 0;
+  for (const c of connections) {
+    const fd = c.fd;
+    if (fd === undefined || !Number.isInteger(fd) || fd < 0) return connections.sort(compareByFd);
+    if (fd > maxFd) maxFd = fd;
+  }
+  if (maxFd > 8 * connections.length + 1024) return connections.sort(compareByFd); // sparse: the slots would cost more
+  const slots = new Array<Connection | undefined>(maxFd + 1);
+  for (const c of connections) {
+    const fd = c.fd!;
+    if (slots[fd] !== undefined) return connections.sort(compareByFd);
+    slots[fd] = c;
+  }
+  let n = 0;
+  for (const c of slots) if (c !== undefined) connections[n++] = c;
+  return connections;
+}
