@@ -1,6 +1,7 @@
 // `npm run bench`: builds a loopback scene (a host with ~22,000 TCP sockets, a target holding
 // 1,000), measures sockwatch's steady-state polls next to lsof, ss and systeminformation, then a
-// target holding 100,000 connections; prints a table and writes bench/RESULTS.md.
+// target holding 100,000 connections, and whether watching slows a busy target down; prints a
+// table and writes bench/RESULTS.md.
 // `--quick`: 2,000 host sockets, 200 in the target, 5,000 for the big case; a sanity run.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { maxFdsPerChild, stopAll } from './children-registry';
 import { hasCommand, repeatCommand, timeCommand, type Summary } from './measure';
 import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
 import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
+import { benchTargetImpact, type ImpactRow } from './target-impact';
 
 const quick = process.argv.includes('--quick');
 const HOST_SOCKETS = quick ? 2_000 : 22_000;
@@ -97,6 +99,9 @@ async function main(): Promise<void> {
   const watchRss = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
   rows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: watchRss.wallMs, cpuMs: watchRss.cpuMs, ...(watchRss.rssKiB ? { rssKiB: watchRss.rssKiB } : {}), note: 'whole run incl. start-up' });
 
+  log('  target impact (ping-pong alone, under sockwatch, under lsof)…');
+  const impact = await benchTargetImpact({ idle: TARGET, runMs: 500, repeats: quick ? 3 : 12, entry: ENTRY, withLsof: hasCommand('lsof') });
+
   log(`  big target: ${BIG_TARGET} connections…`);
   const big = await buildTarget(BIG_TARGET, 150);
   const bigHost = countHostTcpSockets();
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
   stopAll();
 
   const totalS = (Date.now() - started) / 1000;
-  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS });
+  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS, impact: impact.rows });
   process.stdout.write(md);
   if (!quick) writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
 
@@ -136,6 +141,17 @@ function table(list: readonly Row[], lsof: Summary | undefined): string {
   return lines.join('\n');
 }
 
+function impactTable(list: readonly ImpactRow[]): string {
+  const alone = list.find((r) => r.mode === 'alone')?.roundTripsPerS;
+  const lines = ['| target | round trips/s (median) | vs alone | runs p25–p75 |', '| --- | ---: | ---: | ---: |'];
+  for (const r of list) {
+    const pct = alone === undefined ? 0 : ((r.roundTripsPerS - alone) / alone) * 100;
+    const vs = alone === undefined || r.mode === 'alone' ? '–' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`;
+    lines.push(`| ${r.mode} | ${r.roundTripsPerS.toFixed(0)} | ${vs} | ${r.p25.toFixed(0)}–${r.p75.toFixed(0)} |`);
+  }
+  return `${lines.join('\n')}\n\nA difference smaller than the runs' p25–p75 spread is noise.`;
+}
+
 function machine(): string {
   let kernel = os.release();
   try {
@@ -154,6 +170,7 @@ function report(o: {
   bigTarget: number;
   bigLsof: Summary | undefined;
   totalS: number;
+  impact: readonly ImpactRow[];
 }): string {
   return `# sockwatch bench results${quick ? ' (--quick)' : ''}
 
@@ -170,6 +187,17 @@ where there is one.
 ## Host with ${o.hostSockets} TCP sockets, target holding ${o.target} connections
 
 ${table(rows, o.lsof)}
+
+## Does watching slow the target down?
+
+A target holding ${o.target} idle connections plays ping-pong over one more with an echo server
+(64 bytes each way, back to back) for 0.5 s at a time, alone and while watched, ${o.impact[0]?.rates.length ?? 0} runs
+each, interleaved, on the same host (a watcher starts 1.2 s before its run). Both processes of
+the ping-pong keep this machine's 2 cores busy, so whatever CPU a watcher uses is taken from them. sockwatch neither stops nor traces the
+target: it reads /proc and asks the kernel (sock_diag), which holds each socket's lock only while
+copying its tcp_info.
+
+${impactTable(o.impact)}
 
 ## Target holding ${o.bigTarget} connections (host: ${o.bigHost} TCP sockets)
 ${o.bigTarget < BIG_TARGET ? `\nAsked for ${BIG_TARGET}; one process may hold only ${maxFdsPerChild()} fds on this machine (hard RLIMIT_NOFILE, and prlimit may not raise it), so this is the largest single target the bench could build.\n` : ''}

@@ -20,7 +20,7 @@ export interface Scene {
   buildMs: number;
 }
 
-interface Endpoint {
+export interface Endpoint {
   address: string;
   port: number;
 }
@@ -30,14 +30,14 @@ const CONNECTIONS_PER_ENDPOINT = 12_000;
 /** Per background holder: under a default 20,000-fd hard limit when prlimit cannot raise it. */
 const PER_HOLDER = 9_000;
 
-const CHILD_DIR = path.join(__dirname, 'children');
+export const CHILD_DIR = path.join(__dirname, 'children');
 
 const isEndpoints = (v: unknown): v is { endpoints: Endpoint[] } =>
   typeof v === 'object' && v !== null && Array.isArray((v as { endpoints?: unknown }).endpoints);
 const isReady = (v: unknown): v is { ready: number; failed: number } =>
   typeof v === 'object' && v !== null && typeof (v as { ready?: unknown }).ready === 'number';
 
-async function startSink(addresses: string[], fds: number): Promise<Endpoint[]> {
+export async function startSink(addresses: string[], fds: number): Promise<Endpoint[]> {
   const child = spawnNode(path.join(CHILD_DIR, 'sink.js'), addresses, fds);
   return (await waitForLine(child, isEndpoints, 10_000)).endpoints;
 }
