@@ -128,19 +128,21 @@ export interface WatchArgs {
   exportDir: string;
 }
 
+/** A usage error caught before commander parses: show the whole help, or one line. */
+export type Misuse = { help: true } | { error: string };
+
 /**
  * What commander would get wrong for a bare `sockwatch` or a mistyped command, since `watch` is
  * the default command: with no arguments it would only say "missing required argument 'pid'",
- * and `sockwatch frob 1` would be "too many arguments for 'watch'". Returns the usage error to
- * print (exit 2), or undefined to let commander parse.
+ * and `sockwatch frob 1` would be "too many arguments for 'watch'". Undefined: let commander parse.
  */
-export function misuse(program: Command, args: readonly string[]): string | undefined {
-  if (args.length === 0) return '';
+export function misuse(program: Command, args: readonly string[]): Misuse | undefined {
+  if (args.length === 0) return { help: true };
   const first = args[0]!;
   if (first.startsWith('-') || /^\d+$/.test(first)) return undefined;
   const known = new Set(['help', ...program.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
   if (known.has(first)) return undefined;
-  return `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')}; or a PID to watch)`;
+  return { error: `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')}; or a PID to watch)` };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -150,9 +152,8 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram(exit);
   const wrong = misuse(program, argv.slice(2));
   if (wrong !== undefined) {
-    // bare `sockwatch`: the whole help, examples included; otherwise one line and the hint
-    if (wrong === '') program.outputHelp({ error: true });
-    else process.stderr.write(`${wrong}\n(run sockwatch --help for usage)\n`);
+    if ('help' in wrong) program.outputHelp({ error: true });
+    else process.stderr.write(`${wrong.error}\n(run sockwatch --help for usage)\n`);
     exit(2);
   }
   try {

@@ -5,10 +5,14 @@ import { buildProgram, misuse } from '../../src/cli/main';
 const program = buildProgram(() => undefined);
 
 test('misuse: nothing to parse → the help; a word that is no command and no PID → named', () => {
-  assert.equal(misuse(program, []), '');
-  assert.match(misuse(program, ['frob', '1']) ?? '', /^error: unknown command 'frob'/);
-  assert.match(misuse(program, ['snapshots', '1']) ?? '', /unknown command 'snapshots'/);
-  assert.match(misuse(program, ['+5']) ?? '', /unknown command '\+5'/);
+  assert.deepEqual(misuse(program, []), { help: true });
+  const error = (args: string[]): string => {
+    const m = misuse(program, args);
+    return m !== undefined && 'error' in m ? m.error : '';
+  };
+  assert.match(error(['frob', '1']), /^error: unknown command 'frob'/);
+  assert.match(error(['snapshots', '1']), /unknown command 'snapshots'/);
+  assert.match(error(['+5']), /unknown command '\+5'/);
 });
 
 test('misuse: commands, help, options and PIDs are left to commander', () => {
