@@ -16,8 +16,9 @@ export interface FamilyDump {
 /**
  * Dumps the TCP sockets of the asked families, both in one walk where the kernel serves the
  * older TCPDIAG_GETSOCK request (every kernel with sock_diag does; see buildInetDiagDumpRequest),
- * else one walk per family. A failed two-family dump is retried per family, and this kernel is
- * then asked per family from there on: the answer to "does it serve it" does not change.
+ * else one walk per family. A failed two-family dump is retried per family, and from then on
+ * this socket's dumps go per family. The failure is not told apart (a kernel refusing the request,
+ * or a timeout): either way the cost is one more walk per dump, never a wrong answer.
  */
 export class FamilyDumper {
   private oneWalk = true;
