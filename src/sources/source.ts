@@ -1,4 +1,5 @@
 import type { Snapshot, SourceName, StateFilter } from '../model';
+import type { LifecycleStatus, SocketLifecycleEvent } from '../core/lifecycle-types';
 
 /**
  * The only layer that touches the OS. A source is created for one PID and may keep caches
@@ -12,6 +13,13 @@ import type { Snapshot, SourceName, StateFilter } from '../model';
 export interface Source {
   readonly name: SourceName;
   snapshot(states: StateFilter): Promise<Snapshot>;
+  /**
+   * Evidence gathered since the last call about sockets that started or ended between polls
+   * (destroy notifications, eBPF), oldest first. Absent on sources without such a facility.
+   */
+  drainLifecycle?(): SocketLifecycleEvent[];
+  /** which facility feeds drainLifecycle, and why not a better one */
+  readonly lifecycleStatus?: LifecycleStatus;
   /** Release handles (netlink sockets, timers). Safe to call twice. */
   close(): void;
 }

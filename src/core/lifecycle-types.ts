@@ -1,0 +1,44 @@
+// Evidence about a socket's life that arrives between polls: sock_diag destroy notifications
+// (any user, no owner in the message) and eBPF state-change events (root, with the PID). Polls
+// alone miss every connection that opens and closes between two of them; these fill the gap.
+// Sources produce them; the tracker decides what they mean for the target (see tracker.ts).
+import type { Endpoint, Protocol, TcpInternals, TcpState } from '../model';
+
+/** Which kernel facility a source uses for connections shorter than one poll. */
+export type LifecycleFacility = 'ebpf' | 'destroy_notifications' | 'none';
+
+export interface LifecycleStatus {
+  facility: LifecycleFacility;
+  /** why a better facility is not in use (e.g. "eBPF needs root"), one line; absent when none is better */
+  reason?: string;
+}
+
+interface LifecycleBase {
+  /** when the kernel did it (ms since the epoch, on the session's clock) */
+  atMs: number;
+  protocol: Protocol;
+  local: Endpoint;
+  remote: Endpoint;
+  /** the kernel's socket cookie, decimal, where the source gives it */
+  cookie?: string;
+  /** the process that acted on the socket, where the source knows it (eBPF) */
+  pid?: number;
+}
+
+/** A socket left SYN_SENT/SYN_RECV for ESTABLISHED (connect or accept completed). */
+export interface SocketStarted extends LifecycleBase {
+  kind: 'started';
+}
+
+/** A socket was destroyed (or, from eBPF, moved to CLOSE: its life is over). */
+export interface SocketEnded extends LifecycleBase {
+  kind: 'ended';
+  /** the state it was in just before it ended */
+  state?: TcpState;
+  /** its counters at the end (bytes, segments), where the source gives them */
+  tcp?: TcpInternals;
+  /** exact start time where the source knows it (eBPF saw the connect/accept) */
+  startedAtMs?: number;
+}
+
+export type SocketLifecycleEvent = SocketStarted | SocketEnded;
