@@ -4,6 +4,8 @@
 export interface ProcStat {
   /** single-letter state (R, S, D, Z, X, ...) */
   state: string;
+  /** field 4: the parent's PID (absent when the field is not a number) */
+  ppid?: number;
   /** field 22: start time in clock ticks since boot */
   startTicks: number;
 }
@@ -21,7 +23,10 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const state = fields[0];
   const startField = fields[22 - 3];
   if (!state || startField === undefined || !/^\d+$/.test(startField)) return undefined;
-  return { state, startTicks: Number(startField) };
+  const ppidField = fields[4 - 3];
+  const out: ProcStat = { state, startTicks: Number(startField) };
+  if (ppidField !== undefined && /^\d+$/.test(ppidField)) out.ppid = Number(ppidField);
+  return out;
 }
 
 /** `btime` from /proc/stat: boot time in seconds since the epoch. */

@@ -15,14 +15,14 @@ const statLine = (comm: string, state = 'S', start = 123456): string =>
   `4242 (${comm}) ${state} 1 4242 4242 0 -1 4194560 1021 0 0 0 12 3 0 0 20 0 11 0 ${start} 1216512000 12000 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 1 0 0 0 0 0\n`;
 
 describe('parseProcStat', () => {
-  it('reads state and start ticks (field 22)', () => {
-    assert.deepEqual(parseProcStat(statLine('node')), { state: 'S', startTicks: 123456 });
+  it('reads state, parent (field 4) and start ticks (field 22)', () => {
+    assert.deepEqual(parseProcStat(statLine('node')), { state: 'S', ppid: 1, startTicks: 123456 });
   });
 
   it('survives a comm with spaces and ") ("', () => {
-    assert.deepEqual(parseProcStat(statLine('a) (b c) 9 9 (')), { state: 'S', startTicks: 123456 });
-    assert.deepEqual(parseProcStat(statLine(') R 1 2 3')), { state: 'S', startTicks: 123456 });
-    assert.deepEqual(parseProcStat(statLine('')), { state: 'S', startTicks: 123456 });
+    assert.deepEqual(parseProcStat(statLine('a) (b c) 9 9 (')), { state: 'S', ppid: 1, startTicks: 123456 });
+    assert.deepEqual(parseProcStat(statLine(') R 1 2 3')), { state: 'S', ppid: 1, startTicks: 123456 });
+    assert.deepEqual(parseProcStat(statLine('')), { state: 'S', ppid: 1, startTicks: 123456 });
   });
 
   it('reports a zombie state as such', () => {
