@@ -72,6 +72,12 @@ export interface Connection {
   retransmits?: number;
   uid?: number;
   tcp?: TcpInternals;
+  /** the process holding it (with several holders after fork: the lowest PID) */
+  pid?: number;
+  /** every process holding it, ascending, when more than one does */
+  pids?: number[];
+  /** `in`: the target accepted it; `out`: the target connected (see sources/direction.ts) */
+  direction?: 'in' | 'out';
 }
 
 export interface ProcessInfo {
@@ -91,9 +97,14 @@ export type SourceName = 'procfs' | 'netlink' | 'systeminformation';
 
 /** One look at one process at one instant. Sources make these; core consumes them. */
 export interface Snapshot {
+  /** the target, or with several processes the first of `processes` */
   process: ProcessInfo;
+  /** every process watched at this instant, by PID, when the target is a group (--name, --children, -p a,b) */
+  processes?: ProcessInfo[];
   source: SourceName;
   connections: Connection[];
+  /** when the source read the target's fd table (the read that sees an fd gone), ms since the epoch */
+  observedAtMs?: number;
 }
 
 /** The states a caller wants; 'all' means no filter. */

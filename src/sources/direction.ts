@@ -1,0 +1,74 @@
+// Which side opened a connection: `in` (the target accepted it) or `out` (the target connected).
+// The kernel does not record it on the socket, so it is inferred, in this order:
+// 1. a connection whose local endpoint is one the target listens on is `in` (its listening
+//    sockets are in its fd table: LISTEN rows of the same snapshot, wildcard addresses included);
+// 2. once decided, a connection keeps its direction (the listener may close while it lives);
+// 3. a connection first seen after its listener is gone: `in` when its local port is outside the
+//    kernel's ephemeral range and its remote port inside it, `out` otherwise (a client's local
+//    port is ephemeral).
+import type { Connection, Endpoint } from '../model';
+
+export type Direction = 'in' | 'out';
+
+/** Linux's default net.ipv4.ip_local_port_range. */
+export const DEFAULT_EPHEMERAL: readonly [number, number] = [32768, 60999];
+
+export function parsePortRange(text: string): [number, number] | undefined {
+  const m = /^\s*(\d{1,5})\s+(\d{1,5})\s*$/.exec(text);
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  return lo >= 1 && hi <= 65535 && lo <= hi ? [lo, hi] : undefined;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** Listening endpoints, keyed by port, for the rule above. */
+export function listeningPorts(conns: readonly Connection[]): Map<number, Endpoint[]> {
+  const out = new Map<number, Endpoint[]>();
+  for (const c of conns) {
+    if (c.state !== 'LISTEN') continue;
+    const list = out.get(c.local.port);
+    if (list) list.push(c.local);
+    else out.set(c.local.port, [c.local]);
+  }
+  return out;
+}
+
+/** An IPv4 connection accepted on an IPv6 wildcard listener shows its local address as ::ffff:a.b.c.d. */
+function sameHost(listener: string, local: string): boolean {
+  return WILDCARDS.has(listener) || listener === local || (local.startsWith('::ffff:') && listener === local.slice(7));
+}
+
+export function isListenedOn(local: Endpoint, listeners: ReadonlyMap<number, readonly Endpoint[]>): boolean {
+  return (listeners.get(local.port) ?? []).some((l) => sameHost(l.address, local.address));
+}
+
+export function guessDirection(c: Connection, ephemeral: readonly [number, number]): Direction {
+  const eph = (p: number): boolean => p >= ephemeral[0] && p <= ephemeral[1];
+  return !eph(c.local.port) && eph(c.remote.port) ? 'in' : 'out';
+}
+
+/**
+ * Sets `direction` on every non-LISTEN connection. `memory` (socket inode → direction) carries
+ * rule 2 across polls; entries of sockets no longer present are dropped.
+ */
+export function assignDirections(
+  conns: Connection[],
+  memory: Map<number, Direction>,
+  ephemeral: readonly [number, number] = DEFAULT_EPHEMERAL,
+): void {
+  const listeners = listeningPorts(conns);
+  const present = new Set<number>();
+  for (const c of conns) {
+    if (c.state === 'LISTEN') continue;
+    const known = c.inode > 0 ? memory.get(c.inode) : undefined;
+    const d: Direction = isListenedOn(c.local, listeners) ? 'in' : (known ?? guessDirection(c, ephemeral));
+    c.direction = d;
+    if (c.inode > 0) {
+      memory.set(c.inode, d);
+      present.add(c.inode);
+    }
+  }
+  for (const inode of memory.keys()) if (!present.has(inode)) memory.delete(inode);
+}
