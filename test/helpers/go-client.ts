@@ -38,7 +38,6 @@ export function buildGoClient(): string {
           GOPATH: path.join(os.tmpdir(), 'sockwatch-gopath'),
           GO111MODULE: 'off', // one stdlib-only file: no module, no network
           GOFLAGS: '',
-          CGO_ENABLED: '0',
         },
         timeout: 120_000,
       });

@@ -7,6 +7,7 @@ import { killAllGoClients, startGoClient } from '../helpers/go-client';
 import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-log';
 import { startNginx, stopAllNginx } from '../helpers/nginx';
 import { requireTools } from '../helpers/real-tools';
+import { Checks } from '../helpers/checks';
 import {
   connectionsSeen,
   describeWatch,
@@ -51,16 +52,16 @@ test('Go keep-alive client at 2 req/s, default --interval: one connection, excha
   assert.equal(truth, REQUESTS, "nginx's $connection_requests");
 
   // What sockwatch said.
-  const why = describeWatch(events);
   const summary = summaryOf(events);
   const toNginx = [...connectionsSeen(events).values()].filter((c) => c.remote.port === nginx.port);
-  assert.equal(toNginx.length, 1, `one connection to nginx\n${why}`);
   const conn = toNginx[0];
-  assert.equal(conn?.local.port, clientPort);
-  assert.equal(summary.opened, 1, `opened\n${why}`);
-  assert.ok(
+  const checks = new Checks();
+  checks.check(toNginx.length === 1 && conn?.local.port === clientPort, `connections to nginx: ${toNginx.length} vs 1 (the client's, port ${String(clientPort)})`);
+  checks.check(summary.opened === 1, `opened ${String(summary.opened)} vs 1`);
+  checks.check(
     conn?.exchanges !== undefined && Math.abs(conn.exchanges - truth) <= exchangesTolerance(truth),
-    `exchanges ${String(conn?.exchanges)} vs ${truth} requests (nginx $connection_requests)\n${why}`,
+    `exchanges ${String(conn?.exchanges)} vs ${truth} requests (nginx $connection_requests)`,
   );
-  assert.ok(summaryFinding(events, 'reuse'), `a reuse finding in the summary\n${why}`);
+  checks.check(summaryFinding(events, 'reuse') !== undefined, 'a reuse finding in the summary');
+  checks.assertAll(describeWatch(events));
 });
