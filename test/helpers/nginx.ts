@@ -84,7 +84,8 @@ function config(dir: string, port: number, o: NginxOptions): string {
   }
   lines.push('  server {', `    listen 127.0.0.1:${port};`);
   if (o.requestsPerSecond !== undefined) lines.push('    limit_req zone=pace burst=1000000;');
-  lines.push('    location / { default_type text/plain; return 200 "ok\\n"; }');
+  // A static file, not `return`: `return` answers in the rewrite phase, before limit_req runs.
+  lines.push(`    location / { root ${dir}/www; index ok.txt; default_type text/plain; }`);
   if (o.upstream) {
     lines.push(
       '    location /proxy/ {',
@@ -139,11 +140,13 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
   const { nginx: nginxPath } = requireTools('nginx');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-nginx-'));
   fs.mkdirSync(path.join(dir, 'tmp'));
+  fs.mkdirSync(path.join(dir, 'www'));
+  fs.writeFileSync(path.join(dir, 'www', 'ok.txt'), 'ok\n');
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(conf, config(dir, port, options));
   if (options.user) {
-    for (const p of [dir, path.join(dir, 'tmp'), conf]) fs.chownSync(p, options.user.uid, options.user.gid);
+    for (const p of [dir, path.join(dir, 'tmp'), path.join(dir, 'www'), path.join(dir, 'www', 'ok.txt'), conf]) fs.chownSync(p, options.user.uid, options.user.gid);
   }
   const errorLog = path.join(dir, 'error.log');
   const child: ChildProcess = spawn(nginxPath, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], {
