@@ -15,8 +15,18 @@ export interface Watch {
   finish(timeoutMs?: number): Promise<{ result: CliResult; events: SockEvent[] }>;
 }
 
+const watching = new Set<RunningCli>();
+
+/** Kills every watch still running (a test that failed before finish()); for after() hooks. */
+export function stopAllWatches(): void {
+  for (const cli of watching) cli.child.kill('SIGKILL');
+  watching.clear();
+}
+
 export function startWatch(pid: number, args: string[], opts: { user?: { uid: number; gid: number } } = {}): Watch {
   const cli = startCli(['watch', String(pid), '--json', ...args], opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {});
+  watching.add(cli);
+  void cli.result.then(() => watching.delete(cli));
   const started = cli.waitFor(/"type":"start"/, 15_000).then((l) => JSON.parse(l) as SockEvent);
   started.catch(() => {});
   return {

@@ -12,9 +12,10 @@ import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-lo
 import { startNginx, stopAllNginx } from '../helpers/nginx';
 import { isRoot, NOBODY, requireTools } from '../helpers/real-tools';
 import { findingSpan, ratePerMinute, within } from '../helpers/truth-window';
-import { describeWatch, startWatch, summaryFinding, summaryOf } from '../helpers/watch-events';
+import { describeWatch, startWatch, summaryFinding, summaryOf, stopAllWatches } from '../helpers/watch-events';
 
 after(async () => {
+  stopAllWatches();
   await stopAllNginx();
 });
 

@@ -17,6 +17,7 @@ import {
   exchangesTolerance,
   findingsSeen,
   startWatch,
+  stopAllWatches,
   summaryFinding,
   tupleKey,
   type SockEvent,
@@ -26,6 +27,7 @@ import { sleep } from '../helpers/cli';
 import { Checks } from '../helpers/checks';
 
 after(async () => {
+  stopAllWatches();
   killAllGoClients();
   await stopAllNginx();
 });

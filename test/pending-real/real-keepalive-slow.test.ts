@@ -13,11 +13,13 @@ import {
   describeWatch,
   exchangesTolerance,
   startWatch,
+  stopAllWatches,
   summaryFinding,
   summaryOf,
 } from '../helpers/watch-events';
 
 after(async () => {
+  stopAllWatches();
   killAllGoClients();
   await stopAllNginx();
 });

@@ -13,9 +13,10 @@ import { killAllGoClients, startGoClient } from '../helpers/go-client';
 import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-log';
 import { startNginx, stopAllNginx } from '../helpers/nginx';
 import { requireTools } from '../helpers/real-tools';
-import { describeWatch, findingsSeen, startWatch, summaryFinding, summaryOf } from '../helpers/watch-events';
+import { describeWatch, findingsSeen, startWatch, summaryFinding, summaryOf, stopAllWatches } from '../helpers/watch-events';
 
 after(async () => {
+  stopAllWatches();
   killAllGoClients();
   await stopAllNginx();
 });

@@ -14,9 +14,10 @@ import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-lo
 import { startNginx, stopAllNginx, type Nginx } from '../helpers/nginx';
 import { isRoot, NOBODY, requireTools } from '../helpers/real-tools';
 import { findingSpan, ratePerMinute, watchSpan, within } from '../helpers/truth-window';
-import { describeWatch, ownerUnknownCount, startWatch, summaryFinding, summaryOf, type SockEvent } from '../helpers/watch-events';
+import { describeWatch, ownerUnknownCount, startWatch, summaryFinding, summaryOf, type SockEvent, stopAllWatches } from '../helpers/watch-events';
 
 after(async () => {
+  stopAllWatches();
   killAllGoClients();
   await stopAllNginx();
 });
