@@ -114,7 +114,8 @@ export async function readProcessIdentity(pid: number): Promise<ProcessIdentity>
     user: userLabel(uid),
     uid,
   };
-  if (boot !== undefined) info.startTime = startTimeIso(stat.startTicks, boot);
+  const startTime = boot === undefined ? undefined : startTimeIso(stat.startTicks, boot);
+  if (startTime !== undefined) info.startTime = startTime;
   return { info, startTicks: stat.startTicks };
 }
 
