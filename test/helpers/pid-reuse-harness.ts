@@ -86,10 +86,14 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({ a: { pid: a.pid, localPort: a.localPort }, b: { pid: b.pid, localPort: b.localPort }, swapMs, sockwatch: { code, stdout: out, stderr: err } }) + '\n');
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stdout.write(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n');
-    process.exit(1);
-  },
-);
+// `node --test dist/test/` runs every file under test/, this one too, without arguments: then it
+// does nothing, like the other helpers.
+if (process.argv.length > 2) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stdout.write(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + '\n');
+      process.exit(1);
+    },
+  );
+}
