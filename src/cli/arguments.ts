@@ -2,7 +2,7 @@
 // a usage error (exit 2) with commander's one-line message.
 import { InvalidArgumentError } from 'commander';
 import { TCP_STATES, type SourceName, type StateFilter, type TcpState } from '../model';
-import { parseDuration } from '../util/duration';
+import { formatExactDuration, MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { SOURCE_NAMES } from '../sources/open-source';
 import { isSockwatchError } from '../errors';
 
@@ -27,7 +27,8 @@ export function parseStates(text: string): StateFilter {
   return set;
 }
 
-export function durationParser(minMs: number): (text: string) => number {
+/** A duration in [minMs, maxMs] (whole ms); maxMs is shown in the message in human units. */
+export function durationParser(minMs: number, maxMs = MAX_DURATION_MS): (text: string) => number {
   return (text) => {
     let ms: number;
     try {
@@ -36,6 +37,7 @@ export function durationParser(minMs: number): (text: string) => number {
       throw new InvalidArgumentError(isSockwatchError(e) ? `${e.message}.` : String(e));
     }
     if (ms < minMs) throw new InvalidArgumentError(`must be at least ${minMs}ms.`);
+    if (ms > maxMs) throw new InvalidArgumentError(`must be at most ${formatExactDuration(maxMs)}.`);
     return ms;
   };
 }

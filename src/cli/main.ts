@@ -13,6 +13,9 @@ function version(): string {
 const ESTABLISHED: StateFilter = new Set(['ESTABLISHED'] as const);
 const DEMO_STATES: StateFilter = new Set(['ESTABLISHED', 'CLOSE_WAIT'] as const);
 const MIN_INTERVAL_MS = 20;
+// A poll timer must fit in Node's 32-bit timer (about 24.8 days), and an interval longer than an
+// hour is not a watch any more; above this is a usage error rather than a silent cap.
+export const MAX_INTERVAL_MS = 3_600_000;
 
 const EXAMPLES = `
 Examples:
@@ -47,7 +50,7 @@ function stateOption(defaultStates = ESTABLISHED, label = 'established'): Option
 }
 function watchOptions(cmd: Command, defaultInterval: string, states = stateOption()): Command {
   return cmd
-    .addOption(new Option('--interval <duration>', 'poll interval, e.g. 250ms, 1s, 1.5s, 2m (min 20ms)').argParser(durationParser(MIN_INTERVAL_MS)).default(durationParser(MIN_INTERVAL_MS)(defaultInterval), defaultInterval))
+    .addOption(new Option('--interval <duration>', 'poll interval, e.g. 250ms, 1s, 1.5s, 2m (20ms to 1h)').argParser(durationParser(MIN_INTERVAL_MS, MAX_INTERVAL_MS)).default(durationParser(MIN_INTERVAL_MS, MAX_INTERVAL_MS)(defaultInterval), defaultInterval))
     .addOption(new Option('--duration <duration>', 'stop after this long (default: until q, Ctrl-C or the target exits)').argParser(durationParser(1)))
     .addOption(states)
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')

@@ -7,6 +7,7 @@ import { eventJson, startEventJson, summaryJson, type JsonObject } from '../view
 import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
 import { isSockwatchError } from '../errors';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
+import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
 
@@ -77,10 +78,10 @@ async function watchWith(
   const ended = useTui ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
   const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit'>[] = [ended];
   const cleanups: (() => void)[] = [];
-  if (a.durationMs !== undefined) {
+  const durationMs = a.durationMs;
+  if (durationMs !== undefined) {
     stops.push(new Promise((r) => {
-      const t = setTimeout(() => r('duration'), a.durationMs);
-      cleanups.push(() => clearTimeout(t));
+      cleanups.push(setLongTimeout(() => r('duration'), durationMs));
     }));
   }
   let tui: { destroy(): void; done: Promise<number> } | undefined;

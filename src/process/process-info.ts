@@ -78,8 +78,23 @@ export function validatePid(pid: number): void {
   }
 }
 
+/** A process as sources tell it apart: its info, and the raw start time from the same stat read. */
+export interface ProcessIdentity {
+  info: ProcessInfo;
+  /** /proc/PID/stat field 22; a different value under the same PID is a different process */
+  startTicks: number;
+}
+
 /** Linux only. Rejects with no_such_process when the PID does not exist (or is a zombie). */
 export async function readProcessInfo(pid: number): Promise<ProcessInfo> {
+  return (await readProcessIdentity(pid)).info;
+}
+
+/**
+ * readProcessInfo plus the start ticks it was built from (one stat read, so the two cannot come
+ * from two processes that held the PID in turn).
+ */
+export async function readProcessIdentity(pid: number): Promise<ProcessIdentity> {
   validatePid(pid);
   const [stat, comm, cmdlineRaw, uid] = await Promise.all([
     readProcStat(pid),
@@ -99,8 +114,9 @@ export async function readProcessInfo(pid: number): Promise<ProcessInfo> {
     user: userLabel(uid),
     uid,
   };
-  if (boot !== undefined) info.startTime = startTimeIso(stat.startTicks, boot);
-  return info;
+  const startTime = boot === undefined ? undefined : startTimeIso(stat.startTicks, boot);
+  if (startTime !== undefined) info.startTime = startTime;
+  return { info, startTicks: stat.startTicks };
 }
 
 /** True while the process exists and has not exited (zombies count as exited on Linux). */

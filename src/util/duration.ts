@@ -2,14 +2,32 @@ import { SockwatchError } from '../errors';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. */
+/**
+ * The longest duration parsed: whole milliseconds must stay exact in a double (a longer text
+ * would round, or overflow to Infinity). Timers cannot hold this much: see long-timeout.ts.
+ */
+export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
+
+/** "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. Whole milliseconds, 0 to MAX_DURATION_MS. */
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
   if (!m) {
     throw new SockwatchError('invalid_argument', `invalid duration "${text}" (use e.g. 250ms, 1s, 1.5s, 2m)`);
   }
   const unit = (m[2] ?? 's').toLowerCase();
-  return Math.round(Number(m[1]) * (UNIT_MS[unit] ?? 1000));
+  const ms = Math.round(Number(m[1]) * (UNIT_MS[unit] ?? 1000));
+  if (!(ms <= MAX_DURATION_MS)) throw new SockwatchError('invalid_argument', `duration "${text.trim()}" is too long`);
+  return ms;
+}
+
+/** Whole ms as parseDuration reads it back exactly, in the largest unit that divides it: 1h, 90s, 250ms. */
+export function formatExactDuration(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`not a whole number of ms: ${ms}`);
+  for (const unit of ['h', 'm', 's'] as const) {
+    const size = UNIT_MS[unit]!;
+    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 /** Human units: 512ms, 3.2s, 4m12s, 2h05m. */

@@ -33,3 +33,20 @@ test('parseSourceName', () => {
   assert.equal(parseSourceName('NETLINK'), 'netlink');
   assert.throws(() => parseSourceName('lsof'), InvalidArgumentError);
 });
+
+test('duration parser enforces a maximum, in words parseDuration reads back', () => {
+  const p = durationParser(20, 3_600_000);
+  assert.equal(p('1h'), 3_600_000);
+  assert.equal(p('3600s'), 3_600_000);
+  assert.throws(() => p('1000h'), (e: unknown) => e instanceof InvalidArgumentError && e.message === 'must be at most 1h.');
+  assert.throws(() => p('3600001ms'), InvalidArgumentError);
+});
+
+test('duration parser without a maximum still refuses what a double cannot hold exactly', () => {
+  const p = durationParser(1);
+  assert.equal(p('1000h'), 3_600_000_000);
+  for (const huge of ['9'.repeat(400) + 'h', '99999999999999999999h', '1' + '0'.repeat(20)]) {
+    assert.throws(() => p(huge), (e: unknown) => e instanceof InvalidArgumentError && /too long/.test(e.message), huge);
+  }
+});
+

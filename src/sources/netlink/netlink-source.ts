@@ -1,9 +1,9 @@
 // The netlink source: the procfs source's data plus tcp_info (bytes, rtt, idle times, cookie).
 // Whether it can see the target at all is netlink-availability's question.
 
-import { noSuchProcess } from '../../errors';
-import { stateMatches, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
-import { readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
+import { stateMatches, type Connection, type Snapshot, type StateFilter } from '../../model';
+import { readProcessIdentity, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently } from '../../process/watched-process';
 import { procReadError } from '../../process/proc-errors';
 import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
@@ -82,8 +82,7 @@ export class NetlinkSource implements Source {
 
   constructor(
     readonly pid: number,
-    private readonly info: ProcessInfo,
-    private readonly startTicks: number,
+    private readonly target: WatchedProcess,
     opts: NetlinkSourceOptions = {},
   ) {
     this.socket = new SockDiagSocket(opts);
@@ -94,7 +93,24 @@ export class NetlinkSource implements Source {
     this.nowMs = opts.nowMs ?? Date.now;
   }
 
-  async snapshot(states: StateFilter): Promise<Snapshot> {
+  /**
+   * Read, then check the PID still holds the process read: when another process took it, every
+   * cache is dropped and the new process is read (so the tracker sees pid_reused). A new process
+   * in another network namespace is refused here like at start (the fallback then takes over).
+   */
+  snapshot(states: StateFilter): Promise<Snapshot> {
+    return readConsistently(this.target, () => this.read(states), () => this.forget());
+  }
+
+  private forget(): void {
+    this.fds.reset();
+    this.notInTable = new Map();
+    this.lastRows = new Map();
+    this.lastFullMs = Number.NEGATIVE_INFINITY;
+    checkSameNetNamespace(this.pid);
+  }
+
+  private async read(states: StateFilter): Promise<Snapshot> {
     const now = this.nowMs();
     const full = now - this.lastFullMs >= this.fullRefreshMs || now < this.lastFullMs;
 
@@ -112,7 +128,6 @@ export class NetlinkSource implements Source {
       // a filtered dump may bring new sockets of the target (a listener's, a backend's)
       for (const row of rows) this.known.learn(row);
     }
-    await this.checkStillRunning();
 
     const connections: Connection[] = [];
     const lastRows = new Map<number, InetDiagRow>();
@@ -124,7 +139,7 @@ export class NetlinkSource implements Source {
       if (conn && stateMatches(states, conn.state)) connections.push(conn);
     }
     this.lastRows = lastRows;
-    return { process: { ...this.info }, source: 'netlink', connections: inFdOrder(connections) };
+    return { process: this.target.info, source: 'netlink', connections: inFdOrder(connections) };
   }
 
   private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh): boolean {
@@ -169,12 +184,6 @@ export class NetlinkSource implements Source {
     return rows;
   }
 
-  /** The PID is gone, a zombie, or someone else's now (start time changed) → no_such_process. */
-  private async checkStillRunning(): Promise<void> {
-    const stat = await readProcStat(this.pid);
-    if (stat.startTicks !== this.startTicks) throw noSuchProcess(this.pid);
-  }
-
   counters(): NetlinkCounters {
     return { dumps: this.dumps, filteredDumps: this.known.filteredDumps, lookups: this.known.lookups, readlinks: this.fds.lastReadlinks };
   }
@@ -202,11 +211,10 @@ export type NetlinkSourceHandle = Source & { counters(): NetlinkCounters };
 export async function createNetlinkSource(pid: number, opts: NetlinkSourceOptions = {}): Promise<NetlinkSourceHandle> {
   validatePid(pid);
   checkSameNetNamespace(pid);
-  const stat = await readProcStat(pid).catch((e: unknown) => {
+  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
     throw procReadError(e, pid, `/proc/${pid}/stat`);
   });
-  const info = await readProcessInfo(pid);
-  const source = new NetlinkSource(pid, info, stat.startTicks, opts);
+  const source = new NetlinkSource(pid, new WatchedProcess(pid, identity), opts);
   return {
     name: source.name,
     snapshot: (states) => source.snapshot(states),

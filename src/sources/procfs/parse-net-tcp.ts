@@ -41,9 +41,20 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d;
 }
 
-/** Hex digits of s[from, to) as a number; -1 when empty or not hex. */
-function parseHex(s: string, from = 0, to = s.length): number {
-  if (to <= from) return -1;
+/** The widest value any field below may hold: the kernel prints u32s (and smaller) here. */
+const U32_MAX = 0xffffffff;
+/** Hex digits of a 32-bit field; more is not what the kernel prints (%08X) but garbage. */
+const U32_HEX_DIGITS = 8;
+/** Decimal digits of a u32 (uid, probes); inode gets up to MAX_SAFE_INTEGER's 16. */
+const U32_DEC_DIGITS = 10;
+const INODE_DEC_DIGITS = 16;
+
+/**
+ * Hex digits of s[from, to) as a number; -1 when empty, not hex, or wider than maxDigits (a row
+ * with a field wider than the kernel prints it is malformed, not a huge value).
+ */
+function parseHex(s: string, from = 0, to = s.length, maxDigits = U32_HEX_DIGITS): number {
+  if (to <= from || to - from > maxDigits) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -57,22 +68,23 @@ function parseHex(s: string, from = 0, to = s.length): number {
   return v;
 }
 
-function parseDecimal(s: string): number {
-  if (s.length === 0) return -1;
+/** Decimal digits as a number ≤ max; -1 when empty, not decimal, or out of range. */
+function parseDecimal(s: string, maxDigits = U32_DEC_DIGITS, max = U32_MAX): number {
+  if (s.length === 0 || s.length > maxDigits) return -1;
   let v = 0;
   for (let i = 0; i < s.length; i++) {
     const d = s.charCodeAt(i) - 0x30;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
-  return v;
+  return v <= max ? v : -1;
 }
 
-/** "a:b" where both halves are hex → [a, b]; undefined otherwise. */
-function parseHexPair(field: string): [number, number] | undefined {
+/** "a:b" where both halves are hex of at most aDigits and 8 digits → [a, b]; undefined otherwise. */
+function parseHexPair(field: string, aDigits = U32_HEX_DIGITS): [number, number] | undefined {
   const colon = field.indexOf(':');
   if (colon < 0) return undefined;
-  const a = parseHex(field, 0, colon);
+  const a = parseHex(field, 0, colon, aDigits);
   const b = parseHex(field, colon + 1);
   return a < 0 || b < 0 ? undefined : [a, b];
 }
@@ -95,7 +107,7 @@ function addressBytes(hex: string): number[] | undefined {
 export function parseHexEndpoint(field: string): Endpoint | undefined {
   const colon = field.indexOf(':');
   if (colon < 0) return undefined;
-  const port = parseHex(field, colon + 1);
+  const port = parseHex(field, colon + 1, field.length, 4);
   const bytes = addressBytes(field.slice(0, colon));
   if (port < 0 || port > 0xffff || !bytes) return undefined;
   if (bytes.length === 4) {
@@ -123,18 +135,18 @@ export function parseNetTcpLine(line: string, protocol: Protocol): Connection | 
   const f = splitFields(line);
   if (f.length <= FIELD_INODE) return undefined;
   const sl = f[0];
-  if (!sl.endsWith(':') || parseDecimal(sl.slice(0, -1)) < 0) return undefined;
+  if (!sl.endsWith(':') || parseDecimal(sl.slice(0, -1), 16, Number.MAX_SAFE_INTEGER) < 0) return undefined;
 
   const local = parseHexEndpoint(f[FIELD_LOCAL]);
   const remote = parseHexEndpoint(f[FIELD_REMOTE]);
-  const stateCode = parseHex(f[FIELD_STATE]);
+  const stateCode = parseHex(f[FIELD_STATE], 0, f[FIELD_STATE].length, 2);
   const state = stateCode < 0 ? undefined : tcpStateFromCode(stateCode);
   const queues = parseHexPair(f[FIELD_QUEUES]);
-  const timer = parseHexPair(f[FIELD_TIMER]);
+  const timer = parseHexPair(f[FIELD_TIMER], 2);
   const retransmits = parseHex(f[FIELD_RETRANSMITS]);
   const uid = parseDecimal(f[FIELD_UID]);
   const probes = parseDecimal(f[FIELD_PROBES]);
-  const inode = parseDecimal(f[FIELD_INODE]);
+  const inode = parseDecimal(f[FIELD_INODE], INODE_DEC_DIGITS, Number.MAX_SAFE_INTEGER);
   if (!local || !remote || !state || !queues || !timer) return undefined;
   if (retransmits < 0 || uid < 0 || probes < 0 || inode < 0) return undefined;
 
@@ -185,10 +197,10 @@ function inodeOfLine(buf: Uint8Array, start: number, end: number): number {
   const first = i;
   for (; i < end && !isSpace(buf[i]); i++) {
     const d = buf[i] - 0x30;
-    if (d < 0 || d > 9) return -1;
+    if (d < 0 || d > 9 || i - first >= INODE_DEC_DIGITS) return -1;
     v = v * 10 + d;
   }
-  return i > first ? v : -1;
+  return i > first && v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }
 
 /**

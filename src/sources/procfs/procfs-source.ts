@@ -1,6 +1,7 @@
-import { SockwatchError, noSuchProcess } from '../../errors';
-import { compareByFd, stateMatches, type Connection, type ProcessInfo, type Protocol, type Snapshot, type StateFilter } from '../../model';
-import { hasProcfs, permissionDeniedFor, readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
+import { SockwatchError } from '../../errors';
+import { compareByFd, stateMatches, type Connection, type Protocol, type Snapshot, type StateFilter } from '../../model';
+import { hasProcfs, permissionDeniedFor, readProcessIdentity, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently } from '../../process/watched-process';
 import { isPermissionError, procReadError } from '../../process/proc-errors';
 import type { Source } from '../source';
 import { readSocketInodes } from './fd-inodes';
@@ -58,15 +59,22 @@ export class ProcfsSource implements Source {
 
   constructor(
     readonly pid: number,
-    private readonly info: ProcessInfo,
-    private readonly startTicks: number,
+    private readonly target: WatchedProcess,
     options: ProcfsSourceOptions = {},
   ) {
     this.rescanMs = options.rescanMs;
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  async snapshot(states: StateFilter): Promise<Snapshot> {
+  /**
+   * Read, then check the PID still holds the process read: when another process took it, the
+   * cached rows are dropped and the new process is read (so the tracker sees pid_reused).
+   */
+  snapshot(states: StateFilter): Promise<Snapshot> {
+    return readConsistently(this.target, () => this.read(states), () => (this.lastRead = undefined));
+  }
+
+  private async read(states: StateFilter): Promise<Snapshot> {
     const fdsByInode = await readSocketInodes(this.pid);
     const now = this.nowMs();
     let read = this.lastRead;
@@ -77,7 +85,6 @@ export class ProcfsSource implements Source {
       this.lastReadCostMs = performance.now() - t0;
       this.lastRead = read;
     }
-    await this.checkStillRunning();
 
     const connections: Connection[] = [];
     for (const row of read.rows) {
@@ -87,7 +94,7 @@ export class ProcfsSource implements Source {
       connections.push({ ...row, fd });
     }
     connections.sort(compareByFd);
-    return { process: { ...this.info }, source: 'procfs', connections };
+    return { process: this.target.info, source: 'procfs', connections };
   }
 
   /**
@@ -132,12 +139,6 @@ export class ProcfsSource implements Source {
     return rows;
   }
 
-  /** The PID is gone, a zombie, or someone else's now (start time changed) → no_such_process. */
-  private async checkStillRunning(): Promise<void> {
-    const stat = await readProcStat(this.pid);
-    if (stat.startTicks !== this.startTicks) throw noSuchProcess(this.pid);
-  }
-
   close(): void {
     this.lastRead = undefined;
     this.reader.release();
@@ -148,9 +149,8 @@ export class ProcfsSource implements Source {
 export async function createProcfsSource(pid: number, options: ProcfsSourceOptions = {}): Promise<ProcfsSource> {
   validatePid(pid);
   if (!hasProcfs()) throw new SockwatchError('not_supported', 'the procfs source needs Linux /proc');
-  const stat = await readProcStat(pid).catch((e: unknown) => {
+  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
     throw procReadError(e, pid, `/proc/${pid}/stat`);
   });
-  const info = await readProcessInfo(pid);
-  return new ProcfsSource(pid, info, stat.startTicks, options);
+  return new ProcfsSource(pid, new WatchedProcess(pid, identity), options);
 }

@@ -1,8 +1,11 @@
+import type { Systeminformation } from 'systeminformation';
 import { noSuchProcess } from '../../errors';
 import { compareByFd, connectionKey, stateMatches, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
-import { hasProcfs, processExists, readProcessInfo, readProcStat, validatePid } from '../../process/process-info';
+import { hasProcfs, processExists, readProcessIdentity, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently } from '../../process/watched-process';
 import type { Source } from '../source';
 import { connectionFromSysinfo } from './sysinfo-rows';
+import { checkSysinfoCanSee } from './sysinfo-visibility';
 
 type SystemInformation = typeof import('systeminformation');
 
@@ -10,7 +13,9 @@ type SystemInformation = typeof import('systeminformation');
  * The fallback where /proc does not exist (macOS, BSD, Windows), via systeminformation's
  * networkConnections(), which runs netstat or ss for the whole host on every call: O(host) and
  * slow, and it gives no inode, fd, queues or timers (those stay absent). On Linux it still works
- * (handy for cross-checking procfs) and process info comes from /proc.
+ * (handy for cross-checking procfs) and process info comes from /proc; there it refuses a target
+ * it cannot see (sysinfo-visibility.ts). Elsewhere no such check exists: another user's process
+ * may show no connections.
  */
 export class SysinfoSource implements Source {
   readonly name = 'systeminformation' as const;
@@ -18,15 +23,24 @@ export class SysinfoSource implements Source {
   constructor(
     readonly pid: number,
     private readonly si: SystemInformation,
-    private readonly info: ProcessInfo,
-    /** /proc start ticks on Linux, to notice PID reuse; elsewhere only existence is checked */
-    private readonly startTicks: number | undefined,
+    /** Linux: the process followed by start time (PID reuse is noticed); elsewhere fixed info */
+    private readonly target: WatchedProcess | ProcessInfo,
   ) {}
 
   async snapshot(states: StateFilter): Promise<Snapshot> {
-    const rows = await this.si.networkConnections();
-    // checked after the (slow) listing: a target that exited meanwhile has no sockets in it
-    await this.checkStillRunning();
+    const target = this.target;
+    if (!(target instanceof WatchedProcess)) {
+      const rows = await this.si.networkConnections();
+      // checked after the (slow) listing: a target that exited meanwhile has no sockets in it
+      if (!(await processExists(this.pid))) throw noSuchProcess(this.pid);
+      return this.fromRows(rows, states, target);
+    }
+    // A new process on the PID (checked after the listing) may be one we cannot see.
+    const rows = await readConsistently(target, () => this.si.networkConnections(), () => checkSysinfoCanSee(this.pid));
+    return this.fromRows(rows, states, target.info);
+  }
+
+  private fromRows(rows: readonly Systeminformation.NetworkConnectionsData[], states: StateFilter, info: ProcessInfo): Snapshot {
     const byKey = new Map<string, Connection>();
     for (const row of rows) {
       if (row.pid !== this.pid) continue;
@@ -36,16 +50,7 @@ export class SysinfoSource implements Source {
       if (!byKey.has(key)) byKey.set(key, conn);
     }
     const connections = [...byKey.values()].sort(compareByFd); // no fds here: by local port
-    return { process: { ...this.info }, source: 'systeminformation', connections };
-  }
-
-  private async checkStillRunning(): Promise<void> {
-    if (this.startTicks !== undefined) {
-      const stat = await readProcStat(this.pid);
-      if (stat.startTicks !== this.startTicks) throw noSuchProcess(this.pid);
-    } else if (!(await processExists(this.pid))) {
-      throw noSuchProcess(this.pid);
-    }
+    return { process: { ...info }, source: 'systeminformation', connections };
   }
 
   close(): void {
@@ -66,12 +71,12 @@ async function processInfoFromSysinfo(si: SystemInformation, pid: number): Promi
 export async function createSysinfoSource(pid: number): Promise<SysinfoSource> {
   validatePid(pid);
   if (hasProcfs()) {
-    const stat = await readProcStat(pid);
-    const info = await readProcessInfo(pid);
+    const identity = await readProcessIdentity(pid);
+    await checkSysinfoCanSee(pid);
     const si = await import('systeminformation');
-    return new SysinfoSource(pid, si, info, stat.startTicks);
+    return new SysinfoSource(pid, si, new WatchedProcess(pid, identity));
   }
   if (!(await processExists(pid))) throw noSuchProcess(pid);
   const si = await import('systeminformation');
-  return new SysinfoSource(pid, si, await processInfoFromSysinfo(si, pid), undefined);
+  return new SysinfoSource(pid, si, await processInfoFromSysinfo(si, pid));
 }
