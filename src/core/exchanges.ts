@@ -69,21 +69,18 @@ export function nextExchangeState(prev: ExchangeState, tcp: ExchangeSample): Exc
   // A counter that went backwards is a source glitch, not traffic: no growth, follow the new value.
   const grew = bytesSent > prev.bytesSent;
   const retransmits = counter(tcp.retransmits) ?? prev.retransmits;
-  const base = { bytesSent, sending: grew, retransmits };
-
   // the fallback's step, for a poll whose segments cannot be measured
   const burstCount = grew && !prev.sending ? prev.count + 1 : prev.count;
   const sent = counter(tcp.segmentsSent);
   const received = counter(tcp.segmentsReceived);
   if (sent === undefined || received === undefined) {
-    return { ...base, count: burstCount, pendingSent: 0, pendingReceived: 0 };
+    return state(burstCount, bytesSent, grew, undefined, undefined, retransmits, 0, 0);
   }
-  const withSegments = { ...base, segmentsSent: sent, segmentsReceived: received };
   const dSent = prev.segmentsSent === undefined ? undefined : u32Delta(sent, prev.segmentsSent);
   const dReceived = prev.segmentsReceived === undefined ? undefined : u32Delta(received, prev.segmentsReceived);
   if (dSent === undefined || dReceived === undefined) {
     // counters that just appeared or went backwards: no delta to take; measure from here on
-    return { ...withSegments, count: burstCount, pendingSent: 0, pendingReceived: 0 };
+    return state(burstCount, bytesSent, grew, sent, received, retransmits, 0, 0);
   }
   const dRetransmits = Math.max(0, retransmits - prev.retransmits);
   const availSent = prev.pendingSent + Math.max(0, dSent - dRetransmits);
@@ -95,12 +92,30 @@ export function nextExchangeState(prev: ExchangeState, tcp: ExchangeSample): Exc
   // the other direction becomes the scarce one at the next poll.
   const receivedLast = tcp.lastReceiveMs < tcp.lastSendMs;
   const sentLast = tcp.lastSendMs < tcp.lastReceiveMs;
-  return {
-    ...withSegments,
-    count: prev.count + matched,
-    pendingSent: availSent > matched && !receivedLast ? 1 : 0,
-    pendingReceived: availReceived > matched && !sentLast ? 1 : 0,
-  };
+  return state(
+    prev.count + matched,
+    bytesSent,
+    grew,
+    sent,
+    received,
+    retransmits,
+    availSent > matched && !receivedLast ? 1 : 0,
+    availReceived > matched && !sentLast ? 1 : 0,
+  );
+}
+
+// One literal for every state: the tracker keeps one per connection and replaces it every poll.
+function state(
+  count: number,
+  bytesSent: number,
+  sending: boolean,
+  segmentsSent: number | undefined,
+  segmentsReceived: number | undefined,
+  retransmits: number,
+  pendingSent: 0 | 1,
+  pendingReceived: 0 | 1,
+): ExchangeState {
+  return { count, bytesSent, sending, segmentsSent, segmentsReceived, retransmits, pendingSent, pendingReceived };
 }
 
 /** Exchanges in a series of samples (one per poll), as the tracker counts them. */
