@@ -56,6 +56,13 @@ export interface TcpInternals {
   lastReceiveMs: number;
   /** the kernel's socket cookie, as a decimal string (it is 64-bit) */
   cookie: string;
+  /**
+   * Data-carrying segments sent and received (tcpi_data_segs_out/in, linux 4.6+; absent where the
+   * kernel does not report them). Counted in MSS units: an offloaded (TSO/GSO) send of several
+   * MSS counts several; retransmissions count again.
+   */
+  segmentsSent?: number;
+  segmentsReceived?: number;
 }
 
 export interface Connection {

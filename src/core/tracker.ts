@@ -173,8 +173,8 @@ class LifetimeTracker implements Tracker {
       if (c.tcp !== undefined) {
         rec.exchanges =
           rec.exchanges === undefined
-            ? firstExchangeState(c.tcp.bytesSent)
-            : nextExchangeState(rec.exchanges, c.tcp.bytesSent);
+            ? firstExchangeState(c.tcp)
+            : nextExchangeState(rec.exchanges, c.tcp);
       }
       if (c.state !== from) {
         rec.states.push({ state: c.state, atMs: now });
@@ -194,7 +194,7 @@ class LifetimeTracker implements Tracker {
         lastSeenMs: now,
         preexisting,
         states: [{ state: c.state, atMs: now }],
-        exchanges: c.tcp === undefined ? undefined : firstExchangeState(c.tcp.bytesSent),
+        exchanges: c.tcp === undefined ? undefined : firstExchangeState(c.tcp),
         matchedGen: gen,
         next: undefined,
       };

@@ -12,7 +12,7 @@ interface Conn {
   local: { port: number };
   remote: { port: number };
   timer?: { kind: string };
-  tcp?: { bytesSent: number; bytesReceived: number; lastSendMs: number; cookie: string };
+  tcp?: { bytesSent: number; bytesReceived: number; lastSendMs: number; cookie: string; segmentsSent?: number; segmentsReceived?: number };
   exchanges?: number;
 }
 type Ev = Record<string, unknown> & { type: string; connection?: Conn; connections?: Conn[]; findings?: { kind: string; message: string }[] };
@@ -47,6 +47,9 @@ describe('TCP internals on a real keep-alive loop', () => {
     assert.ok(live[0]!.tcp!.bytesReceived > open.tcp!.bytesReceived, 'bytes received grew');
     assert.equal(live[0]!.tcp!.cookie, open.tcp!.cookie);
     assert.ok(sent >= 9 && sent <= 11, `the loop sent ${sent}`);
+    // each request is one small write on an otherwise quiet connection: one data segment
+    assert.equal(live[0]!.tcp!.segmentsSent, sent, 'tcp.segmentsSent');
+    assert.ok(live[0]!.tcp!.segmentsReceived! >= sent, `tcp.segmentsReceived ${live[0]!.tcp!.segmentsReceived} for ${sent} replies`);
     const ex = live[0]!.exchanges!;
     assert.ok(Math.abs(ex - 10) <= 1, `exchanges ${ex} for ${sent} requests`);
   });

@@ -98,6 +98,9 @@ for (const name of ['tcp4-loopback', 'tcp6-loopback', 'tcp6-mapped']) {
       // bytes_acked counts the client's SYN too
       assert.equal(row.tcpInfo?.bytesAcked, t.bytesSent + (t.role === 'client' ? 1 : 0), `${t.role} bytes_acked`);
       assert.equal(conn.tcp.retransmits, 0);
+      // the capture writes each side's bytes in one write, below the loopback MSS: one data segment
+      assert.equal(conn.tcp.segmentsSent, t.bytesSent > 0 ? 1 : 0, `${t.role} segmentsSent`);
+      assert.equal(conn.tcp.segmentsReceived, t.bytesReceived > 0 ? 1 : 0, `${t.role} segmentsReceived`);
       assert.match(conn.tcp.cookie, /^[1-9]\d*$/);
       cookies.add(conn.tcp.cookie);
       if (t.state === 'ESTABLISHED') {
@@ -205,6 +208,14 @@ test('a short tcp_info (older kernel) leaves later fields absent', () => {
   assert.equal(mid.rows[0]!.tcpInfo!.bytesSent, undefined);
   assert.equal(midConn?.tcp?.bytesSent, client.bytesSent + 1, 'bytes_acked, which counts the SYN');
   assert.equal(midConn?.tcp?.bytesReceived, client.bytesReceived);
+  assert.equal(midConn?.tcp?.segmentsSent, undefined, 'before 4.6: no data-segment counters');
+  assert.equal(midConn?.tcp?.segmentsReceived, undefined);
+  assert.ok(!('segmentsSent' in midConn!.tcp!), 'absent, not undefined-valued: the JSON has no key');
+
+  // 4.6+: tcpi_data_segs_in/out present
+  const segs = rowToConnection(decodeInetDiag(Buffer.concat([withShortInfo(msg, TCP_INFO_OFFSETS.dataSegsOutEnd), DONE])).rows[0]!);
+  assert.equal(segs?.tcp?.segmentsSent, 1);
+  assert.equal(segs?.tcp?.segmentsReceived, 1);
 
   // a length that cuts a u64 in half must not read it
   const cut = decodeInetDiag(Buffer.concat([withShortInfo(msg, TCP_INFO_OFFSETS.bytesSentEnd - 4), DONE]));

@@ -60,7 +60,7 @@ function internalsOf(row: InetDiagRow, info: TcpInfo | undefined): TcpInternals 
   ) {
     return undefined;
   }
-  return {
+  const tcp: TcpInternals = {
     bytesSent,
     bytesReceived,
     rttMs: rtt / 1000,
@@ -70,4 +70,11 @@ function internalsOf(row: InetDiagRow, info: TcpInfo | undefined): TcpInternals 
     lastReceiveMs: lastDataRecv,
     cookie: row.cookie,
   };
+  // Optional: kernels 4.1 to 4.5 have the fields above but not these (the exchange count then
+  // falls back to counting bursts of sending).
+  if (info.dataSegsOut !== undefined && info.dataSegsIn !== undefined) {
+    tcp.segmentsSent = info.dataSegsOut;
+    tcp.segmentsReceived = info.dataSegsIn;
+  }
+  return tcp;
 }

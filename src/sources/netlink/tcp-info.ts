@@ -134,6 +134,7 @@ export const TCP_INFO_OFFSETS = {
   lastDataRecvEnd: 56,
   totalRetransEnd: 104,
   bytesReceivedEnd: 136,
+  dataSegsOutEnd: 160,
   bytesSentEnd: 208,
 } as const;
 
@@ -143,7 +144,7 @@ export function decodeTcpInfo(dv: DataView, off: number, len: number): TcpInfo {
 }
 
 /**
- * Only the fields rowToConnection reads (retransmits, probes, bytes, rtt, idle times), for the
+ * Only the fields rowToConnection reads (retransmits, probes, bytes, data segments, rtt, idle times), for the
  * source's per-poll decoding: the full struct is ~57 properties per row, and at tens of
  * thousands of rows per poll building them was the largest single JS cost (~2 µs a row, plus
  * the garbage). Same presence rule as decodeTcpInfo: a field past the attribute's end is absent.
@@ -161,6 +162,8 @@ export function decodeTcpInfoForModel(dv: DataView, off: number, len: number): T
     totalRetrans: dv.getUint32(off + 100, le),
     bytesAcked: readU64(dv, off + 120),
     bytesReceived: readU64(dv, off + 128),
+    dataSegsIn: dv.getUint32(off + 152, le),
+    dataSegsOut: dv.getUint32(off + 156, le),
     bytesSent: readU64(dv, off + 200),
   };
 }
