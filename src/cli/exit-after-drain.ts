@@ -25,6 +25,9 @@ export function exitAfterDrain(code: number): Promise<never> {
 }
 
 async function drainThenExit(): Promise<never> {
+  // A failed write reports its error from process.nextTick, which runs only after the promise
+  // jobs that brought us here: let it arrive before deciding the exit status.
+  await new Promise((r) => setImmediate(r));
   const left = await drained(process.stdout);
   const failure = left > 0 ? `stdout's reader took nothing for ${STDOUT_STALL_MS / 1000} s; ${left} bytes not delivered` : stdoutFailure();
   if (failure !== undefined) {

@@ -33,9 +33,10 @@ export class NdjsonRecorder {
       appendRecord(this.file, JSON.stringify(event) + '\n');
       this.lines++;
     } catch (e) {
+      const reason = `cannot write ${this.path}: ${errorReason(e)}`;
       this.failed = new SockwatchError(
         'io_error',
-        `recording stopped: cannot write ${this.path}: ${errorReason(e)} (the ${this.lines} events recorded before are intact, each line complete)`,
+        this.lines === 0 ? reason : `recording stopped: ${reason} (the ${this.lines} events recorded before are intact, each line complete)`,
       );
       this.close();
       for (const l of this.failListeners) l(this.failed);
