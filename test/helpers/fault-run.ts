@@ -56,7 +56,8 @@ export function oneErrorLine(r: CliResult): string {
 
 /**
  * sh script run inside `unshare -m`: mounts a tmpfs of $2 on $1 (private to this namespace),
- * optionally fills it ($3 = full), runs the rest of argv, then copies $1's files to $4 so the
+ * optionally fills it ($3 = full), runs the rest of argv, then copies $1's files (temp files
+ * included, the filler not) to $4 so the
  * test can read them after the namespace is gone. Fixed text: all values arrive as argv.
  */
 const TMPFS_SCRIPT = `set -u
@@ -66,7 +67,9 @@ mount -t tmpfs -o "size=$size" sockwatch-test "$dir" || exit 97
 if [ "$fill" = full ]; then dd if=/dev/zero of="$dir/.fill" bs=4096 2>/dev/null; fi
 "$@"
 rc=$?
-for f in "$dir"/*; do [ -f "$f" ] && cp -p "$f" "$out/"; done
+for f in "$dir"/* "$dir"/.[!.]*; do
+  if [ -f "$f" ] && [ "$f" != "$dir/.fill" ]; then cp -p "$f" "$out/"; fi
+done
 exit $rc
 `;
 
