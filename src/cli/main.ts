@@ -52,7 +52,7 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .addOption(new Option('--duration <duration>', 'stop after this long (default: until q, Ctrl-C or the target exits)').argParser(durationParser(1)))
     .addOption(states)
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')
-    .option('--record <file>', 'also append the NDJSON events to <file>, flushed per event')
+    .option('--record <file>', 'also append the NDJSON events to <file> (a regular file), flushed per event')
     .addOption(sourceOption())
     .option('--no-tui', 'print lines even on a terminal')
     .option('--export-dir <dir>', 'where the TUI keys e/c write exports (default: current directory)');
@@ -73,7 +73,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .argument('<pid>', 'process ID', parsePid)
     .addOption(stateOption())
     .addOption(new Option('--format <format>', 'table, json or csv').argParser(choiceParser(SNAPSHOT_FORMATS)).default('table'))
-    .option('--output <file>', 'write to <file> (atomically) instead of stdout')
+    .option('--output <file>', 'write to <file> instead of stdout (a file is replaced atomically, keeping its mode; a FIFO or device is written through)')
     .addOption(sourceOption())
     .action(async (pid: number, o: { state: StateFilter; format: SnapshotFormat; output?: string; source?: SourceName }) => {
       exit(await runSnapshot(pid, { states: o.state, format: o.format, output: o.output, source: o.source }));
