@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isSockwatchError } from '../errors';
 import { installStdoutGone } from './stdout-gone';
+import { exitAfterDrain } from './exit-after-drain';
 import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
@@ -54,7 +55,7 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .addOption(new Option('--duration <duration>', 'stop after this long (default: until q, Ctrl-C or the target exits)').argParser(durationParser(1)))
     .addOption(states)
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')
-    .option('--record <file>', 'also append the NDJSON events to <file>, flushed per event')
+    .option('--record <file>', 'also append the NDJSON events to <file> (a regular file), flushed per event')
     .addOption(sourceOption())
     .option('--no-tui', 'print lines even on a terminal')
     .option('--export-dir <dir>', 'where the TUI keys e/c write exports (default: current directory)');
@@ -75,7 +76,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .argument('<pid>', 'process ID', parsePid)
     .addOption(stateOption())
     .addOption(new Option('--format <format>', 'table, json or csv').argParser(choiceParser(SNAPSHOT_FORMATS)).default('table'))
-    .option('--output <file>', 'write to <file> (atomically) instead of stdout')
+    .option('--output <file>', 'write to <file> instead of stdout (a file is replaced atomically, keeping its mode; a FIFO or device is written through)')
     .addOption(sourceOption())
     .action(async (pid: number, o: { state: StateFilter; format: SnapshotFormat; output?: string; source?: SourceName }) => {
       exit(await runSnapshot(pid, { states: o.state, format: o.format, output: o.output, source: o.source }));
@@ -117,7 +118,7 @@ function watchArgs(o: WatchFlags): WatchArgs {
     record: o.record,
     source: o.source,
     tui: o.tui,
-    exportDir: o.exportDir ?? process.cwd(),
+    exportDir: o.exportDir,
   };
 }
 export interface WatchArgs {
@@ -128,7 +129,8 @@ export interface WatchArgs {
   record: string | undefined;
   source: SourceName | undefined;
   tui: boolean;
-  exportDir: string;
+  /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */
+  exportDir: string | undefined;
 }
 
 /** A usage error caught before commander parses: show the whole help, or one line. */
@@ -149,7 +151,8 @@ export function misuse(program: Command, args: readonly string[]): Misuse | unde
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const exit = (code: number): never => process.exit(code);
+  // Every exit waits for stdout and stderr to be written out (see exit-after-drain.ts).
+  const exit = (code: number): void => void exitAfterDrain(code);
   // A reader that goes away (`| head`) is a normal end, not a crash.
   installStdoutGone(exit);
   const program = buildProgram(exit);
@@ -157,19 +160,17 @@ export async function main(argv: string[]): Promise<void> {
   if (wrong !== undefined) {
     if ('help' in wrong) program.outputHelp({ error: true });
     else process.stderr.write(`${wrong.error}\n(run sockwatch --help for usage)\n`);
-    exit(2);
+    return exitAfterDrain(2);
   }
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      exit(e.exitCode === 0 ? 0 : 2);
-    }
+    if (e instanceof CommanderError) return exitAfterDrain(e.exitCode === 0 ? 0 : 2);
     if (isSockwatchError(e)) {
       process.stderr.write(`sockwatch: ${e.message}\n`);
-      exit(e.exitCode);
+      return exitAfterDrain(e.exitCode);
     }
     process.stderr.write(`sockwatch: unexpected error\n${e instanceof Error ? e.stack : String(e)}\n`);
-    exit(1);
+    return exitAfterDrain(1);
   }
 }

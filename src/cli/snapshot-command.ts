@@ -4,7 +4,7 @@ import { snapshotJson, connectionJson } from '../views/output/json-shapes';
 import { snapshotCsv } from '../views/output/snapshot-csv';
 import { snapshotTable } from '../views/output/snapshot-table';
 import { useColor } from '../views/output/state-color';
-import { writeFileAtomic } from '../views/output/atomic-write';
+import { writeOutputFile } from '../views/output/safe-file';
 
 export type SnapshotFormat = 'table' | 'json' | 'csv';
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['table', 'json', 'csv'];
@@ -42,7 +42,8 @@ export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<numb
       text = snapshotTable(snap.process, o.states, conns, !o.output && useColor(process.stdout));
       break;
   }
-  if (o.output) writeFileAtomic(o.output, text);
+  // stdout is drained (and its errors reported) by the exit in main.ts.
+  if (o.output) await writeOutputFile(o.output, text, { passThrough: true });
   else process.stdout.write(text);
   return 0;
 }

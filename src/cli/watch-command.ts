@@ -5,7 +5,8 @@ import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
 import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
-import { isSockwatchError } from '../errors';
+import { isSockwatchError, type SockwatchError } from '../errors';
+import { checkWritableDir } from '../views/output/safe-file';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
@@ -17,6 +18,8 @@ export interface WatchExtras {
 }
 
 export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
+  // Checked now, not when `e` is pressed minutes later.
+  if (a.exportDir !== undefined) checkWritableDir(a.exportDir, '--export-dir');
   const source = await openSource(pid, a.source);
   const firstAt = Date.now();
   let first: Snapshot;
@@ -57,7 +60,14 @@ async function watchWith(
     if (a.json) out(JSON.stringify(o));
   };
 
-  emitJson(startEventJson({ timeMs: firstAt, process: first.process, intervalMs: a.intervalMs, source: source.name, states: a.states }));
+  const startEvent = startEventJson({ timeMs: firstAt, process: first.process, intervalMs: a.intervalMs, source: source.name, states: a.states });
+  recorder?.write(startEvent);
+  if (recorder?.failure) {
+    // e.g. a full disk at start: one line and exit 1, before anything else is printed
+    await session.stop();
+    throw recorder.failure;
+  }
+  if (a.json) out(JSON.stringify(startEvent));
   if (!a.json) {
     out(startLine(first.process, source.name, a.intervalMs, a.states));
     for (const b of extras.banner ?? []) out(b);
@@ -76,8 +86,10 @@ async function watchWith(
   // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
   // in a pipe the exit ends the watch.
   const ended = useTui ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
-  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit'>[] = [ended];
+  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit' | SockwatchError>[] = [ended];
   const cleanups: (() => void)[] = [];
+  // A recording that cannot be written ends the watch (exit 1); the file keeps every complete line.
+  if (recorder) stops.push(new Promise((r) => recorder.onFailure(r)));
   const durationMs = a.durationMs;
   if (durationMs !== undefined) {
     stops.push(new Promise((r) => {
@@ -87,13 +99,15 @@ async function watchWith(
   let tui: { destroy(): void; done: Promise<number> } | undefined;
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
-    const handle = runTui(session, { exportDir: a.exportDir, command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n') });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n') });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {
     stops.push(new Promise((r) => {
       const onSignal = (): void => r('signal');
       for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
+      // EPIPE and other stdout errors alike: stop, so the recording ends with its summary; the
+      // exit reports a stdout error other than EPIPE (exit 1).
       onStdoutGone(onSignal);
       cleanups.push(() => {
         for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
@@ -115,6 +129,10 @@ async function watchWith(
     else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
   }
 
+  if (isSockwatchError(end)) {
+    process.stderr.write(`sockwatch: ${end.message}\n`);
+    return end.exitCode;
+  }
   if (typeof end === 'object' && end.kind === 'error') {
     if (isSockwatchError(end.error)) {
       process.stderr.write(`sockwatch: ${end.error.message}\n`);

@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Connection, ProcessInfo } from '../../src/model';
 import { connectionJson, eventJson, snapshotJson, stateNames } from '../../src/views/output/json-shapes';
 import { csvField, snapshotCsv } from '../../src/views/output/snapshot-csv';
 import { snapshotTable } from '../../src/views/output/snapshot-table';
-import { writeFileAtomic } from '../../src/views/output/atomic-write';
-import { isSockwatchError } from '../../src/errors';
 import { formatEndpoint } from '../../src/core/endpoint';
 
 const proc: ProcessInfo = { pid: 42, command: 'node', cmdline: 'node client.js', user: 'alice', uid: 1000, startTime: '2026-11-25T10:00:00.000Z' };
@@ -74,21 +69,4 @@ test('table: header naming the process, aligned columns, brackets around IPv6, n
   assert.doesNotMatch(t, /\x1b\[/);
   assert.match(snapshotTable(proc, 'all', [v4], true), /\x1b\[32mESTABLISHED\x1b\[0m/);
   assert.equal(formatEndpoint({ address: '::1', port: 80 }), '[::1]:80');
-});
-
-test('writeFileAtomic writes whole files and leaves nothing behind on failure', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-test-'));
-  try {
-    const f = path.join(dir, 'out.json');
-    writeFileAtomic(f, 'hello\n');
-    assert.equal(fs.readFileSync(f, 'utf8'), 'hello\n');
-    assert.deepEqual(fs.readdirSync(dir), ['out.json']);
-    const missing = path.join(dir, 'no', 'such', 'dir', 'x.json');
-    assert.throws(() => writeFileAtomic(missing, 'x'), (e: unknown) => isSockwatchError(e) && e.code === 'io_error' && /cannot write .*no such directory/.test(e.message));
-    fs.mkdirSync(path.join(dir, 'isdir.json'));
-    assert.throws(() => writeFileAtomic(path.join(dir, 'isdir.json'), 'x'), (e: unknown) => isSockwatchError(e));
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['isdir.json', 'out.json'], 'no temp file left');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 });

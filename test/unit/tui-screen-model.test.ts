@@ -261,3 +261,16 @@ test('columns a narrow terminal drops are named on the status line', () => {
   assert.match(plain(narrow.status), new RegExp(`${names} hidden · 1-5/5$`));
   assert.ok(plain(narrow.status).length <= 64);
 });
+
+test('a long status message keeps its end (the failure reason) at 100 columns', () => {
+  const { session } = setup([testConn(1)]);
+  const msg = `export failed: cannot write /var/tmp/some/deeply/nested/export/directory/sockwatch-4242-2026-11-25T10-00-00-000Z.json: no space left on device`;
+  const m = model(session, { width: 100, ui: { status: { text: msg, kind: 'error' } } });
+  const line = plain(m.status);
+  assert.equal(line.length, 100);
+  assert.match(line, /^export failed: /);
+  assert.match(line, /\.json: no space left on device$/);
+  // a short one still leaves room for the row position
+  const short = plain(model(session, { width: 100, ui: { status: { text: 'exported JSON: /tmp/x.json', kind: 'info' } } }).status);
+  assert.match(short, /^exported JSON: \/tmp\/x\.json +1-1\/1/);
+});

@@ -167,12 +167,14 @@ export class SockDiagSocket {
       this.pending = { seq: this.seq, batch, chunks: [], resolve, reject, timer };
       raw.ref();
       try {
-        raw.send(msg, undefined, (err) => {
-          if (err) {
-            this.fail(new SockwatchError('io_error', `netlink send failed: ${errText(err)}`));
-            this.resetRaw();
-          }
-        });
+        raw.send(msg, undefined, (err) =>
+          guarded(() => {
+            if (err) {
+              this.fail(new SockwatchError('io_error', `netlink send failed: ${errText(err)}`));
+              this.resetRaw();
+            }
+          }),
+        );
       } catch (e) {
         this.fail(new SockwatchError('io_error', `netlink send failed: ${errText(e)}`));
         this.resetRaw();
@@ -197,22 +199,29 @@ export class SockDiagSocket {
     } catch (e) {
       throw new SockwatchError('not_supported', `cannot open a netlink sock_diag socket (${errText(e)}); use --source procfs`);
     }
-    // Listeners must never throw: they run inside the addon's callback, where a throw is fatal.
-    raw.on('message', (buf, rinfo) => {
-      try {
-        if (rinfo.port === 0) this.onDatagram(buf);
-      } catch (e) {
-        this.fail(new SockwatchError('io_error', `netlink reply handling failed: ${errText(e)}`));
-      }
-    });
-    raw.on('truncatedMessage', () => {
-      this.fail(new SockwatchError('io_error', 'netlink reply truncated'));
-      this.resetRaw();
-    });
-    raw.on('error', (err) => {
-      this.fail(new SockwatchError('io_error', `netlink socket error: ${errText(err)}`));
-      this.resetRaw();
-    });
+    // Listeners must never throw: they run inside the addon's callback, where a throw is fatal
+    // (see guarded()).
+    raw.on('message', (buf, rinfo) =>
+      guarded(() => {
+        try {
+          if (rinfo.port === 0) this.onDatagram(buf);
+        } catch (e) {
+          this.fail(new SockwatchError('io_error', `netlink reply handling failed: ${errText(e)}`));
+        }
+      }),
+    );
+    raw.on('truncatedMessage', () =>
+      guarded(() => {
+        this.fail(new SockwatchError('io_error', 'netlink reply truncated'));
+        this.resetRaw();
+      }),
+    );
+    raw.on('error', (err) =>
+      guarded(() => {
+        this.fail(new SockwatchError('io_error', `netlink socket error: ${errText(err)}`));
+        this.resetRaw();
+      }),
+    );
     raw.unref();
     this.raw = raw;
     return raw;
@@ -254,18 +263,22 @@ export class SockDiagSocket {
     }
   }
 
+  // Settled from setImmediate, not here: finish() and fail() run inside the addon's callbacks, and
+  // a promise settled there runs its continuations (the poll loop, the views, stdout writes) as
+  // microtasks before the addon's MakeCallback returns; anything they throw, or an unhandled
+  // rejection, would escape as a C++ Napi::Error and abort the process.
   private finish(): void {
     const p = this.pending;
     if (!p) return;
     this.settle(p);
-    p.resolve(p.chunks);
+    setImmediate(() => p.resolve(p.chunks));
   }
 
   private fail(err: Error): void {
     const p = this.pending;
     if (!p) return;
     this.settle(p);
-    p.reject(err);
+    setImmediate(() => p.reject(err));
   }
 
   private settle(p: Pending): void {
@@ -288,6 +301,22 @@ export class SockDiagSocket {
     } catch {
       // closing twice, or after the addon closed it on error, is harmless
     }
+  }
+}
+
+/**
+ * Runs a callback the addon calls. node-addon-api turns an exception pending after a JS callback
+ * into a C++ Napi::Error that nothing catches: `terminate called…`, exit 134. So nothing may leave
+ * such a callback: an unexpected throw is rethrown from setImmediate, outside the addon, where it
+ * is an ordinary uncaught exception with its stack.
+ */
+function guarded(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    setImmediate(() => {
+      throw e;
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { SourceName, StateFilter } from '../../model';
 import type { Tracker } from '../../core/tracker-types';
 import { SockwatchError } from '../../errors';
-import { writeFileAtomic } from './atomic-write';
+import { writeOutputFile } from './safe-file';
 import { isoTime, snapshotJson, trackedJson } from './json-shapes';
 import { snapshotCsv } from './snapshot-csv';
 
@@ -44,6 +44,7 @@ export async function exportLiveSnapshot(a: LiveExportArgs): Promise<string> {
   const pid = a.tracker.process?.pid ?? 0;
   const stamp = isoTime(a.nowMs).replace(/[:.]/g, '-');
   const file = path.resolve(a.dir, `sockwatch-${pid}-${stamp}.${a.format}`);
-  writeFileAtomic(file, text);
+  // A fresh name in `dir`: never written through a FIFO or device, never via a link.
+  await writeOutputFile(file, text, { passThrough: false });
   return file;
 }

@@ -1,28 +1,56 @@
 import * as fs from 'node:fs';
 import { SockwatchError } from '../../errors';
-import { errorReason } from './atomic-write';
+import { appendRecord, errorReason, openAppendFile, type AppendFile } from './safe-file';
 import type { JsonObject } from './json-shapes';
 
 /**
- * Appends NDJSON events to a file. Each event is one write(2) of one complete line, so the file is
- * valid NDJSON after every event, whatever stops us afterwards.
+ * Appends NDJSON events to a file. Each event is one complete line; a write that fails (disk
+ * full, I/O error) is cut back off, so every line in the file is always complete JSON. After a
+ * failure the recorder stops writing and `failure` says why; the watch decides what to do.
  */
 export class NdjsonRecorder {
-  private fd: number | undefined;
-  constructor(readonly file: string) {
+  private file: AppendFile | undefined;
+  private lines = 0;
+  private failed: SockwatchError | undefined;
+  private readonly failListeners: ((e: SockwatchError) => void)[] = [];
+
+  constructor(readonly path: string) {
+    this.file = openAppendFile(path);
+  }
+
+  /** Why recording stopped, once a write has failed. */
+  get failure(): SockwatchError | undefined {
+    return this.failed;
+  }
+
+  onFailure(listener: (e: SockwatchError) => void): void {
+    this.failListeners.push(listener);
+  }
+
+  write(event: JsonObject): void {
+    if (this.file === undefined) return;
     try {
-      this.fd = fs.openSync(file, 'a', 0o644);
+      appendRecord(this.file, JSON.stringify(event) + '\n');
+      this.lines++;
     } catch (e) {
-      throw new SockwatchError('io_error', `cannot write ${file}: ${errorReason(e)}`);
+      const reason = `cannot write ${this.path}: ${errorReason(e)}`;
+      this.failed = new SockwatchError(
+        'io_error',
+        this.lines === 0 ? reason : `recording stopped: ${reason} (the ${this.lines} events recorded before are intact, each line complete)`,
+      );
+      this.close();
+      for (const l of this.failListeners) l(this.failed);
     }
   }
-  write(event: JsonObject): void {
-    if (this.fd === undefined) return;
-    fs.writeSync(this.fd, JSON.stringify(event) + '\n');
-  }
+
   close(): void {
-    if (this.fd === undefined) return;
-    fs.closeSync(this.fd);
-    this.fd = undefined;
+    if (this.file === undefined) return;
+    const { fd } = this.file;
+    this.file = undefined;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // close(2) reporting a deferred write error: every line was already written or cut back
+    }
   }
 }

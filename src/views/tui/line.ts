@@ -64,6 +64,14 @@ export function clipStart(text: string, width: number): string {
   return width <= 0 ? '' : '…' + text.slice(text.length - width + 1);
 }
 
+/** Clips plain text keeping both ends, the end getting two thirds: a message's reason comes last. */
+export function clipMiddle(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return clipStart(text, width);
+  const head = Math.floor((width - 1) / 3);
+  return text.slice(0, head) + '…' + text.slice(text.length - (width - 1 - head));
+}
+
 /**
  * Text from the outside (a command line from `node -e`, a demo banner) may hold newlines, tabs or
  * escape bytes; one of them inside a row would break the frame or drive the terminal.

@@ -8,7 +8,7 @@ import { formatDuration } from '../../util/duration';
 import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
 import { HELP_LINES } from './keys';
-import { clipEnd, clipLine, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line } from './line';
+import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
@@ -243,7 +243,12 @@ function statusLine(i: ScreenInput, t: TableModel): Line {
   if (i.ui.prompt !== null) {
     left = [seg('filter: ', { bold: true }), seg(i.ui.prompt), seg('▏'), seg('  Enter applies, Esc clears', { fg: 'gray' })];
   } else if (i.ui.status) {
-    left = [seg(oneLine(i.ui.status.text), i.ui.status.kind === 'error' ? { fg: 'red', bold: true } : { fg: 'green' })];
+    const text = oneLine(i.ui.status.text);
+    const style: Style = i.ui.status.kind === 'error' ? { fg: 'red', bold: true } : { fg: 'green' };
+    // A message ends in what matters (an export's file name and failure reason): it takes the
+    // row position's room and, still too long, loses its middle rather than its end.
+    if (text.length + 1 + right.length > w) return fillLine([seg(clipMiddle(text, w), style)], w);
+    left = [seg(text, style)];
   } else {
     left = [seg('? help  q quit  space pause  e/c export  s/S sort  / filter', { fg: 'gray' })];
   }
