@@ -94,6 +94,11 @@ export interface Snapshot {
   process: ProcessInfo;
   source: SourceName;
   connections: Connection[];
+  /**
+   * When the source read the target's fd table (ms, on the caller's clock): the read that sees a
+   * socket gone. Event times of this poll; absent where the source cannot tell (then the poll's start).
+   */
+  observedAtMs?: number;
 }
 
 /** The states a caller wants; 'all' means no filter. */

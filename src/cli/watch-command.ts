@@ -3,8 +3,9 @@ import { openSource } from '../sources/open-source';
 import { createTracker } from '../core/tracker';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
-import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import type { JsonObject } from '../views/output/json-shapes';
+import { EVENT_HEADER } from '../views/output/event-lines';
+import { EventStream } from '../watch/event-stream';
 import { isSockwatchError } from '../errors';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import type { Snapshot } from '../model';
@@ -21,7 +22,8 @@ export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = 
   let first: Snapshot;
   let recorder: NdjsonRecorder | undefined;
   try {
-    first = await source.snapshot(a.states);
+    // Every state: --state is a lens of the output, never a filter of what is tracked.
+    first = await source.snapshot('all');
     // Opened once the target is known to be readable: a failed start leaves no empty recording.
     recorder = a.record ? new NdjsonRecorder(a.record) : undefined;
   } catch (e) {
@@ -44,7 +46,7 @@ async function watchWith(
   start: { snapshot: Snapshot; atMs: number },
 ): Promise<number> {
   const first = start.snapshot;
-  const firstAt = start.atMs;
+  const firstAt = first.observedAtMs ?? start.atMs;
   const tracker = createTracker();
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
   const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
@@ -56,21 +58,18 @@ async function watchWith(
     if (a.json) out(JSON.stringify(o));
   };
 
-  emitJson(startEventJson({ timeMs: firstAt, process: first.process, intervalMs: a.intervalMs, source: source.name, states: a.states }));
+  const stream = new EventStream(session, {
+    json: emitJson,
+    ...(a.json ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
+  });
+  stream.start(first.process, firstAt);
   if (!a.json) {
-    out(startLine(first.process, source.name, a.intervalMs, a.states));
     for (const b of extras.banner ?? []) out(b);
     out(EVENT_HEADER);
   } else {
     // stdout stays pure NDJSON; the banner is for the person watching.
     for (const b of extras.banner ?? []) process.stderr.write(b + '\n');
   }
-  session.onUpdate((events) => {
-    for (const e of events) {
-      emitJson(eventJson(pid, e));
-      if (!a.json) out(eventLine(e));
-    }
-  });
 
   // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
   // in a pipe the exit ends the watch.
@@ -106,12 +105,13 @@ async function watchWith(
   for (const c of cleanups) c();
   tui?.destroy();
 
-  const nowMs = Date.now();
-  const summary = summaryJson({ pid, tracker, nowMs });
+  const nowMs = session.now();
+  const { json: summary, lines } = stream.summary(nowMs);
+  stream.dispose();
   recorder?.write(summary);
   if (stdoutOpen()) {
     if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
+    else for (const l of lines) process.stdout.write(l + '\n');
   }
 
   if (typeof end === 'object' && end.kind === 'error') {

@@ -68,6 +68,7 @@ export class ProcfsSource implements Source {
 
   async snapshot(states: StateFilter): Promise<Snapshot> {
     const fdsByInode = await readSocketInodes(this.pid);
+    // The read that sees a socket gone: the time of this snapshot's evidence.
     const now = this.nowMs();
     let read = this.lastRead;
     if (!read || this.needsTableRead(read, fdsByInode, now)) {
@@ -87,7 +88,7 @@ export class ProcfsSource implements Source {
       connections.push({ ...row, fd });
     }
     connections.sort(compareByFd);
-    return { process: { ...this.info }, source: 'procfs', connections };
+    return { process: { ...this.info }, source: 'procfs', connections, observedAtMs: now };
   }
 
   /**
