@@ -6,7 +6,7 @@ import type { ProcessInfo } from '../model';
 import type { TrackedConnection } from '../core/tracker-types';
 import { EventLens } from '../core/lens';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { eventLine, lagLine, startLine, summaryLines } from '../views/output/event-lines';
+import { eventLine, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
 import type { WatchSession } from './session-types';
 
@@ -67,4 +67,3 @@ export class EventStream {
   }
 }
 
-export { lagLine };
