@@ -110,7 +110,10 @@ export interface Snapshot {
   processes?: ProcessInfo[];
   source: SourceName;
   connections: Connection[];
-  /** when the source read the target's fd table (the read that sees an fd gone), ms since the epoch */
+  /**
+   * When the source read the target's fd table (ms, on the caller's clock): the read that sees a
+   * socket gone. Event times of this poll; absent where the source cannot tell (then the poll's start).
+   */
   observedAtMs?: number;
 }
 

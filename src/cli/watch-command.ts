@@ -3,8 +3,9 @@ import { openSource } from '../sources/open-source';
 import { createTracker } from '../core/tracker';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
-import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import type { JsonObject } from '../views/output/json-shapes';
+import { EVENT_HEADER } from '../views/output/event-lines';
+import { EventStream } from '../watch/event-stream';
 import { isSockwatchError, type SockwatchError } from '../errors';
 import { checkWritableDir } from '../views/output/safe-file';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
@@ -25,7 +26,8 @@ export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = 
   let first: Snapshot;
   let recorder: NdjsonRecorder | undefined;
   try {
-    first = await source.snapshot(a.states);
+    // Every state: --state is a lens of the output, never a filter of what is tracked.
+    first = await source.snapshot('all');
     // Opened once the target is known to be readable: a failed start leaves no empty recording.
     recorder = a.record ? new NdjsonRecorder(a.record) : undefined;
   } catch (e) {
@@ -48,7 +50,7 @@ async function watchWith(
   start: { snapshot: Snapshot; atMs: number },
 ): Promise<number> {
   const first = start.snapshot;
-  const firstAt = start.atMs;
+  const firstAt = first.observedAtMs ?? start.atMs;
   const tracker = createTracker();
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
   const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
@@ -57,31 +59,28 @@ async function watchWith(
   };
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
-    if (a.json) out(JSON.stringify(o));
+    // a recording that failed at start ends the watch before anything is printed
+    if (a.json && !(recorder?.failure && o.type === 'start')) out(JSON.stringify(o));
   };
 
-  const startEvent = startEventJson({ timeMs: firstAt, process: first.process, intervalMs: a.intervalMs, source: source.name, states: a.states });
-  recorder?.write(startEvent);
+  const stream = new EventStream(session, {
+    json: emitJson,
+    ...(a.json ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
+  });
+  stream.start(first.process, firstAt);
   if (recorder?.failure) {
     // e.g. a full disk at start: one line and exit 1, before anything else is printed
+    stream.dispose();
     await session.stop();
     throw recorder.failure;
   }
-  if (a.json) out(JSON.stringify(startEvent));
   if (!a.json) {
-    out(startLine(first.process, source.name, a.intervalMs, a.states));
     for (const b of extras.banner ?? []) out(b);
     out(EVENT_HEADER);
   } else {
     // stdout stays pure NDJSON; the banner is for the person watching.
     for (const b of extras.banner ?? []) process.stderr.write(b + '\n');
   }
-  session.onUpdate((events) => {
-    for (const e of events) {
-      emitJson(eventJson(pid, e));
-      if (!a.json) out(eventLine(e));
-    }
-  });
 
   // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
   // in a pipe the exit ends the watch.
@@ -121,12 +120,13 @@ async function watchWith(
   for (const c of cleanups) c();
   tui?.destroy();
 
-  const nowMs = Date.now();
-  const summary = summaryJson({ pid, tracker, nowMs });
+  const nowMs = session.now();
+  const { json: summary, lines } = stream.summary(nowMs);
+  stream.dispose();
   recorder?.write(summary);
   if (stdoutOpen()) {
     if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
+    else for (const l of lines) process.stdout.write(l + '\n');
   }
 
   if (isSockwatchError(end)) {

@@ -1,6 +1,7 @@
 // Verdicts drawn from what the tracker saw. Each threshold is a named constant with the reason for
 // its value; the README copies this list, so keep the two in step.
-import type { Finding, LiveCountSample, TrackedConnection } from './tracker-types';
+import type { Connection } from '../model';
+import type { Finding, LiveCountSample } from './tracker-types';
 import { formatDuration } from '../util/duration';
 import { formatEndpoint } from './endpoint';
 import { RATE_WINDOW_MS } from './rate';
@@ -51,37 +52,62 @@ export const GROWTH_MIN_INCREASE = 5;
  */
 export const GROWTH_MIN_FIT = 0.8;
 
+/**
+ * churn: and the closes in the window are at least this many times the most of those connections
+ * that were alive at once: they were replaced over and over. A pool of eight busy keep-alive
+ * connections closing together at the end of a run is eight closes of eight overlapping
+ * lifetimes: no churn, even where exchanges are unknown.
+ */
+export const CHURN_MIN_TURNOVER = 2;
+
+/** close_wait: at most this many connection ids listed in the finding (the count is exact). */
+export const CLOSE_WAIT_MAX_IDS = 20;
+
 /** a connection that closed, as the churn finding needs it */
 export interface ClosedSample {
   atMs: number;
   lifetimeMs: number;
   exchanges?: number;
+  /** known only from between-poll evidence */
+  brief?: boolean;
 }
 
+/** a connection that carried REUSE_MIN_EXCHANGES or more, live or closed */
 export interface ReuseCandidate {
   id: string;
-  /** formatted endpoints */
-  local: string;
-  remote: string;
+  connection: Connection;
   exchanges: number;
-  lifetimeMs: number;
+  firstSeenMs: number;
+  /** when it closed; undefined while live (its lifetime then runs to nowMs) */
+  closedAtMs?: number;
   /** the lifetime is a lower bound */
   preexisting: boolean;
 }
 
+/** a live connection in CLOSE_WAIT, and since when */
+export interface CloseWaitCandidate {
+  id: string;
+  sinceMs: number;
+}
+
 export interface FindingsInput {
   nowMs: number;
-  live: readonly TrackedConnection[];
+  /** live connections in CLOSE_WAIT (listening sockets never are) */
+  closeWait: readonly CloseWaitCandidate[];
   history: readonly LiveCountSample[];
-  /** recent closes of connections opened while watched (not those the exit closed), oldest first */
+  /**
+   * recent closes that tell about keep-alive: connections opened while watched, brief ones
+   * included; not those the exit closed, nor those that ended in CLOSE_WAIT (a leak's). Oldest first.
+   */
   recentCloses: readonly ClosedSample[];
   /** the same closes, counted within the churn window */
   closesInWindow: number;
   closesPerMinute: number;
-  /** the closed connection with the most exchanges, if one reached REUSE_MIN_EXCHANGES */
+  /** the live and the closed connection with the most exchanges, if they reached REUSE_MIN_EXCHANGES */
+  bestLive: ReuseCandidate | undefined;
   bestClosed: ReuseCandidate | undefined;
-  /** closed connections that reached REUSE_MIN_EXCHANGES */
-  reusedClosed: number;
+  /** connections (live + closed) that reached REUSE_MIN_EXCHANGES */
+  reused: number;
 }
 
 /** Problems first: close_wait, growth, churn, then reuse. */
@@ -94,31 +120,23 @@ export function computeFindings(input: FindingsInput): Finding[] {
 }
 
 export function reuseFinding(input: FindingsInput): Finding | undefined {
-  let best = input.bestClosed;
-  let reused = input.reusedClosed;
-  for (const c of input.live) {
-    if (c.exchanges === undefined || c.exchanges < REUSE_MIN_EXCHANGES) continue;
-    reused++;
-    if (best === undefined || c.exchanges > best.exchanges) {
-      best = {
-        id: c.id,
-        local: formatEndpoint(c.connection.local),
-        remote: formatEndpoint(c.connection.remote),
-        exchanges: c.exchanges,
-        lifetimeMs: input.nowMs - c.firstSeenMs,
-        preexisting: c.preexisting,
-      };
-    }
-  }
+  const a = input.bestLive;
+  const b = input.bestClosed;
+  const best = a === undefined ? b : b === undefined || a.exchanges >= b.exchanges ? a : b;
   if (best === undefined) return undefined;
-  const over = `${best.preexisting ? '≥' : ''}${formatDuration(best.lifetimeMs)}`;
+  const lifetimeMs = (best.closedAtMs ?? input.nowMs) - best.firstSeenMs;
+  const over = `${best.preexisting ? '≥' : ''}${formatDuration(lifetimeMs)}`;
+  const reused = input.reused;
   const others = reused > 1 ? ` (${reused} connections carried ${REUSE_MIN_EXCHANGES} or more)` : '';
+  const local = formatEndpoint(best.connection.local);
+  const remote = formatEndpoint(best.connection.remote);
   return {
     kind: 'reuse',
-    message: `connection ${best.local}→${best.remote} carried ${best.exchanges} exchanges over ${over} — keep-alive is working${others}`,
+    message: `connection ${local}→${remote} carried ${best.exchanges} exchanges over ${over} — keep-alive is working${others}`,
+    basis: 'exchanges',
     id: best.id,
     exchanges: best.exchanges,
-    lifetimeMs: best.lifetimeMs,
+    lifetimeMs,
     reusedConnections: reused,
   };
 }
@@ -132,6 +150,10 @@ export function churnFinding(input: FindingsInput): Finding | undefined {
   const exchanges = recent.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
   const medianExchanges = exchanges.length > 0 ? median(exchanges) : undefined;
   if (medianExchanges !== undefined && medianExchanges > CHURN_MAX_MEDIAN_EXCHANGES) return undefined;
+  const concurrent = maxOverlap(recent);
+  if (recent.length < CHURN_MIN_TURNOVER * concurrent) return undefined;
+  const brief = recent.filter((c) => c.brief === true).length;
+  const basis = brief === 0 ? 'polled' : brief === recent.length ? 'brief' : 'polled+brief';
 
   const perMinute = Math.round(input.closesPerMinute);
   let each = '';
@@ -144,8 +166,11 @@ export function churnFinding(input: FindingsInput): Finding | undefined {
     message:
       `${perMinute} new connections per minute, median lifetime ${formatDuration(medianLifetimeMs)}${each}` +
       ' — keep-alive is not in effect (bodies not drained/closed, or the client disables it)',
+    basis,
     perMinute: input.closesPerMinute,
     closesInWindow: input.closesInWindow,
+    briefInWindow: brief,
+    maxConcurrent: concurrent,
     medianLifetimeMs,
   };
   if (medianExchanges !== undefined) finding['medianExchanges'] = medianExchanges;
@@ -154,24 +179,23 @@ export function churnFinding(input: FindingsInput): Finding | undefined {
 
 export function closeWaitFinding(input: FindingsInput): Finding | undefined {
   const stuck: { id: string; forMs: number }[] = [];
-  for (const c of input.live) {
-    if (c.connection.state !== 'CLOSE_WAIT') continue;
-    // The newest state entry is the current one (histories drop their oldest entries only).
-    const since = c.states[c.states.length - 1]?.atMs ?? c.firstSeenMs;
-    const forMs = input.nowMs - since;
+  for (const c of input.closeWait) {
+    const forMs = input.nowMs - c.sinceMs;
     if (forMs >= CLOSE_WAIT_MIN_MS) stuck.push({ id: c.id, forMs });
   }
   if (stuck.length === 0) return undefined;
-  const longestMs = Math.max(...stuck.map((s) => s.forMs));
+  let longestMs = 0;
+  for (const s of stuck) if (s.forMs > longestMs) longestMs = s.forMs;
   const n = stuck.length;
   return {
     kind: 'close_wait',
     message:
       `${n} connection${n === 1 ? '' : 's'} in CLOSE_WAIT for over ${formatDuration(CLOSE_WAIT_MIN_MS)} ` +
       `(longest ${formatDuration(longestMs)}): the peer closed ${n === 1 ? 'it' : 'them'} but the process has not — a leak`,
+    basis: 'live',
     count: n,
     longestMs,
-    ids: stuck.map((s) => s.id),
+    ids: stuck.slice(0, CLOSE_WAIT_MAX_IDS).map((s) => s.id),
   };
 }
 
@@ -191,11 +215,27 @@ export function growthFinding(input: FindingsInput): Finding | undefined {
     message:
       `live connections grew from ${first.count} to ${last.count} over ${formatDuration(spanMs)}` +
       ' — connections are being held, not released',
+    basis: 'history',
     from: first.count,
     to: last.count,
     spanMs,
     perMinute: fit.slope * 60_000,
   };
+}
+
+/** The most of these connections alive at one instant (each lived [atMs - lifetimeMs, atMs]). */
+export function maxOverlap(closes: readonly ClosedSample[]): number {
+  // +1 at each start, -1 at each end; at a tie the end comes first (one replacing another is not two at once)
+  const edges: [number, number][] = [];
+  for (const c of closes) edges.push([c.atMs - c.lifetimeMs, 1], [c.atMs, -1]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of edges) {
+    now += d;
+    if (now > max) max = now;
+  }
+  return max;
 }
 
 /** middle value (mean of the two middle ones for an even count); NaN when empty */

@@ -1,6 +1,7 @@
 // What the tracker exposes to views and the CLI. The tracker itself is pure: it is fed
-// (snapshot, nowMs) and never reads a clock, a file or a terminal.
-import type { Connection, ProcessInfo, TcpState } from '../model';
+// (snapshot, nowMs, lifecycle evidence) and never reads a clock, a file or a terminal.
+import type { Connection, ProcessInfo, Snapshot, TcpState } from '../model';
+import type { SocketLifecycleEvent } from './lifecycle-types';
 
 export interface StateChange {
   state: TcpState;
@@ -10,14 +11,17 @@ export interface StateChange {
 export interface TrackedConnection {
   /** short, unique within one tracker run ("c1", "c2", …) */
   id: string;
-  /** connectionKey() of the connection */
+  /** connectionKey() of the connection (brief ones: "brief|" + cookie or tuple) */
   key: string;
   /** the latest observation */
   connection: Connection;
+  /** when its life began as far as known: the poll that first saw it, or the exact start (openExact) */
   firstSeenMs: number;
   lastSeenMs: number;
   /** present at the first poll: the true age is unknown, first seen is a lower bound */
   preexisting: boolean;
+  /** firstSeenMs is the exact start, from between-poll evidence (eBPF saw the connect/accept) */
+  openExact?: boolean;
   /** state history, oldest first, bounded (a flapping connection must not grow it for ever) */
   states: StateChange[];
   /** request/response exchanges carried; present only when the source gives tcp internals */
@@ -26,11 +30,35 @@ export interface TrackedConnection {
 
 export type ExitReason = 'exited' | 'pid_reused';
 
+/**
+ * How a close's lifetime relates to the truth. Absent: both ends seen by polls, so it is within one
+ * poll interval either way.
+ * - `lower`: the start is a lower bound (preexisting, or first seen by a poll and closed at a known
+ *   instant), the connection lived at least this long;
+ * - `upper`: the connection lived at most this long (exact start, close seen by a poll; or a brief
+ *   connection whose start is bounded by the previous poll);
+ * - `exact`: both ends from between-poll evidence.
+ */
+export type LifetimeBound = 'lower' | 'upper' | 'exact';
+
+export type FindingChange = 'raised' | 'updated' | 'cleared';
+
 /** Events carry a copy of the connection as it was when the event happened. */
 export type TrackerEvent =
   | { type: 'open'; atMs: number; conn: TrackedConnection }
-  | { type: 'close'; atMs: number; conn: TrackedConnection; lifetimeMs: number }
+  | {
+      type: 'close';
+      atMs: number;
+      conn: TrackedConnection;
+      lifetimeMs: number;
+      /** `exact`: atMs is when the kernel ended the socket; `poll`: the poll that found it gone */
+      closeTime: 'poll' | 'exact';
+      lifetimeBound?: LifetimeBound;
+      /** a connection no poll saw: known only from between-poll evidence; this is its only event */
+      brief?: true;
+    }
   | { type: 'state'; atMs: number; conn: TrackedConnection; from: TcpState; to: TcpState }
+  | { type: 'finding'; atMs: number; change: FindingChange; finding: LastingFinding }
   | { type: 'exit'; atMs: number; reason: ExitReason; process: ProcessInfo };
 
 export interface LifetimeStats {
@@ -39,19 +67,31 @@ export interface LifetimeStats {
   max: number;
 }
 
+/** Which counters `stats` reports: the whole watch (what `summary` says) or since the TUI's `r`. */
+export type StatsScope = 'watch' | 'baseline';
+
 export interface TrackerStats {
+  /** live connections now (listening sockets not counted) */
   live: number;
+  /** the target's listening sockets now */
+  listening: number;
   peak: number;
   opened: number;
   closed: number;
+  /** of `closed`: connections present at the first poll (their lifetimes are unknown) */
+  closedPreexisting: number;
+  /** of `opened` (and `closed`): brief connections, known only from between-poll evidence */
+  brief: number;
   /** opens over the last 60 s of tracked time (scaled when less than 60 s has been watched) */
   opensPerMinute: number;
-  /** of closed connections; null until one has closed */
+  /** of closed connections that opened while watched; null until one has closed */
   lifetimeMs: LifetimeStats | null;
   /** live connections per remote endpoint "address:port" (IPv6 as [addr]:port) */
   perRemote: Map<string, number>;
-  /** nowMs - first poll */
+  /** nowMs - first poll (the whole watch, also for the baseline scope) */
   durationMs: number;
+  /** when these counters start: the first poll, or the latest baseline */
+  sinceMs: number;
 }
 
 export interface LiveCountSample {
@@ -64,25 +104,52 @@ export type FindingKind = 'reuse' | 'churn' | 'close_wait' | 'growth';
 export interface Finding {
   kind: FindingKind;
   message: string;
+  /**
+   * What kind of evidence it rests on (e.g. churn: "polled", "brief", "polled+brief"); a change
+   * of basis is an `updated` finding event.
+   */
+  basis: string;
   /** kind-specific numbers (e.g. exchanges, perMinute, medianLifetimeMs, count) */
   [detail: string]: unknown;
 }
 
+/** A finding as remembered for the whole watch: from when it held, and until when. */
+export interface LastingFinding {
+  finding: Finding;
+  sinceMs: number;
+  /** null while it still holds */
+  untilMs: number | null;
+}
+
+/** Brief connections no rule attributed to the target, per remote endpoint. */
+export interface UnattributedBrief {
+  remote: string;
+  count: number;
+}
+
 export interface Tracker {
-  /** Feed one poll. Returns the events it caused, in order: closes, state changes, opens, exit. */
-  poll(snapshot: import('../model').Snapshot, nowMs: number): TrackerEvent[];
+  /**
+   * Feed one poll, and the between-poll evidence the source gathered since the previous one.
+   * Returns the events it caused, in order: brief closes, closes, state changes, opens, findings,
+   * exit. Event times are `snapshot.observedAtMs` when the source gives it, else nowMs.
+   */
+  poll(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEvent[];
   /** The target is gone: closes every live connection (closedAt = nowMs) and emits `exit`. */
   processGone(nowMs: number): TrackerEvent[];
-  /** Zero the counters and statistics (TUI `r`); live connections stay, not re-opened. */
-  resetCounters(nowMs: number): void;
+  /** Move the display baseline (TUI `r`): stats(now, 'baseline') counts from here. Nothing else changes. */
+  resetBaseline(nowMs: number): void;
   /** the process of the latest snapshot (undefined before the first poll) */
   readonly process: ProcessInfo | undefined;
   readonly exited: boolean;
-  /** live connections, in first-seen order */
+  /** live connections and listening sockets, in first-seen order */
   live(): readonly TrackedConnection[];
-  stats(nowMs: number): TrackerStats;
+  stats(nowMs: number, scope?: StatsScope): TrackerStats;
   /** bounded ring of (time, live count), oldest first */
   history(): readonly LiveCountSample[];
-  /** `live`: the caller's copy from live(), when it already has one (saves a copy of every connection) */
-  findings(nowMs: number, live?: readonly TrackedConnection[]): Finding[];
+  /** the findings that hold as of the latest poll, their numbers brought to nowMs */
+  findings(nowMs: number): Finding[];
+  /** every finding raised during the watch, oldest first; those that still hold have untilMs null */
+  findingHistory(): readonly LastingFinding[];
+  /** brief connections seen in the namespace that no rule attributed to the target, busiest first */
+  unattributedBrief(limit?: number): UnattributedBrief[];
 }

@@ -1,49 +1,70 @@
-// Follows each connection of one target process across polls. Pure: it is fed (snapshot, nowMs)
-// and never reads a clock, a file or a terminal, so every behaviour here is unit-tested with
-// synthetic snapshot sequences.
+// Follows every TCP socket of one target process across polls. Pure: it is fed (snapshot, nowMs,
+// between-poll evidence) and never reads a clock, a file or a terminal, so every behaviour here is
+// unit-tested with synthetic sequences.
 //
 // Semantics worth knowing (see also ARCHITECTURE.md, "Identity and time"):
+// - Everything the target holds is tracked, in any state; a state filter (--state, the TUI's `f`)
+//   is a lens applied by the views (lens.ts), never here. ESTABLISHED → CLOSE_WAIT is a `state`
+//   event; a connection lives from the first poll that sees it until its socket is gone from the
+//   process (its fd closed, or the process gone).
 // - Identity is connectionKey() (inode + 4-tuple). When the source gives socket cookies and the
 //   cookie under one key changes, the old socket closed and a new one took its inode and tuple: a
 //   close and an open. Duplicates of a key within one snapshot (a socket dup'ed into two fds) are
 //   one connection; the first listed wins.
-// - A connection opens at the first poll that sees it and closes at the first poll that misses
-//   it; lifetimeMs = closedAtMs - firstSeenMs, from the poll times actually passed in, so a late
-//   poll only widens the bounds.
+// - Event times are when the evidence was observed: `snapshot.observedAtMs` (the source's read of
+//   the target's fd table), else the nowMs passed in. lifetimeMs = closed - first seen, so a late
+//   poll only widens the bounds. Between-poll evidence narrows them: an `ended` event matching a
+//   connection gives its exact close time, a `started` event of the target's PID its exact start.
+// - Listening sockets are tracked (they get events, and their ports attribute inbound brief
+//   connections to the target) but are not connections: they stay out of live, peak, opened,
+//   closed, lifetimes, per-remote counts, the history and every finding.
 // - Connections present at the first poll of a process are `preexisting` (their age is unknown).
 //   They DO get an `open` event, marked preexisting, so a recording holds the full set; they are
 //   NOT counted in `opened`, nor in opens per minute, and their lifetimes (lower bounds only) stay
-//   out of the lifetime percentiles and the churn finding. `closed` counts every close.
+//   out of the lifetime percentiles and the churn finding. `closed` counts every close
+//   (`closedPreexisting` says how many of them were preexisting).
+// - Brief connections (opened and closed between two polls) exist only as `ended` events; see
+//   briefClose() for when they are the target's. They count in opened, closed, the lifetimes and
+//   churn, and get one `close` event marked brief.
+// - Findings are evaluated after every poll; FindingLog turns them into episodes (`finding`
+//   events) that the summary lists for the whole watch.
 // - A process is its PID plus start time. When a snapshot's start time differs from the tracked
 //   one (both known), the old process has exited: its connections close, `exit` (pid_reused, with
-//   the old process) follows, and the tracker starts afresh for the new process: counters and
-//   statistics are reset as by resetCounters, duration restarts, and the connections found are
-//   preexisting (we did not see them open). Within one poll the events are then: closes of the
-//   old process, exit, opens of the new one. The history of live counts runs on across the change.
+//   the old process) follows, and the tracker starts afresh for the new process: counters are
+//   reset, duration restarts, and the connections found are preexisting. The history of live
+//   counts and the finding episodes run on across the change.
 // - After processGone() (or when start times are unknown) further polls are ignored until a
 //   snapshot shows a different process.
-// - Time never runs backwards inside the tracker: a nowMs earlier than the latest poll is taken as
+// - Time never runs backwards inside the tracker: a time earlier than the latest poll is taken as
 //   the latest poll's time (a wall clock stepped back must not make negative lifetimes).
 import { connectionKey } from '../model';
-import type { Connection, ProcessInfo, Snapshot } from '../model';
+import type { Connection, ProcessInfo, Snapshot, TcpInternals } from '../model';
 import type {
-  LiveCountSample,
   Finding,
+  LastingFinding,
+  LiveCountSample,
+  StatsScope,
   Tracker,
   TrackedConnection,
   TrackerEvent,
   TrackerStats,
+  UnattributedBrief,
 } from './tracker-types';
+import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
 import { RingBuffer } from './ring-buffer';
 import { firstExchangeState, nextExchangeState, type ExchangeState } from './exchanges';
-import { LifetimeHistogram } from './lifetime-histogram';
 import { WindowCounter, perMinute } from './rate';
 import { formatEndpoint } from './endpoint';
+import { CounterSet } from './counters';
+import { FindingLog } from './finding-log';
+import { BoundedCounts, ListenerIndex, RecentSockets, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
   REUSE_MIN_EXCHANGES,
   computeFindings,
   type ClosedSample,
+  type CloseWaitCandidate,
+  type FindingsInput,
   type ReuseCandidate,
 } from './findings';
 
@@ -56,10 +77,31 @@ export interface TrackerOptions {
 
 export const DEFAULT_HISTORY_SIZE = 600;
 export const DEFAULT_STATE_HISTORY_SIZE = 16;
+/** how long a closed socket's cookie and tuple are remembered, so a late destroy notification is not a brief connection */
+export const RECENTLY_CLOSED_MS = 120_000;
+/** at most this many remembered */
+export const RECENTLY_CLOSED_MAX = 20_000;
+/** evidence that matches no socket yet (a `started` for a connection the next poll will see) waits this long */
+export const PENDING_EVIDENCE_MS = 10_000;
+/** remote endpoints counted apart for unattributed brief connections (the rest are summed as other) */
+export const UNATTRIBUTED_MAX_REMOTES = 1_000;
+
+// The exchange estimator's entry points, in one place (its internals live in exchanges.ts).
+function exchangesStart(tcp: TcpInternals): ExchangeState {
+  return firstExchangeState(tcp);
+}
+function exchangesNext(prev: ExchangeState, tcp: TcpInternals): ExchangeState {
+  return nextExchangeState(prev, tcp);
+}
 
 /** A tracked connection as kept inside: the exchange counter keeps its bytes-seen state. */
 interface LiveRecord extends Omit<TrackedConnection, 'exchanges'> {
   exchanges: ExchangeState | undefined;
+  /** a listening socket: tracked, but not a connection */
+  listener: boolean;
+  tuple: string;
+  /** the cookie indexed in liveByCookie, if any */
+  cookie: string | undefined;
   /** the poll generation that last matched this record, and what it matched */
   matchedGen: number;
   next: Connection | undefined;
@@ -75,6 +117,10 @@ class LifetimeTracker implements Tracker {
   private liveByKey = new Map<string, LiveRecord>();
   /** the same records by socket inode, for sources that give one (inode 0 means unknown) */
   private liveByInode = new Map<number, LiveRecord>();
+  /** by tuple and by cookie, for matching between-poll evidence */
+  private liveByTuple = new Map<string, LiveRecord>();
+  private liveByCookie = new Map<string, LiveRecord>();
+  private listenerCount = 0;
   private pollGen = 0;
   private nextId = 1;
   private currentProcess: ProcessInfo | undefined;
@@ -84,17 +130,22 @@ class LifetimeTracker implements Tracker {
   private firstPollMs = 0;
   private latestMs = -Infinity;
 
-  // Counters and statistics: zeroed by resetCounters and when a new process takes over.
-  private countersSinceMs = 0;
-  private peak = 0;
-  private opened = 0;
-  private closed = 0;
-  private readonly lifetimes = new LifetimeHistogram();
-  private readonly recentOpens = new WindowCounter();
+  // Counters: the watch's (summary) and the display baseline's (TUI `r`).
+  private readonly watch = new CounterSet();
+  private readonly view = new CounterSet();
+  // What the findings rest on: the whole watch, never reset by `r`.
   private readonly recentCloses = new WindowCounter();
   private readonly closedSamples = new RingBuffer<ClosedSample>(CHURN_SAMPLE_LIMIT);
   private reusedClosed = 0;
   private bestClosed: ReuseCandidate | undefined;
+  private lastInput: FindingsInput | undefined;
+  private readonly findingLog = new FindingLog();
+
+  // Between-poll evidence.
+  private readonly recentlyClosed = new RecentSockets(RECENTLY_CLOSED_MS, RECENTLY_CLOSED_MAX);
+  private pendingStarted = new Map<string, SocketStarted>();
+  private pendingEnded: SocketEnded[] = [];
+  private readonly unattributed = new BoundedCounts(UNATTRIBUTED_MAX_REMOTES);
 
   constructor(options: TrackerOptions) {
     this.samples = new RingBuffer<LiveCountSample>(options.historySize ?? DEFAULT_HISTORY_SIZE);
@@ -113,18 +164,19 @@ class LifetimeTracker implements Tracker {
     return this.hasExited;
   }
 
-  poll(snapshot: Snapshot, nowMs: number): TrackerEvent[] {
+  poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
     const events: TrackerEvent[] = [];
     const newProcess = this.currentProcess === undefined || !sameProcess(this.currentProcess, snapshot.process);
     if (this.hasExited && !newProcess) return events;
-    const now = this.clampTime(nowMs);
+    const previousMs = this.latestMs;
+    const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
 
     if (this.currentProcess !== undefined && newProcess) {
       if (!this.hasExited) {
         // The closes come first, and exit still names the old process.
-        for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
-        this.liveByKey.clear();
-        this.liveByInode.clear();
+        for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, 'exit'));
+        this.clearLive();
+        events.push(...this.evaluateFindings(now));
         events.push({ type: 'exit', atMs: now, reason: 'pid_reused', process: { ...this.currentProcess } });
       }
       this.firstPollPending = true;
@@ -134,7 +186,7 @@ class LifetimeTracker implements Tracker {
       this.firstPollPending = false;
       this.hasExited = false;
       this.firstPollMs = now;
-      this.zeroCounters(now);
+      this.resetAll(now);
     }
     this.currentProcess = { ...snapshot.process };
 
@@ -156,12 +208,25 @@ class LifetimeTracker implements Tracker {
       if (!fresh.has(key)) fresh.set(key, c);
     }
 
-    // In first-seen order: closes now, state changes after them.
+    // Evidence from between the polls. At the first poll of a process it is about sockets that
+    // ended before we watched: dropped.
+    const evidence = preexisting ? new Evidence([], this.pendingEnded, snapshot.process.pid) : new Evidence(lifecycle, this.pendingEnded, snapshot.process.pid);
+    this.pendingEnded = [];
+    for (const s of evidence.started) this.pendingStarted.set(s.cookie ?? tupleKey(s.local, s.remote), s);
+
+    // In first-seen order: closes now, state changes after them. The same walk gathers what the
+    // findings need (CLOSE_WAIT, reuse) and the listening ports.
+    const closeEvents: TrackerEvent[] = [];
     const stateEvents: TrackerEvent[] = [];
+    const scan = new LiveScan();
     for (const rec of [...this.liveByKey.values()]) {
       const c = rec.next;
       if (rec.matchedGen !== gen || c === undefined) {
-        events.push(this.close(rec, now));
+        const ended = evidence.takeEnded(rec.cookie, rec.tuple);
+        // An end after this poll's observation is a socket destroyed after its fd closed (it
+        // lingered, orphaned): the poll's time is then the better bound.
+        const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
+        closeEvents.push(this.close(rec, exact ?? now, exact === undefined ? 'poll' : 'exact'));
         this.forget(rec);
         continue;
       }
@@ -171,42 +236,59 @@ class LifetimeTracker implements Tracker {
       rec.connection = cloneConnection(c, rec.connection);
       rec.lastSeenMs = now;
       if (c.tcp !== undefined) {
-        rec.exchanges =
-          rec.exchanges === undefined
-            ? firstExchangeState(c.tcp)
-            : nextExchangeState(rec.exchanges, c.tcp);
+        rec.exchanges = rec.exchanges === undefined ? exchangesStart(c.tcp) : exchangesNext(rec.exchanges, c.tcp);
+        this.indexCookie(rec);
       }
       if (c.state !== from) {
         rec.states.push({ state: c.state, atMs: now });
         if (rec.states.length > this.stateHistorySize) rec.states.splice(0, rec.states.length - this.stateHistorySize);
         stateEvents.push({ type: 'state', atMs: now, conn: snapshotOf(rec), from, to: c.state });
       }
+      scan.add(rec);
     }
-    events.push(...stateEvents);
 
     let opens = 0;
+    const openEvents: TrackerEvent[] = [];
     for (const [key, c] of fresh) {
+      const tuple = tupleKey(c.local, c.remote);
+      const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
       const rec: LiveRecord = {
         id: `c${this.nextId++}`,
         key,
         connection: cloneConnection(c),
-        firstSeenMs: now,
+        firstSeenMs: started?.atMs ?? now,
         lastSeenMs: now,
         preexisting,
-        states: [{ state: c.state, atMs: now }],
-        exchanges: c.tcp === undefined ? undefined : firstExchangeState(c.tcp),
+        states: [{ state: c.state, atMs: started?.atMs ?? now }],
+        exchanges: c.tcp === undefined ? undefined : exchangesStart(c.tcp),
+        listener: c.state === 'LISTEN',
+        tuple,
+        cookie: undefined,
         matchedGen: gen,
         next: undefined,
       };
+      if (started !== undefined) rec.openExact = true;
       this.liveByKey.set(key, rec);
       if (c.inode > 0) this.liveByInode.set(c.inode, rec);
-      if (!preexisting) opens++;
-      events.push({ type: 'open', atMs: now, conn: snapshotOf(rec) });
+      if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
+      this.indexCookie(rec);
+      if (rec.listener) this.listenerCount++;
+      else if (!preexisting) opens++;
+      openEvents.push({ type: 'open', atMs: now, conn: snapshotOf(rec) });
+      scan.add(rec);
     }
 
-    this.opened += opens;
-    this.recentOpens.add(now, opens);
+    // What remains of the evidence: ends of sockets no poll saw (brief), or not yet closed.
+    const briefEvents = this.settleEvidence(evidence, scan.listeners, previousMs, now);
+
+    // Closes in time order: brief ones and exact ends happened before this poll's observation.
+    const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
+    events.push(...closes, ...stateEvents, ...openEvents);
+    this.watch.opens(now, opens);
+    this.view.opens(now, opens);
     this.afterChange(now);
+    this.lastInput = this.findingsInput(now, scan);
+    events.push(...this.evaluateFindings(now));
     return events;
   }
 
@@ -214,40 +296,47 @@ class LifetimeTracker implements Tracker {
     if (this.currentProcess === undefined || this.hasExited) return [];
     const now = this.clampTime(nowMs);
     const events: TrackerEvent[] = [];
-    for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, true));
-    this.liveByKey.clear();
-    this.liveByInode.clear();
+    for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, 'exit'));
+    this.clearLive();
     this.hasExited = true;
     this.firstPollPending = true;
-    events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...this.currentProcess } });
     this.afterChange(now);
+    this.lastInput = this.findingsInput(now, new LiveScan());
+    events.push(...this.evaluateFindings(now));
+    events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...this.currentProcess } });
     return events;
   }
 
-  resetCounters(nowMs: number): void {
-    this.zeroCounters(Math.max(nowMs, this.latestMs));
+  resetBaseline(nowMs: number): void {
+    this.view.reset(Math.max(nowMs, this.latestMs), this.liveCount());
   }
 
   live(): readonly TrackedConnection[] {
     return [...this.liveByKey.values()].map(snapshotOf);
   }
 
-  stats(nowMs: number): TrackerStats {
+  stats(nowMs: number, scope: StatsScope = 'watch'): TrackerStats {
+    const set = scope === 'baseline' ? this.view : this.watch;
     const perRemote = new Map<string, number>();
     for (const rec of this.liveByKey.values()) {
+      if (rec.listener) continue;
       const remote = formatEndpoint(rec.connection.remote);
       perRemote.set(remote, (perRemote.get(remote) ?? 0) + 1);
     }
     const started = this.currentProcess !== undefined;
     return {
-      live: this.liveByKey.size,
-      peak: this.peak,
-      opened: this.opened,
-      closed: this.closed,
-      opensPerMinute: started ? perMinute(this.recentOpens.sum(nowMs), nowMs - this.countersSinceMs) : 0,
-      lifetimeMs: this.lifetimes.summary(),
+      live: this.liveCount(),
+      listening: this.listenerCount,
+      peak: set.peak,
+      opened: set.opened,
+      closed: set.closed,
+      closedPreexisting: set.closedPreexisting,
+      brief: set.brief,
+      opensPerMinute: started ? perMinute(set.recentOpens.sum(nowMs), nowMs - set.sinceMs) : 0,
+      lifetimeMs: set.lifetimes.summary(),
       perRemote: sortedByCount(perRemote),
       durationMs: started ? Math.max(0, nowMs - this.firstPollMs) : 0,
+      sinceMs: set.sinceMs,
     };
   }
 
@@ -255,19 +344,48 @@ class LifetimeTracker implements Tracker {
     return this.samples.toArray();
   }
 
-  findings(nowMs: number, live?: readonly TrackedConnection[]): Finding[] {
-    if (this.currentProcess === undefined) return [];
+  findings(nowMs: number): Finding[] {
+    if (this.currentProcess === undefined || this.lastInput === undefined) return [];
+    return this.computeAt(Math.max(nowMs, this.lastInput.nowMs));
+  }
+
+  findingHistory(): readonly LastingFinding[] {
+    return this.findingLog.all();
+  }
+
+  unattributedBrief(limit = 10): UnattributedBrief[] {
+    const top = this.unattributed.top(limit).map((t) => ({ remote: t.key, count: t.count }));
+    if (this.unattributed.other > 0 && top.length < limit + 1) top.push({ remote: 'other', count: this.unattributed.other });
+    return top;
+  }
+
+  private computeAt(nowMs: number): Finding[] {
+    if (this.lastInput === undefined) return [];
     const closesInWindow = this.recentCloses.sum(nowMs);
     return computeFindings({
+      ...this.lastInput,
       nowMs,
-      live: live ?? this.live(),
-      history: this.history(),
-      recentCloses: this.closedSamples.toArray(),
       closesInWindow,
-      closesPerMinute: perMinute(closesInWindow, nowMs - this.countersSinceMs),
-      bestClosed: this.bestClosed,
-      reusedClosed: this.reusedClosed,
+      closesPerMinute: perMinute(closesInWindow, nowMs - this.watch.sinceMs),
     });
+  }
+
+  private evaluateFindings(now: number): TrackerEvent[] {
+    return this.findingLog.update(this.computeAt(now), now).map((c) => ({ type: 'finding', atMs: now, change: c.change, finding: c.finding }));
+  }
+
+  private findingsInput(now: number, scan: LiveScan): FindingsInput {
+    return {
+      nowMs: now,
+      closeWait: scan.closeWait,
+      history: this.samples.toArray(),
+      recentCloses: this.closedSamples.toArray(),
+      closesInWindow: 0,
+      closesPerMinute: 0,
+      bestLive: scan.bestLive,
+      bestClosed: this.bestClosed,
+      reused: scan.reusedLive + this.reusedClosed,
+    };
   }
 
   private clampTime(nowMs: number): number {
@@ -276,57 +394,253 @@ class LifetimeTracker implements Tracker {
     return now;
   }
 
+  private liveCount(): number {
+    return this.liveByKey.size - this.listenerCount;
+  }
+
   /**
-   * `byExit`: closed because the process went away. Such lifetimes are real, but a process exiting
-   * with ten connections is not ten connections churned, so they stay out of the churn window.
+   * `how`: seen gone by a poll, ended at an exact time (between-poll evidence), or closed because
+   * the process went away. Exit closes are real lifetimes, but a process exiting with ten
+   * connections is not ten connections churned, so they stay out of the churn window.
    */
-  private close(rec: LiveRecord, now: number, byExit = false): TrackerEvent {
-    const lifetimeMs = now - rec.firstSeenMs;
-    this.closed++;
+  private close(rec: LiveRecord, at: number, how: 'poll' | 'exact' | 'exit'): TrackerEvent {
+    const lifetimeMs = at - rec.firstSeenMs;
+    this.rememberClosed(rec, at);
+    const event: TrackerEvent = { type: 'close', atMs: at, conn: snapshotOf(rec), lifetimeMs, closeTime: how === 'exact' ? 'exact' : 'poll' };
+    const bound = rec.preexisting ? 'lower' : rec.openExact === true ? (how === 'exact' ? 'exact' : 'upper') : how === 'exact' ? 'lower' : undefined;
+    if (bound !== undefined) event.lifetimeBound = bound;
+    if (rec.listener) return event;
+    const known = rec.preexisting ? undefined : lifetimeMs;
+    this.watch.closes(rec.preexisting, known);
+    this.view.closes(rec.preexisting, known);
     const exchanges = rec.exchanges?.count;
-    if (!rec.preexisting) this.lifetimes.add(lifetimeMs);
-    if (!rec.preexisting && !byExit) {
-      this.recentCloses.add(now, 1);
-      this.closedSamples.push(exchanges === undefined ? { atMs: now, lifetimeMs } : { atMs: now, lifetimeMs, exchanges });
+    if (!rec.preexisting && how !== 'exit' && rec.connection.state !== 'CLOSE_WAIT') {
+      this.churnSample(exchanges === undefined ? { atMs: at, lifetimeMs } : { atMs: at, lifetimeMs, exchanges });
     }
-    if (exchanges !== undefined && exchanges >= REUSE_MIN_EXCHANGES) {
-      this.reusedClosed++;
-      if (this.bestClosed === undefined || exchanges > this.bestClosed.exchanges) {
-        this.bestClosed = {
-          id: rec.id,
-          local: formatEndpoint(rec.connection.local),
-          remote: formatEndpoint(rec.connection.remote),
-          exchanges,
-          lifetimeMs,
-          preexisting: rec.preexisting,
-        };
-      }
+    if (exchanges !== undefined) this.reuseSample(rec, exchanges, at);
+    return event;
+  }
+
+  private churnSample(s: ClosedSample): void {
+    this.recentCloses.add(s.atMs, 1);
+    this.closedSamples.push(s);
+  }
+
+  private reuseSample(rec: Pick<LiveRecord, 'id' | 'connection' | 'firstSeenMs' | 'preexisting'>, exchanges: number, closedAtMs: number): void {
+    if (exchanges < REUSE_MIN_EXCHANGES) return;
+    this.reusedClosed++;
+    if (this.bestClosed === undefined || exchanges > this.bestClosed.exchanges) {
+      this.bestClosed = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, closedAtMs, preexisting: rec.preexisting };
     }
-    return { type: 'close', atMs: now, conn: snapshotOf(rec), lifetimeMs };
+  }
+
+  private rememberClosed(rec: LiveRecord, at: number): void {
+    this.recentlyClosed.add(rec.tuple, rec.cookie, at);
+  }
+
+  /** a live socket of the target: by cookie, or by tuple unless both cookies are known and differ */
+  private isLive(tuple: string, cookie: string | undefined): boolean {
+    if (cookie !== undefined && this.liveByCookie.has(cookie)) return true;
+    const rec = this.liveByTuple.get(tuple);
+    return rec !== undefined && (rec.cookie === undefined || cookie === undefined || rec.cookie === cookie);
+  }
+
+  private indexCookie(rec: LiveRecord): void {
+    const cookie = rec.connection.tcp?.cookie;
+    if (cookie === undefined || cookie === rec.cookie) return;
+    if (rec.cookie !== undefined && this.liveByCookie.get(rec.cookie) === rec) this.liveByCookie.delete(rec.cookie);
+    rec.cookie = cookie;
+    this.liveByCookie.set(cookie, rec);
   }
 
   private forget(rec: LiveRecord): void {
     this.liveByKey.delete(rec.key);
     if (rec.connection.inode > 0 && this.liveByInode.get(rec.connection.inode) === rec) this.liveByInode.delete(rec.connection.inode);
+    if (this.liveByTuple.get(rec.tuple) === rec) this.liveByTuple.delete(rec.tuple);
+    if (rec.cookie !== undefined && this.liveByCookie.get(rec.cookie) === rec) this.liveByCookie.delete(rec.cookie);
+    if (rec.listener) this.listenerCount--;
+  }
+
+  private clearLive(): void {
+    this.liveByKey.clear();
+    this.liveByInode.clear();
+    this.liveByTuple.clear();
+    this.liveByCookie.clear();
+    this.listenerCount = 0;
+  }
+
+  private takeStarted(cookie: string | undefined, tuple: string, now: number): SocketStarted | undefined {
+    if (this.pendingStarted.size === 0) return undefined;
+    for (const key of cookie === undefined ? [tuple] : [cookie, tuple]) {
+      const s = this.pendingStarted.get(key);
+      if (s === undefined) continue;
+      this.pendingStarted.delete(key);
+      if (s.atMs <= now) return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * Ends that matched no socket closing in this poll:
+   * - the socket is still alive in this snapshot (its end raced the poll): kept for the next poll;
+   * - a socket a poll already saw close (a late destroy notification): dropped;
+   * - the target's, by PID (eBPF) or by an inbound connection to a port it listens on: a brief
+   *   connection, one `close` event;
+   * - another process's (another PID, or the peer end of the target's own connections): dropped;
+   * - anything else: counted apart per remote endpoint, owner unknown.
+   */
+  private settleEvidence(evidence: Evidence, listeners: ListenerIndex, previousMs: number, now: number): TrackerEvent[] {
+    const out: TrackerEvent[] = [];
+    const pid = this.currentProcess?.pid;
+    for (const e of evidence.unusedEnded()) {
+      const tuple = tupleKey(e.local, e.remote);
+      if (this.isLive(tuple, e.cookie)) {
+        if (e.atMs > now - PENDING_EVIDENCE_MS) this.pendingEnded.push(e);
+        continue;
+      }
+      if (this.recentlyClosed.has(tuple, e.cookie)) continue;
+      if (e.state === 'LISTEN') continue;
+      if (e.pid !== undefined) {
+        if (e.pid === pid) out.push(this.briefClose(e, tuple, previousMs, now));
+        continue;
+      }
+      if (listeners.accepts(e.local)) {
+        out.push(this.briefClose(e, tuple, previousMs, now));
+        continue;
+      }
+      // The other end of a connection the target accepted, or of one it made: the peer's socket.
+      if (listeners.accepts(e.remote)) continue;
+      const swapped = tupleKey(e.remote, e.local);
+      if (this.liveByTuple.has(swapped) || this.recentlyClosed.hasTuple(swapped)) continue;
+      this.unattributed.add(formatEndpoint(e.remote));
+    }
+    for (const [key, s] of this.pendingStarted) if (s.atMs <= now - PENDING_EVIDENCE_MS) this.pendingStarted.delete(key);
+    this.recentlyClosed.expire(now);
+    out.sort((a, b) => a.atMs - b.atMs);
+    return out;
+  }
+
+  /** A connection of the target that opened and closed between two polls. */
+  private briefClose(e: SocketEnded, tuple: string, previousMs: number, now: number): TrackerEvent {
+    const started = e.startedAtMs ?? this.takeStarted(e.cookie, tuple, e.atMs)?.atMs;
+    // Without its start, it began no earlier than the previous poll, which did not see it (one
+    // exception: an inbound connection that waited in the accept queue across that poll).
+    const endMs = Math.min(e.atMs, now);
+    const startMs = started ?? Math.min(endMs, Number.isFinite(previousMs) ? previousMs : endMs);
+    const lifetimeMs = Math.max(0, endMs - startMs);
+    const state = e.state ?? 'CLOSE';
+    const connection: Connection = { protocol: e.protocol, local: { ...e.local }, remote: { ...e.remote }, state, inode: 0 };
+    if (e.tcp !== undefined) connection.tcp = { ...e.tcp };
+    const conn: TrackedConnection = {
+      id: `c${this.nextId++}`,
+      key: `brief|${e.cookie ?? tuple}`,
+      connection,
+      firstSeenMs: startMs,
+      lastSeenMs: endMs,
+      preexisting: false,
+      states: [{ state, atMs: endMs }],
+    };
+    if (started !== undefined) conn.openExact = true;
+    const exchanges = e.tcp === undefined ? undefined : exchangesStart(e.tcp).count;
+    if (exchanges !== undefined) conn.exchanges = exchanges;
+    for (const set of [this.watch, this.view]) {
+      set.opens(endMs, 1);
+      set.closes(false, lifetimeMs);
+      set.brief++;
+    }
+    if (state !== 'CLOSE_WAIT') {
+      this.churnSample(exchanges === undefined ? { atMs: endMs, lifetimeMs, brief: true } : { atMs: endMs, lifetimeMs, exchanges, brief: true });
+    }
+    if (exchanges !== undefined) this.reuseSample(conn, exchanges, endMs);
+    this.recentlyClosed.add(tuple, e.cookie, endMs);
+    // The event is placed no earlier than the previous poll, so a recording's times never go back.
+    const atMs = Number.isFinite(previousMs) ? Math.max(endMs, previousMs) : endMs;
+    return { type: 'close', atMs, conn, lifetimeMs, closeTime: 'exact', lifetimeBound: started === undefined ? 'upper' : 'exact', brief: true };
   }
 
   private afterChange(now: number): void {
-    const live = this.liveByKey.size;
-    if (live > this.peak) this.peak = live;
+    const live = this.liveCount();
+    this.watch.live(live);
+    this.view.live(live);
     this.samples.push({ atMs: now, count: live });
   }
 
-  private zeroCounters(now: number): void {
-    this.countersSinceMs = now;
-    this.peak = this.liveByKey.size;
-    this.opened = 0;
-    this.closed = 0;
-    this.lifetimes.clear();
-    this.recentOpens.clear();
+  private resetAll(now: number): void {
+    const live = this.liveCount();
+    this.watch.reset(now, live);
+    this.view.reset(now, live);
     this.recentCloses.clear();
     this.closedSamples.clear();
     this.reusedClosed = 0;
     this.bestClosed = undefined;
+    this.pendingStarted.clear();
+    this.pendingEnded = [];
+    this.recentlyClosed.clear();
+  }
+}
+
+/** This poll's between-poll evidence, indexed for matching; each `ended` is used at most once. */
+class Evidence {
+  readonly started: SocketStarted[] = [];
+  private readonly ended: SocketEnded[] = [];
+  private readonly used = new Set<SocketEnded>();
+  private readonly byCookie = new Map<string, SocketEnded>();
+  private readonly byTuple = new Map<string, SocketEnded>();
+
+  constructor(events: readonly SocketLifecycleEvent[], carried: readonly SocketEnded[], pid: number) {
+    for (const e of [...carried, ...events]) {
+      if (e.kind === 'started') {
+        // Only the target's own starts say anything about its connections' ages.
+        if (e.pid === pid) this.started.push(e);
+        continue;
+      }
+      this.ended.push(e);
+      if (e.cookie !== undefined) this.byCookie.set(e.cookie, e);
+      this.byTuple.set(tupleKey(e.local, e.remote), e);
+    }
+  }
+
+  /** the end of this socket: by cookie when both sides have one, else by tuple */
+  takeEnded(cookie: string | undefined, tuple: string): SocketEnded | undefined {
+    if (this.ended.length === 0) return undefined;
+    let e = cookie === undefined ? undefined : this.byCookie.get(cookie);
+    if (e === undefined) {
+      const t = this.byTuple.get(tuple);
+      // a tuple match with another cookie is another socket that had the same endpoints
+      if (t !== undefined && (cookie === undefined || t.cookie === undefined || t.cookie === cookie)) e = t;
+    }
+    if (e === undefined || this.used.has(e)) return undefined;
+    this.used.add(e);
+    return e;
+  }
+
+  unusedEnded(): SocketEnded[] {
+    return this.ended.filter((e) => !this.used.has(e));
+  }
+}
+
+/** What one walk over the live records gathers for the findings and the attribution rule. */
+class LiveScan {
+  readonly closeWait: CloseWaitCandidate[] = [];
+  readonly listeners = new ListenerIndex();
+  bestLive: ReuseCandidate | undefined;
+  reusedLive = 0;
+
+  add(rec: LiveRecord): void {
+    if (rec.listener) {
+      this.listeners.add(rec.connection.local);
+      return;
+    }
+    if (rec.connection.state === 'CLOSE_WAIT') {
+      // The newest state entry is the current one (histories drop their oldest entries only).
+      this.closeWait.push({ id: rec.id, sinceMs: rec.states[rec.states.length - 1]?.atMs ?? rec.firstSeenMs });
+    }
+    const exchanges = rec.exchanges?.count;
+    if (exchanges === undefined || exchanges < REUSE_MIN_EXCHANGES) return;
+    this.reusedLive++;
+    if (this.bestLive === undefined || exchanges > this.bestLive.exchanges) {
+      this.bestLive = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, preexisting: rec.preexisting };
+    }
   }
 }
 
@@ -378,6 +692,7 @@ function snapshotOf(rec: LiveRecord): TrackedConnection {
     preexisting: rec.preexisting,
     states: rec.states.map((s) => ({ ...s })),
   };
+  if (rec.openExact === true) t.openExact = true;
   if (rec.exchanges !== undefined) t.exchanges = rec.exchanges.count;
   return t;
 }

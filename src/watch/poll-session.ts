@@ -1,10 +1,14 @@
 // The poll loop: the one place that calls the source on a timer and feeds the tracker.
-// Views subscribe with onUpdate; they never poll themselves.
+// Views subscribe with onUpdate; they never poll themselves. It always asks the source for every
+// state (the tracker follows everything; --state and the TUI's `f` are lenses of the views), and
+// nothing a view does (pause, filter, reset) stops or changes the polls.
 import type { Snapshot, SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent } from '../core/tracker-types';
+import type { LifecycleStatus } from '../core/lifecycle-types';
 import type { Source } from '../sources/source';
-import type { UpdateListener, WatchSession } from './session-types';
+import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
 import { isSockwatchError } from '../errors';
+import { PollCadence } from './poll-cadence';
 
 export type SessionEnd = { kind: 'exited' } | { kind: 'stopped' } | { kind: 'error'; error: unknown };
 
@@ -13,24 +17,40 @@ export interface PollSession extends WatchSession {
   readonly ended: Promise<SessionEnd>;
 }
 
+/** setTimeout/clearTimeout, injectable so that tests run the loop on a fake clock. */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const REAL_TIMERS: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export const NO_BRIEF_FACILITY: LifecycleStatus = { facility: 'none', reason: 'the source has no between-poll evidence' };
+
 export interface PollSessionOptions {
   pid: number;
   source: Source;
   tracker: Tracker;
   intervalMs: number;
+  /** the views' lens (see WatchSession.states); never sent to the source */
   states: StateFilter;
   /** the first snapshot, already taken by the caller (so errors surface before any screen opens) */
   first: { snapshot: Snapshot; atMs: number };
   clock?: () => number;
+  timers?: Timers;
 }
 
 export function startPollSession(o: PollSessionOptions): PollSession {
   const clock = o.clock ?? Date.now;
+  const timers = o.timers ?? REAL_TIMERS;
   const listeners = new Set<UpdateListener>();
-  let states = o.states;
-  let paused = false;
+  const noticeListeners = new Set<NoticeListener>();
+  const cadence = new PollCadence(o.intervalMs);
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   let inFlight: Promise<void> = Promise.resolve();
   let resolveEnded!: (e: SessionEnd) => void;
   const ended = new Promise<SessionEnd>((r) => (resolveEnded = r));
@@ -40,7 +60,8 @@ export function startPollSession(o: PollSessionOptions): PollSession {
   };
   const finish = (e: SessionEnd): void => {
     stopped = true;
-    if (timer) clearTimeout(timer);
+    if (timer !== undefined) timers.clear(timer);
+    timer = undefined;
     o.source.close();
     resolveEnded(e);
   };
@@ -49,40 +70,45 @@ export function startPollSession(o: PollSessionOptions): PollSession {
     timer = undefined;
     if (stopped) return;
     const t0 = clock();
-    if (!paused) {
-      let events: TrackerEvent[];
-      try {
-        const snap = await o.source.snapshot(states);
-        if (stopped) return;
-        events = o.tracker.poll(snap, t0);
-      } catch (e) {
-        if (stopped) return;
-        if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
-          finish({ kind: 'error', error: e });
-          return;
-        }
-        events = o.tracker.processGone(t0);
-      }
-      emit(events, t0);
-      if (events.some((e) => e.type === 'exit')) {
-        finish({ kind: 'exited' });
+    if (cadence.pollStarted(t0)) {
+      for (const l of noticeListeners) l({ kind: 'lagging', atMs: t0, lag: cadence.stats() });
+    }
+    let events: TrackerEvent[];
+    try {
+      const snap = await o.source.snapshot('all');
+      if (stopped) return;
+      // Drained after the snapshot: every end before its fd-table read is in this batch.
+      events = o.tracker.poll(snap, t0, o.source.drainLifecycle?.() ?? []);
+    } catch (e) {
+      if (stopped) return;
+      if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
+        finish({ kind: 'error', error: e });
         return;
       }
+      events = o.tracker.processGone(clock());
+    }
+    emit(events, t0);
+    if (events.some((e) => e.type === 'exit')) {
+      finish({ kind: 'exited' });
+      return;
     }
     // Keep a steady cadence: the next poll is one interval after this one began, not after it ended.
-    timer = setTimeout(schedule, Math.max(0, t0 + o.intervalMs - clock()));
+    timer = timers.set(schedule, Math.max(0, t0 + o.intervalMs - clock()));
   };
   const schedule = (): void => {
     inFlight = tick();
   };
 
+  // Evidence gathered before the first poll is about sockets that ended before the watch.
+  o.source.drainLifecycle?.();
+  cadence.pollStarted(o.first.atMs);
   const firstEvents = o.tracker.poll(o.first.snapshot, o.first.atMs);
   const startedMs = o.first.atMs;
   // Deliver the first poll's events once listeners are attached (same tick as the caller).
   queueMicrotask(() => {
     if (stopped) return;
     emit(firstEvents, startedMs);
-    timer = setTimeout(schedule, Math.max(0, startedMs + o.intervalMs - clock()));
+    timer = timers.set(schedule, Math.max(0, startedMs + o.intervalMs - clock()));
   });
 
   const session: PollSession = {
@@ -93,23 +119,18 @@ export function startPollSession(o: PollSessionOptions): PollSession {
       return o.source.name;
     },
     intervalMs: o.intervalMs,
-    get states() {
-      return states;
-    },
-    setStates(s: StateFilter) {
-      states = s;
-    },
-    get paused() {
-      return paused;
-    },
-    setPaused(p: boolean) {
-      paused = p;
-    },
+    states: o.states,
+    briefConnections: o.source.lifecycleStatus ?? NO_BRIEF_FACILITY,
+    lag: () => cadence.stats(),
     now: clock,
     startedMs,
     onUpdate(l: UpdateListener) {
       listeners.add(l);
       return () => listeners.delete(l);
+    },
+    onNotice(l: NoticeListener) {
+      noticeListeners.add(l);
+      return () => noticeListeners.delete(l);
     },
     async stop() {
       if (!stopped) finish({ kind: 'stopped' });

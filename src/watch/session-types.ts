@@ -1,26 +1,37 @@
 // The contract between the poll loop (src/watch/) and the views that follow it (TUI, line output).
 import type { SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent } from '../core/tracker-types';
+import type { LifecycleStatus } from '../core/lifecycle-types';
+import type { LagStats } from './poll-cadence';
 
 export type UpdateListener = (events: readonly TrackerEvent[], nowMs: number) => void;
+
+/** Something about the watch itself, said once: the polls started falling behind the interval. */
+export type SessionNotice = { kind: 'lagging'; atMs: number; lag: LagStats };
+export type NoticeListener = (notice: SessionNotice) => void;
 
 export interface WatchSession {
   readonly pid: number;
   readonly tracker: Tracker;
   readonly sourceName: SourceName;
+  /** the interval actually used */
   readonly intervalMs: number;
-  /** the state filter polled now; `setStates` applies from the next poll */
+  /**
+   * The lens the watch was started with (--state): what line output and recordings show, and the
+   * TUI's first view. It never changes what is polled: every poll asks for all states.
+   */
   readonly states: StateFilter;
-  setStates(states: StateFilter): void;
-  readonly paused: boolean;
-  /** while paused no poll runs; the tracker keeps its data */
-  setPaused(paused: boolean): void;
+  /** the facility that gives connections shorter than one poll, or 'none' and why */
+  readonly briefConnections: LifecycleStatus;
+  /** how the polls keep up with the interval */
+  lag(): LagStats;
   /** wall-clock ms (the session's clock: views must not call Date.now themselves) */
   now(): number;
   /** when the session started watching */
   readonly startedMs: number;
   /** called after every poll (also with no events) and after the target exits */
   onUpdate(listener: UpdateListener): () => void;
+  onNotice(listener: NoticeListener): () => void;
   /** stop polling; resolves once the final events have been delivered */
   stop(): Promise<void>;
 }

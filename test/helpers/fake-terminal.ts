@@ -5,7 +5,9 @@ import { PassThrough, Writable } from 'node:stream';
 import type * as Blessed from 'blessed';
 import type { Connection, ProcessInfo, Snapshot, SourceName, StateFilter, TcpState } from '../../src/model';
 import type { Tracker, TrackerEvent } from '../../src/core/tracker-types';
-import type { UpdateListener, WatchSession } from '../../src/watch/session-types';
+import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from '../../src/watch/session-types';
+import type { LifecycleStatus } from '../../src/core/lifecycle-types';
+import type { LagStats } from '../../src/watch/poll-cadence';
 
 export const KEYS = {
   up: '\x1b[A',
@@ -125,18 +127,26 @@ export interface TestSession extends WatchSession {
   poll(snapshot: Snapshot, atMs: number): TrackerEvent[];
   gone(atMs: number): TrackerEvent[];
   setNow(ms: number): void;
-  readonly pausedCalls: boolean[];
-  readonly statesCalls: StateFilter[];
+  /** sends a notice (e.g. lagging) to the listeners, as the poll loop does */
+  notice(n: SessionNotice): void;
+  setLag(lag: LagStats): void;
   readonly listenerCount: number;
 }
 
-export function testSession(o: { tracker: Tracker; pid?: number; startedMs?: number; sourceName?: SourceName; intervalMs?: number; states?: StateFilter }): TestSession {
+export function testSession(o: {
+  tracker: Tracker;
+  pid?: number;
+  startedMs?: number;
+  sourceName?: SourceName;
+  intervalMs?: number;
+  states?: StateFilter;
+  briefConnections?: LifecycleStatus;
+}): TestSession {
   const listeners = new Set<UpdateListener>();
+  const noticeListeners = new Set<NoticeListener>();
   let now = o.startedMs ?? 1_700_000_000_000;
-  let paused = false;
-  let states: StateFilter = o.states ?? 'all';
-  const pausedCalls: boolean[] = [];
-  const statesCalls: StateFilter[] = [];
+  const intervalMs = o.intervalMs ?? 1000;
+  let lag: LagStats = { intervalMs, polls: 0, late: 0, medianGapMs: null, p95GapMs: null, maxGapMs: null, lagging: false };
   const emit = (events: TrackerEvent[], atMs: number): TrackerEvent[] => {
     for (const l of listeners) l(events, atMs);
     return events;
@@ -145,26 +155,19 @@ export function testSession(o: { tracker: Tracker; pid?: number; startedMs?: num
     pid: o.pid ?? 4242,
     tracker: o.tracker,
     sourceName: o.sourceName ?? 'procfs',
-    intervalMs: o.intervalMs ?? 1000,
-    get states() {
-      return states;
-    },
-    setStates(s: StateFilter) {
-      statesCalls.push(s);
-      states = s;
-    },
-    get paused() {
-      return paused;
-    },
-    setPaused(p: boolean) {
-      pausedCalls.push(p);
-      paused = p;
-    },
+    intervalMs,
+    states: o.states ?? 'all',
+    briefConnections: o.briefConnections ?? { facility: 'none', reason: 'test session' },
+    lag: () => lag,
     now: () => now,
     startedMs: o.startedMs ?? now,
     onUpdate(l: UpdateListener) {
       listeners.add(l);
       return () => listeners.delete(l);
+    },
+    onNotice(l: NoticeListener) {
+      noticeListeners.add(l);
+      return () => noticeListeners.delete(l);
     },
     stop: async () => undefined,
     poll(snapshot: Snapshot, atMs: number) {
@@ -178,8 +181,12 @@ export function testSession(o: { tracker: Tracker; pid?: number; startedMs?: num
     setNow(ms: number) {
       now = ms;
     },
-    pausedCalls,
-    statesCalls,
+    notice(n: SessionNotice) {
+      for (const l of noticeListeners) l(n);
+    },
+    setLag(l: LagStats) {
+      lag = l;
+    },
     get listenerCount() {
       return listeners.size;
     },

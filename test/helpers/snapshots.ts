@@ -89,15 +89,22 @@ export function feed(tracker: Tracker, polls: ReadonlyArray<readonly [number, Sn
 }
 
 /** "open c1", "close c2", "state c3 ESTABLISHED>CLOSE_WAIT", "exit pid_reused": easy to assert on */
+export function summarizeConnections(events: readonly TrackerEvent[]): string[] {
+  return summarize(events.filter((e) => e.type !== 'finding'));
+}
+
+/** every event, findings included: "finding close_wait raised" */
 export function summarize(events: readonly TrackerEvent[]): string[] {
   return events.map((e) => {
     switch (e.type) {
       case 'open':
         return `open ${e.conn.id}${e.conn.preexisting ? ' pre' : ''}`;
       case 'close':
-        return `close ${e.conn.id} ${e.lifetimeMs}`;
+        return `close ${e.conn.id} ${e.lifetimeMs}${e.brief === true ? ' brief' : ''}`;
       case 'state':
         return `state ${e.conn.id} ${e.from}>${e.to}`;
+      case 'finding':
+        return `finding ${e.finding.finding.kind} ${e.change}`;
       case 'exit':
         return `exit ${e.reason}`;
     }

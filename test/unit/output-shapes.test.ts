@@ -38,11 +38,13 @@ test('snapshot JSON document', () => {
 
 test('event JSON for a close carries lifetimeMs and the tracked identity', () => {
   const conn = { id: 'c1', key: 'k', connection: v4, firstSeenMs: 1000, lastSeenMs: 2000, preexisting: false, states: [] };
-  const e = eventJson(42, { type: 'close', atMs: 3000, conn, lifetimeMs: 2000 });
+  const e = eventJson(42, { type: 'close', atMs: 3000, conn, lifetimeMs: 2000, closeTime: 'poll' });
   assert.equal(e.type, 'close');
   assert.equal(e.time, '1970-01-01T00:00:03.000Z');
   assert.equal(e.pid, 42);
   assert.equal(e.lifetimeMs, 2000);
+  assert.equal(e.closeTime, 'poll');
+  assert.equal('brief' in e, false);
   const c = e.connection as Record<string, unknown>;
   assert.equal(c.id, 'c1');
   assert.equal(c.firstSeen, '1970-01-01T00:00:01.000Z');

@@ -192,11 +192,13 @@ test('no findings before the first poll or for a quiet process', () => {
   assert.deepEqual(t.findings(10_000), []);
 });
 
-test('resetCounters forgets what the churn and reuse findings were based on', () => {
+test('resetBaseline (the TUI\'s r) changes no finding', () => {
   const t = churnRun({ everyMs: 1000, lifetimeMs: 300, requests: 1, untilMs: 20_000 });
-  assert.ok(only(t.findings(20_000), 'churn'));
-  t.resetCounters(20_000);
-  assert.equal(only(t.findings(20_000), 'churn'), undefined);
+  const before = t.findings(20_000);
+  assert.ok(only(before, 'churn'));
+  t.resetBaseline(20_000);
+  assert.deepEqual(t.findings(20_000), before);
+  assert.deepEqual(t.findingHistory().map((f) => [f.finding.kind, f.untilMs]), [['churn', null]]);
 });
 
 test('findings order: problems first', () => {

@@ -127,27 +127,32 @@ test('history is a bounded ring of (time, live count), oldest first', () => {
   assert.equal(big.history().length, 600);
 });
 
-test('resetCounters zeroes the counters and statistics but keeps live connections', () => {
+test('resetBaseline zeroes the baseline counters only; the watch counters run on', () => {
   const t = createTracker();
   t.poll(snap([]), 0);
   t.poll(inodes(1, 2, 3), 100);
   t.poll(inodes(3), 200);
-  t.resetCounters(1000);
-  let s = t.stats(1000);
+  t.resetBaseline(1000);
+  let s = t.stats(1000, 'baseline');
   assert.deepEqual(
-    [s.live, s.peak, s.opened, s.closed, s.opensPerMinute, s.lifetimeMs],
-    [1, 1, 0, 0, 0, null],
+    [s.live, s.peak, s.opened, s.closed, s.opensPerMinute, s.lifetimeMs, s.sinceMs],
+    [1, 1, 0, 0, 0, null, 1000],
   );
   assert.equal(s.durationMs, 1000); // the watch itself goes on
+  const whole = t.stats(1000);
+  assert.deepEqual([whole.live, whole.peak, whole.opened, whole.closed, whole.sinceMs], [1, 3, 3, 2, 0]);
   const events = t.poll(inodes(3, 4), 2000);
   assert.equal(events.length, 1); // c3 is not re-opened
-  s = t.stats(2000);
+  s = t.stats(2000, 'baseline');
   assert.equal(s.opened, 1);
   assert.equal(s.peak, 2);
   assert.equal(s.opensPerMinute, 6); // 1 open over max(1 s since reset, 10 s)
   t.poll(inodes(4), 2500);
-  s = t.stats(2500);
+  s = t.stats(2500, 'baseline');
   assert.equal(s.closed, 1);
   // c3 opened before the reset, but while watched: its lifetime is known, so it counts
   assert.deepEqual(s.lifetimeMs, { p50: 2400, p95: 2400, max: 2400 });
+  const w = t.stats(2500);
+  assert.deepEqual([w.opened, w.closed, w.peak], [4, 3, 3]);
+  assert.deepEqual(w.lifetimeMs?.max, 2400);
 });

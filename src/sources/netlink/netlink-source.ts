@@ -11,7 +11,7 @@ import { rowToConnection } from './inet-diag-connection';
 import type { InetDiagRow } from './inet-diag-decode';
 import { BOTH_FAMILIES, FamilyDumper, dumpTcp } from './dump-tcp';
 import { checkSameNetNamespace } from './netlink-availability';
-import { ALL_STATES_MASK, FD_STATES_MASK, stateMask } from './inet-diag-request';
+import { FD_STATES_MASK, stateMask } from './inet-diag-request';
 import { KnownSockets, type Refresh } from './known-sockets';
 import { inFdOrder } from './in-fd-order';
 import { SockDiagSocket, type NetlinkDumpOptions } from './netlink-socket';
@@ -118,6 +118,8 @@ export class NetlinkSource implements Source {
     let refresh: Refresh | undefined;
     if (!full && this.known.size > 0) refresh = await this.known.refresh(this.lastRows).catch(() => undefined);
     const inodeToFd = await this.fds.scan(refresh && ((inode) => refresh.has(inode)));
+    // The read that sees a socket gone: the time of this snapshot's evidence.
+    const observedAtMs = this.nowMs();
 
     let rows: InetDiagRow[];
     if (full || refresh === undefined || this.needsDump(inodeToFd, refresh)) {
@@ -139,7 +141,7 @@ export class NetlinkSource implements Source {
       if (conn && stateMatches(states, conn.state)) connections.push(conn);
     }
     this.lastRows = lastRows;
-    return { process: this.target.info, source: 'netlink', connections: inFdOrder(connections) };
+    return { process: this.target.info, source: 'netlink', connections: inFdOrder(connections), observedAtMs };
   }
 
   private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh): boolean {
@@ -155,12 +157,14 @@ export class NetlinkSource implements Source {
    * Both families' tables (one walk, see FamilyDumper) in every state a socket holding an fd can
    * be in (so a connection caught in SYN_SENT is learned too), without tcp_info, decoding only the
    * target's rows; then the target's rows get tcp_info from a refresh (KnownSockets.refresh).
+   * Whatever `states` asks, the mask is FD_STATES_MASK: 'all' adds only TIME_WAIT and
+   * NEW_SYN_RECV, which never hold an fd, and on a busy host are most of the table.
    *
    * tcp_info is most of an unfiltered dump's cost (22,000 sockets: 77 ms with it, 19 ms without),
    * and only the target's sockets need it.
    */
   private async dumpAndLearn(inodeToFd: ReadonlyMap<number, number>, states: StateFilter): Promise<InetDiagRow[]> {
-    const mask = states === 'all' ? ALL_STATES_MASK : (stateMask(states) | FD_STATES_MASK) >>> 0;
+    const mask = states === 'all' ? FD_STATES_MASK : (stateMask(states) | FD_STATES_MASK) >>> 0;
     let rows: InetDiagRow[] = [];
     if (inodeToFd.size > 0) {
       const dumped = await dumpTcp(this.dumper, BOTH_FAMILIES, { states: mask, extensions: 0 }, inodeToFd);

@@ -76,6 +76,7 @@ export class ProcfsSource implements Source {
 
   private async read(states: StateFilter): Promise<Snapshot> {
     const fdsByInode = await readSocketInodes(this.pid);
+    // The read that sees a socket gone: the time of this snapshot's evidence.
     const now = this.nowMs();
     let read = this.lastRead;
     if (!read || this.needsTableRead(read, fdsByInode, now)) {
@@ -94,7 +95,7 @@ export class ProcfsSource implements Source {
       connections.push({ ...row, fd });
     }
     connections.sort(compareByFd);
-    return { process: this.target.info, source: 'procfs', connections };
+    return { process: this.target.info, source: 'procfs', connections, observedAtMs: now };
   }
 
   /**

@@ -1,11 +1,11 @@
 // Plain line output of `watch` (like bcc's tcplife). Lines stream, so widths are fixed and wide
 // enough for IPv4; a longer IPv6 endpoint pushes its line right rather than being cut.
 import type { ProcessInfo, SourceName, StateFilter } from '../../model';
-import type { Finding, Tracker, TrackerEvent } from '../../core/tracker-types';
+import type { Finding, LastingFinding, LifetimeBound, Tracker, TrackerEvent, TrackerStats } from '../../core/tracker-types';
 import { formatClock, formatDuration } from '../../util/duration';
 import { fdText } from './endpoint-text';
 import { formatEndpoint } from '../../core/endpoint';
-import { stateFilterText } from './json-shapes';
+import { stateFilterText, type LagJson } from './json-shapes';
 
 const WIDTHS = [12, 5, 4, 21, 21, 11] as const;
 
@@ -29,30 +29,62 @@ export function eventLine(e: TrackerEvent): string {
       const state = e.type === 'state' ? `${e.from}>${e.to}` : c.state;
       const life =
         e.type === 'close'
-          ? `${e.conn.preexisting ? '≥' : ''}${formatDuration(e.lifetimeMs)}`
+          ? `${boundMark(e.lifetimeBound)}${formatDuration(e.lifetimeMs)}${e.brief === true ? ' brief' : ''}`
           : e.conn.preexisting && e.type === 'open'
             ? '(preexisting)'
             : '-';
       const exch = e.type === 'close' && e.conn.exchanges !== undefined ? ` ${e.conn.exchanges} exch` : '';
       return row([t, e.type, fdText(c), formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch]);
     }
+    case 'finding':
+      return `${t.padEnd(WIDTHS[0])} finding [${e.finding.finding.kind}] ${e.change}: ${e.finding.finding.message}`;
     case 'exit':
       return `${t.padEnd(WIDTHS[0])} exit  PID ${e.process.pid} (${e.process.command}) ${e.reason === 'pid_reused' ? 'exited; its PID now belongs to another process' : 'exited'}`;
   }
 }
 
-export function summaryLines(tracker: Tracker, nowMs: number): string[] {
+/** `≥` a lower bound, `≤` an upper bound, `=` exact, nothing: within one poll interval */
+export function boundMark(bound: LifetimeBound | undefined): string {
+  return bound === 'lower' ? '≥' : bound === 'upper' ? '≤' : bound === 'exact' ? '=' : '';
+}
+
+/** What the lifetimes describe, in words that cannot contradict the counts beside them. */
+export function lifetimeText(st: TrackerStats): string {
+  if (st.lifetimeMs) {
+    const known = st.closed - st.closedPreexisting;
+    const pre = st.closedPreexisting > 0 ? ` (${st.closedPreexisting} preexisting left out: ages unknown)` : '';
+    return `lifetime of ${known} p50 ${formatDuration(st.lifetimeMs.p50)} p95 ${formatDuration(st.lifetimeMs.p95)} max ${formatDuration(st.lifetimeMs.max)}${pre}`;
+  }
+  if (st.closed === 0) return 'no connection closed';
+  return `${st.closed} closed, all preexisting: lifetimes unknown`;
+}
+
+export function summaryLines(tracker: Tracker, nowMs: number, lag?: LagJson): string[] {
   const st = tracker.stats(nowMs);
-  const life = st.lifetimeMs
-    ? `lifetime p50 ${formatDuration(st.lifetimeMs.p50)} p95 ${formatDuration(st.lifetimeMs.p95)} max ${formatDuration(st.lifetimeMs.max)}`
-    : 'no connection closed';
+  const brief = st.brief > 0 ? ` (${st.brief} brief)` : '';
   const lines = [
-    `summary: watched ${formatDuration(st.durationMs)}: opened ${st.opened}, closed ${st.closed}, peak ${st.peak}, live ${st.live}; ${life}`,
+    `summary: watched ${formatDuration(st.durationMs)}: opened ${st.opened}${brief}, closed ${st.closed}, peak ${st.peak}, live ${st.live}; ${lifetimeText(st)}`,
   ];
-  for (const f of tracker.findings(nowMs)) lines.push(findingLine(f));
+  if (lag !== undefined && lag.late > 0) lines.push(lagLine(lag));
+  for (const f of tracker.findingHistory()) lines.push(lastingFindingLine(f));
+  const unknown = tracker.unattributedBrief(5);
+  if (unknown.length > 0) {
+    lines.push(`brief connections in this namespace, owner unknown: ${unknown.map((u) => `${u.remote} ×${u.count}`).join(', ')}`);
+  }
   return lines;
+}
+
+export function lagLine(lag: LagJson): string {
+  const gap = (ms: number | null): string => (ms === null ? '-' : formatDuration(ms));
+  return `lag: ${lag.late} of ${lag.polls} polls late for the ${formatDuration(lag.intervalMs)} interval (median gap ${gap(lag.medianGapMs)}, p95 ${gap(lag.p95GapMs)})`;
 }
 
 export function findingLine(f: Finding): string {
   return `finding [${f.kind}]: ${f.message}`;
+}
+
+/** a finding of the whole watch: since when, and until when if it no longer holds */
+export function lastingFindingLine(l: LastingFinding): string {
+  const span = l.untilMs === null ? `since ${formatClock(l.sinceMs)}, still holds` : `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
+  return `${findingLine(l.finding)} (${span})`;
 }

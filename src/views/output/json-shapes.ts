@@ -2,7 +2,9 @@
 // Every exporter, `snapshot --format json`, `--json` and `--record` goes through here so the
 // shapes cannot drift apart. Key order follows the README.
 import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type StateFilter } from '../../model';
-import type { Finding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
+import type { Finding, LastingFinding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
+import type { LifecycleStatus } from '../../core/lifecycle-types';
+import type { LagStats } from '../../watch/poll-cadence';
 
 export const SNAPSHOT_SCHEMA = 'sockwatch.snapshot/1';
 export const EVENT_SCHEMA = 'sockwatch.event/1';
@@ -55,12 +57,18 @@ export function trackedJson(t: TrackedConnection, extra?: JsonObject): JsonObjec
   o.id = t.id;
   o.firstSeen = isoTime(t.firstSeenMs);
   o.preexisting = t.preexisting;
+  if (t.openExact === true) o.openTime = 'exact';
   if (t.exchanges !== undefined) o.exchanges = t.exchanges;
   return { ...o, ...extra };
 }
 
 export function findingsJson(findings: readonly Finding[]): JsonObject[] {
   return findings.map((f) => ({ ...(f as JsonObject) }));
+}
+
+/** A finding with `since` and `until` (ISO; until null while it still holds). */
+export function lastingFindingJson(l: LastingFinding): JsonObject {
+  return { ...(l.finding as JsonObject), since: isoTime(l.sinceMs), until: l.untilMs === null ? null : isoTime(l.untilMs) };
 }
 
 export interface SnapshotDoc {
@@ -91,10 +99,16 @@ export function eventJson(pid: number, e: TrackerEvent): JsonObject {
   switch (e.type) {
     case 'open':
       return { ...base, connection: trackedJson(e.conn) };
-    case 'close':
-      return { ...base, connection: trackedJson(e.conn, { lifetimeMs: e.lifetimeMs }), lifetimeMs: e.lifetimeMs };
+    case 'close': {
+      const o: JsonObject = { ...base, connection: trackedJson(e.conn, { lifetimeMs: e.lifetimeMs }), lifetimeMs: e.lifetimeMs, closeTime: e.closeTime };
+      if (e.lifetimeBound !== undefined) o.lifetimeBound = e.lifetimeBound;
+      if (e.brief === true) o.brief = true;
+      return o;
+    }
     case 'state':
       return { ...base, connection: trackedJson(e.conn), from: e.from, to: e.to };
+    case 'finding':
+      return { ...base, change: e.change, finding: lastingFindingJson(e.finding) };
     case 'exit':
       return { ...base, reason: e.reason, process: processJson(e.process) };
   }
@@ -106,7 +120,10 @@ export function startEventJson(args: {
   intervalMs: number;
   source: SourceName;
   states: StateFilter;
+  /** the between-poll facility (absent: none) */
+  briefConnections?: LifecycleStatus;
 }): JsonObject {
+  const brief = args.briefConnections ?? { facility: 'none' as const, reason: 'the source has no between-poll evidence' };
   return {
     schema: EVENT_SCHEMA,
     type: 'start',
@@ -116,10 +133,18 @@ export function startEventJson(args: {
     intervalMs: args.intervalMs,
     source: args.source,
     states: stateNames(args.states),
+    briefConnections: brief.reason === undefined ? { facility: brief.facility } : { facility: brief.facility, reason: brief.reason },
   };
 }
 
-export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number }): JsonObject {
+/** How the polls kept up with the interval. */
+export type LagJson = LagStats;
+
+/**
+ * `shown`: which live connections to list (a recording lists those its lens has opened); the
+ * counts and findings always cover everything.
+ */
+export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number; lag?: LagJson; shown?: (t: TrackedConnection) => boolean }): JsonObject {
   const { tracker, nowMs } = args;
   const st = tracker.stats(nowMs);
   const o: JsonObject = {
@@ -128,11 +153,22 @@ export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number
     pid: args.pid,
     opened: st.opened,
     closed: st.closed,
+    closedPreexisting: st.closedPreexisting,
+    brief: st.brief,
     peak: st.peak,
+    listening: st.listening,
     lifetimeMs: st.lifetimeMs ? { p50: st.lifetimeMs.p50, p95: st.lifetimeMs.p95, max: st.lifetimeMs.max } : null,
     durationMs: st.durationMs,
-    connections: tracker.live().map((t) => trackedJson(t, { lifetimeMs: nowMs - t.firstSeenMs })),
+    connections: tracker
+      .live()
+      .filter((t) => args.shown === undefined || args.shown(t))
+      .map((t) => trackedJson(t, { lifetimeMs: nowMs - t.firstSeenMs })),
   };
-  o.findings = findingsJson(tracker.findings(nowMs));
+  o.findings = tracker.findingHistory().map(lastingFindingJson);
+  o.unattributedBrief = tracker.unattributedBrief().map((u) => ({ remote: u.remote, count: u.count }));
+  if (args.lag !== undefined) {
+    const { lagging: _now, ...lag } = args.lag;
+    o.lag = lag;
+  }
   return o;
 }

@@ -1,7 +1,11 @@
 // Wires a WatchSession, the UI state and the keyboard to the screen model and the painter.
 // Redraws happen on session updates and keypresses only, at most ~10 per second.
+// Nothing here reaches the poll loop: `f` changes the lens of the table and the log, space freezes
+// the screen, `r` moves the display baseline of the counters; the watch polls, tracks, records and
+// summarizes the same whatever keys are pressed.
 import type { Widgets } from 'blessed';
-import type { TrackedConnection } from '../../core/tracker-types';
+import type { TrackedConnection, TrackerEvent } from '../../core/tracker-types';
+import { formatDuration } from '../../util/duration';
 import type { WatchSession } from '../../watch/session-types';
 import type { StateFilter, TcpState } from '../../model';
 import type { LiveExportArgs } from '../output/export-file';
@@ -16,6 +20,9 @@ import { editPrompt, initialUiState, nextSort, reverseSort, scrollBy, type UiSta
 export type Exporter = (args: LiveExportArgs) => Promise<string>;
 
 export const REDRAW_INTERVAL_MS = 100;
+
+/** Events held while the screen is frozen, at most (the log shows far fewer anyway). */
+const HELD_EVENTS_MAX = 1_000;
 
 /** `f`: the filter the watch started with and 'all' in turn ('all' and established when it started with 'all'). */
 export function nextStates(current: StateFilter, initial: StateFilter): StateFilter {
@@ -37,7 +44,7 @@ export interface ControllerDeps {
 }
 
 export class TuiController {
-  private ui: UiState = initialUiState();
+  private ui: UiState;
   private readonly log = new EventLog(200);
   private dataVersion = 0;
   private rowsCache: { key: string; rows: TrackedConnection[] } | undefined;
@@ -49,24 +56,51 @@ export class TuiController {
   private pending = false;
   private disposed = false;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeNotice: () => void;
   /** what the CLI asked for (e.g. established,close_wait for the demo): `f` toggles it with 'all' */
   private readonly initialStates: StateFilter;
+  /** while paused: what the screen shows, and the events that arrived since */
+  private frozen: { view: DerivedView; nowMs: number } | undefined;
+  private held: TrackerEvent[] = [];
 
   constructor(private readonly d: ControllerDeps) {
     const s = d.session;
     this.initialStates = s.states;
-    this.log.info(s.now(), `watching PID ${s.pid}: ${s.tracker.live().length} live connections`);
+    this.ui = initialUiState(s.states);
+    this.log.info(s.now(), `watching PID ${s.pid}: ${s.tracker.stats(s.now()).live} live connections`);
+    const brief = s.briefConnections;
+    this.setStatus(
+      brief.facility === 'none'
+        ? `connections shorter than one poll are not counted${brief.reason ? `: ${brief.reason}` : ''}`
+        : `connections shorter than one poll counted from ${brief.facility === 'ebpf' ? 'eBPF' : 'destroy notifications'}${brief.reason ? ` (${brief.reason})` : ''}`,
+    );
     this.unsubscribe = s.onUpdate((events) => {
-      this.log.add(events);
-      for (const e of events) if (e.type === 'exit') this.ui = { ...this.ui, exitReason: e.reason };
-      this.dataVersion++;
+      if (this.frozen !== undefined) {
+        this.held.push(...events);
+        if (this.held.length > HELD_EVENTS_MAX) this.held.splice(0, this.held.length - HELD_EVENTS_MAX);
+        return;
+      }
+      this.absorb(events);
       this.requestRedraw();
     });
+    this.unsubscribeNotice = s.onNotice((n) => {
+      if (n.kind !== 'lagging') return;
+      const gap = n.lag.medianGapMs === null ? '' : ` (median gap ${formatDuration(n.lag.medianGapMs)})`;
+      this.setStatus(`polls are late for the ${formatDuration(n.lag.intervalMs)} interval${gap}: events keep their observed times`, 'error');
+      this.requestRedraw();
+    });
+  }
+
+  private absorb(events: readonly TrackerEvent[]): void {
+    this.log.add(events);
+    for (const e of events) if (e.type === 'exit') this.ui = { ...this.ui, exitReason: e.reason };
+    this.dataVersion++;
   }
 
   dispose(): void {
     this.disposed = true;
     this.unsubscribe();
+    this.unsubscribeNotice();
     if (this.cooldown) clearTimeout(this.cooldown);
     this.cooldown = undefined;
   }
@@ -89,17 +123,21 @@ export class TuiController {
   }
 
   private derived(): DerivedView {
+    if (this.frozen !== undefined) return this.frozen.view;
     if (this.derivedCache?.version !== this.dataVersion) {
       const { session } = this.d;
-      this.derivedCache = { version: this.dataVersion, view: deriveView(session.tracker, session.now()) };
+      this.derivedCache = { version: this.dataVersion, view: deriveView(session.tracker, session.now(), session.lag()) };
     }
     return this.derivedCache.view;
   }
 
+  private nowMs(): number {
+    return this.frozen?.nowMs ?? this.d.session.now();
+  }
+
   private rows(): TrackedConnection[] {
-    const { sort, filterText } = this.ui;
-    const states = this.d.session.states;
-    const key = `${this.dataVersion}|${sort.key}|${sort.descending}|${statesText(states)}|${filterText}`;
+    const { sort, filterText, states } = this.ui;
+    const key = `${this.dataVersion}|${this.frozen === undefined ? '' : 'frozen'}|${sort.key}|${sort.descending}|${statesText(states)}|${filterText}`;
     if (this.rowsCache?.key !== key) {
       this.rowsCache = { key, rows: selectRows(this.derived().live, { states, filterText, sort }) };
     }
@@ -112,7 +150,7 @@ export class TuiController {
       tracker: session.tracker,
       session,
       ui: this.ui,
-      nowMs: session.now(),
+      nowMs: this.nowMs(),
       width: Number(screen.width),
       height: Number(screen.height),
       log: this.log,
@@ -155,8 +193,18 @@ export class TuiController {
       case 'quit':
         return this.d.onQuit(0);
       case 'pause':
-        session.setPaused(!session.paused);
-        this.setStatus(session.paused ? 'paused: polling stopped, data kept' : 'resumed');
+        if (this.frozen === undefined) {
+          this.frozen = { view: this.derived(), nowMs: session.now() };
+          this.ui = { ...this.ui, paused: true };
+          this.setStatus('paused: the screen is frozen; polling and recording go on');
+        } else {
+          this.frozen = undefined;
+          const held = this.held;
+          this.held = [];
+          this.absorb(held);
+          this.ui = { ...this.ui, paused: false };
+          this.setStatus(`resumed (${held.length} events while paused)`);
+        }
         break;
       case 'export':
         void this.export(a.format);
@@ -174,20 +222,19 @@ export class TuiController {
         this.ui = reverseSort(this.ui);
         break;
       case 'states': {
-        const next = nextStates(session.states, this.initialStates);
-        session.setStates(next);
-        this.ui = { ...this.ui, scroll: 0, follow: false };
-        this.setStatus(`states: ${statesText(next)} (polling applies it from the next poll)`);
+        const next = nextStates(this.ui.states, this.initialStates);
+        this.ui = { ...this.ui, states: next, scroll: 0, follow: false };
+        this.setStatus(`showing states: ${statesText(next)} (every state is still tracked and counted)`);
         break;
       }
       case 'prompt':
         this.ui = { ...this.ui, prompt: this.ui.filterText };
         break;
       case 'reset':
-        session.tracker.resetCounters(session.now());
-        this.log.info(session.now(), 'counters reset');
+        session.tracker.resetBaseline(session.now());
+        this.log.info(session.now(), 'counters reset on screen (the summary still counts the whole watch)');
         this.dataVersion++;
-        this.setStatus('counters reset');
+        this.setStatus('counters shown from now; the summary still counts the whole watch');
         break;
       case 'help':
         this.ui = { ...this.ui, help: true };
@@ -212,7 +259,7 @@ export class TuiController {
       const file = await exporter({
         tracker: session.tracker,
         sourceName: session.sourceName,
-        states: session.states,
+        states: this.ui.states,
         format,
         dir: this.d.exportDir,
         nowMs: session.now(),

@@ -1,5 +1,8 @@
 // The TUI's recent-events pane: a bounded list, fed by session updates, formatted only when shown.
 import type { TrackerEvent } from '../../core/tracker-types';
+import type { StateFilter, TcpState } from '../../model';
+import { touchedStates, touches } from '../../core/lens';
+import { boundMark } from '../output/event-lines';
 import { formatEndpoint } from '../../core/endpoint';
 import { formatDuration } from '../../util/duration';
 import { formatClock } from './format';
@@ -11,6 +14,8 @@ export interface LogEntry {
   atMs: number;
   kind: LogKind;
   text: string;
+  /** the states it is about (null: shown under any state lens) */
+  states: TcpState[] | null;
 }
 
 function describe(e: TrackerEvent): string {
@@ -21,9 +26,11 @@ function describe(e: TrackerEvent): string {
       const c = e.conn.connection;
       const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
       if (e.type === 'open') return `${ends}  ${c.state}`;
-      if (e.type === 'close') return `${ends}  lived ${formatDuration(e.lifetimeMs)}${e.conn.preexisting ? ' (at least)' : ''}`;
+      if (e.type === 'close') return `${ends}  lived ${boundMark(e.lifetimeBound)}${formatDuration(e.lifetimeMs)}${e.brief === true ? ' (brief: between polls)' : ''}`;
       return `${ends}  ${e.from} → ${e.to}`;
     }
+    case 'finding':
+      return `${e.change} [${e.finding.finding.kind}] ${oneLine(e.finding.finding.message)}`;
     case 'exit':
       return e.reason === 'pid_reused'
         ? `PID ${e.process.pid} now belongs to another process: the watched one exited`
@@ -45,17 +52,24 @@ export class EventLog {
     }
     for (let i = skipped; i < events.length; i++) {
       const e = events[i] as TrackerEvent;
-      this.push({ atMs: e.atMs, kind: e.type, text: describe(e) });
+      this.push({ atMs: e.atMs, kind: e.type, text: describe(e), states: touchedStates(e) });
     }
   }
 
   info(atMs: number, text: string): void {
-    this.push({ atMs, kind: 'info', text });
+    this.push({ atMs, kind: 'info', text, states: null });
   }
 
-  /** newest last */
-  recent(n: number): readonly LogEntry[] {
-    return n <= 0 ? [] : this.entries.slice(-n);
+  /** newest last; with a lens, only the entries it shows */
+  recent(n: number, filter: StateFilter = 'all'): readonly LogEntry[] {
+    if (n <= 0) return [];
+    if (filter === 'all') return this.entries.slice(-n);
+    const out: LogEntry[] = [];
+    for (let i = this.entries.length - 1; i >= 0 && out.length < n; i--) {
+      const e = this.entries[i] as LogEntry;
+      if (touches(filter, e.states)) out.push(e);
+    }
+    return out.reverse();
   }
 
   get size(): number {
@@ -73,10 +87,11 @@ const KIND_COLOR: Record<LogKind, Color> = {
   open: 'green',
   close: 'cyan',
   state: 'yellow',
+  finding: 'magenta',
   exit: 'red',
   info: 'gray',
 };
 
 export function logLine(e: LogEntry, width: number): Line {
-  return clipLine([seg(formatClock(e.atMs) + ' '), seg(e.kind.padEnd(5), { fg: KIND_COLOR[e.kind], bold: e.kind === 'exit' }), seg(' ' + e.text)], width);
+  return clipLine([seg(formatClock(e.atMs) + ' '), seg((e.kind === 'finding' ? 'find' : e.kind).padEnd(5), { fg: KIND_COLOR[e.kind], bold: e.kind === 'exit' }), seg(' ' + e.text)], width);
 }

@@ -78,14 +78,14 @@ export function actionFor(k: KeyPress): Action | undefined {
 
 export const HELP_LINES: readonly (readonly [string, string])[] = [
   ['q  Ctrl-C', 'quit'],
-  ['space', 'pause / resume polling (data is kept)'],
+  ['space', 'freeze / unfreeze the screen (polling and recording go on)'],
   ['e', 'export live connections as JSON'],
   ['c', 'export live connections as CSV'],
   ['s', 'sort by the next column'],
   ['S', 'reverse the sort order'],
-  ['f', 'state filter: established / all'],
+  ['f', 'show: the --state filter / all states (all are tracked)'],
   ['/', 'filter rows by text (Enter applies, Esc clears)'],
-  ['r', 'reset counters and statistics'],
+  ['r', 'count on screen from now (the summary is unchanged)'],
   ['↑ ↓  j k', 'scroll one row'],
   ['PgUp PgDn', 'scroll one page'],
   ['g G', 'jump to top / bottom (G then follows new rows)'],

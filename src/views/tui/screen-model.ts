@@ -1,9 +1,12 @@
 // What to show: tracker state + UI state + the time → the lines of one frame, for one terminal
 // size. Pure (no blessed, no clock, no I/O), so every layout decision is unit-tested as text.
 // draw.ts only paints `lines` and the help overlay.
-import type { Finding, FindingKind, TrackedConnection, Tracker, TrackerStats } from '../../core/tracker-types';
+import type { FindingKind, LastingFinding, LiveCountSample, TrackedConnection, Tracker, TrackerStats } from '../../core/tracker-types';
+import type { ProcessInfo } from '../../model';
+import type { LagStats } from '../../watch/poll-cadence';
 import type { WatchSession } from '../../watch/session-types';
 import type { StateFilter, TcpState } from '../../model';
+import { formatClock } from './format';
 import { formatDuration } from '../../util/duration';
 import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
@@ -13,7 +16,7 @@ import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
 
-export type SessionView = Pick<WatchSession, 'pid' | 'sourceName' | 'intervalMs' | 'states' | 'paused' | 'startedMs'>;
+export type SessionView = Pick<WatchSession, 'pid' | 'sourceName' | 'intervalMs' | 'startedMs'>;
 
 export interface ScreenInput {
   tracker: Tracker;
@@ -22,7 +25,7 @@ export interface ScreenInput {
   nowMs: number;
   width: number;
   height: number;
-  log: { recent(n: number): readonly LogEntry[] };
+  log: { recent(n: number, filter?: StateFilter): readonly LogEntry[] };
   /** shown until the first poll names the process */
   command?: string;
   demoBanner?: string;
@@ -33,20 +36,33 @@ export interface ScreenInput {
 }
 
 /**
- * What a frame needs from the tracker that costs a walk over every live connection: a copy of
- * them, the stats (per-remote counts) and the findings. With 20,000 connections that is ~30–50 ms,
- * so the TUI computes it once per poll, not once per redraw (keys redraw up to 10 times a second
- * and the data only changes when a poll lands).
+ * Everything a frame shows from the tracker. Copying the live connections and the stats
+ * (per-remote counts) walks every connection: with 20,000 that is ~30–50 ms, so the TUI computes
+ * this once per poll, not once per redraw (keys redraw up to 10 times a second and the data only
+ * changes when a poll lands). It is also what a paused screen keeps showing.
  */
 export interface DerivedView {
   live: readonly TrackedConnection[];
+  /** since the display baseline (`r`) */
   stats: TrackerStats;
-  findings: readonly Finding[];
+  /** every finding of the watch, oldest first */
+  findings: readonly LastingFinding[];
+  history: readonly LiveCountSample[];
+  process: ProcessInfo | undefined;
+  exited: boolean;
+  lag: LagStats | undefined;
 }
 
-export function deriveView(tracker: Tracker, nowMs: number): DerivedView {
-  const live = tracker.live();
-  return { live, stats: tracker.stats(nowMs), findings: tracker.findings(nowMs, live) };
+export function deriveView(tracker: Tracker, nowMs: number, lag?: LagStats): DerivedView {
+  return {
+    live: tracker.live(),
+    stats: tracker.stats(nowMs, 'baseline'),
+    findings: tracker.findingHistory(),
+    history: tracker.history(),
+    process: tracker.process,
+    exited: tracker.exited,
+    lag,
+  };
 }
 
 export interface TableModel {
@@ -109,8 +125,8 @@ function item(label: string, value: string, valueStyle?: { fg?: Color; bold?: bo
   return [seg(label + ' ', { fg: 'gray' }), seg(value, valueStyle ?? { bold: true })];
 }
 
-function headerLines(i: ScreenInput): Line[] {
-  const p = i.tracker.process;
+function headerLines(i: ScreenInput, d: DerivedView): Line[] {
+  const p = d.process;
   const items: Line[] = [
     [seg('sockwatch', { bold: true, fg: 'cyan' })],
     item('PID', String(i.session.pid)),
@@ -119,8 +135,10 @@ function headerLines(i: ScreenInput): Line[] {
   if (p) items.push(item('user', oneLine(p.user)));
   items.push(
     item('source', i.session.sourceName),
-    item('every', formatDuration(i.session.intervalMs)),
-    item('states', statesText(i.session.states)),
+    d.lag?.lagging === true && d.lag.medianGapMs !== null
+      ? item('every', `${formatDuration(i.session.intervalMs)} (late: ${formatDuration(d.lag.medianGapMs)})`, { bold: true, fg: 'yellow' })
+      : item('every', formatDuration(i.session.intervalMs)),
+    item('states', statesText(i.ui.states)),
     item('watched', formatDuration(i.nowMs - i.session.startedMs)),
   );
   const lines = packItems(items, i.width);
@@ -129,7 +147,7 @@ function headerLines(i: ScreenInput): Line[] {
   return lines;
 }
 
-function bannerLines(i: ScreenInput): Line[] {
+function bannerLines(i: ScreenInput, d: DerivedView): Line[] {
   const out: Line[] = [];
   if (i.demoBanner) {
     // The demo passes one line per loop it runs; each keeps its own row (clipped, not wrapped), and
@@ -139,22 +157,24 @@ function bannerLines(i: ScreenInput): Line[] {
     const style = { fg: 'cyan' as const, inverse: true };
     for (const l of given.slice(0, max)) out.push(fillLine([seg(' ' + l, style)], i.width, style));
   }
-  if (i.tracker.exited) {
+  if (d.exited) {
     const why = i.ui.exitReason === 'pid_reused' ? 'PROCESS EXITED (its PID now belongs to another process)' : 'PROCESS EXITED';
     const style = { fg: 'red' as const, inverse: true, bold: true };
     out.push(fillLine([seg(` ${why}: data kept, e/c still export, q quits `, style)], i.width, style));
   }
-  if (i.session.paused) {
+  if (i.ui.paused) {
     const style = { fg: 'yellow' as const, inverse: true, bold: true };
-    out.push(fillLine([seg(' PAUSED: not polling; space resumes ', style)], i.width, style));
+    out.push(fillLine([seg(' PAUSED: screen frozen, polling and recording go on; space resumes ', style)], i.width, style));
   }
   return out;
 }
 
-function statsLines(s: TrackerStats, width: number): Line[] {
+function statsLines(s: TrackerStats, width: number, startedMs: number): Line[] {
   const life = s.lifetimeMs;
+  // After `r` the counters run from the baseline; say so, the summary still counts from the start.
+  const since = s.sinceMs > startedMs ? [item('since r', formatClock(s.sinceMs))] : [];
   const rows: Line[][] = [
-    [item('now', String(s.live), { bold: true, fg: 'cyan' }), item('peak', String(s.peak))],
+    [item('now', String(s.live), { bold: true, fg: 'cyan' }), item('peak', String(s.peak)), ...since],
     [item('opened', String(s.opened)), item('closed', String(s.closed))],
     [item('opens/min', s.opensPerMinute.toFixed(s.opensPerMinute < 10 ? 1 : 0))],
     [item('lifetime p50', life ? formatDuration(life.p50) : '-'), item('p95', life ? formatDuration(life.p95) : '-')],
@@ -162,14 +182,15 @@ function statsLines(s: TrackerStats, width: number): Line[] {
   return rows.map((r) => clipLine(r.flatMap((it, n) => (n === 0 ? it : [seg('  '), ...it])), width));
 }
 
-function chartLines(i: ScreenInput, stats: TrackerStats, height: number): Line[] {
+function chartLines(i: ScreenInput, d: DerivedView, height: number): Line[] {
+  const stats = d.stats;
   if (height <= 0) return [];
   // wide enough for "lifetime p50 10m05s  p95 10m05s"
   const statsWidth = Math.min(44, Math.max(32, Math.floor(i.width * 0.4)));
-  let statLines = statsLines(stats, statsWidth);
+  let statLines = statsLines(stats, statsWidth, i.session.startedMs);
   // A very short chart keeps the most telling numbers.
   if (statLines.length > height) statLines = [statLines[0] as Line, statLines[3] as Line, statLines[1] as Line, statLines[2] as Line].slice(0, height);
-  const counts = i.tracker.history().map((h) => h.count);
+  const counts = d.history.map((h) => h.count);
   const max = Math.max(0, ...counts.slice(-Math.max(1, i.width)));
   const axisW = String(max).length + 1;
   const chartW = Math.max(0, i.width - statsWidth - axisW - 2);
@@ -193,13 +214,26 @@ function chartLines(i: ScreenInput, stats: TrackerStats, height: number): Line[]
   return lines;
 }
 
-function findingLines(findings: readonly Finding[], width: number, max: number): Line[] {
+/** Findings that hold first (newest first), then those that cleared, dimmed, with when. */
+export function orderFindings(all: readonly LastingFinding[]): LastingFinding[] {
+  const holding = all.filter((f) => f.untilMs === null).reverse();
+  const cleared = all.filter((f) => f.untilMs !== null).reverse();
+  return [...holding, ...cleared];
+}
+
+function findingLines(all: readonly LastingFinding[], width: number, max: number): Line[] {
+  const findings = orderFindings(all);
   const shown = findings.length > max ? findings.slice(0, max - 1) : findings;
-  const lines = shown.map((f) => {
+  const lines = shown.map((l) => {
+    const f = l.finding;
+    if (l.untilMs !== null) {
+      const span = `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
+      return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: 'gray', inverse: true }), seg(' '), seg(`held ${span}: ${oneLine(f.message)}`, { fg: 'gray' })], width);
+    }
     const color = FINDING_COLORS[f.kind] ?? 'yellow';
     return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: color, inverse: true, bold: true }), seg(' '), seg(oneLine(f.message), { fg: color })], width);
   });
-  if (findings.length > shown.length) lines.push([seg(`  +${findings.length - shown.length} more findings (export for all)`, { fg: 'gray' })]);
+  if (findings.length > shown.length) lines.push([seg(`  +${findings.length - shown.length} more findings (the summary lists all)`, { fg: 'gray' })]);
   return lines;
 }
 
@@ -245,10 +279,12 @@ function statusLine(i: ScreenInput, t: TableModel): Line {
   } else if (i.ui.status) {
     const text = oneLine(i.ui.status.text);
     const style: Style = i.ui.status.kind === 'error' ? { fg: 'red', bold: true } : { fg: 'green' };
-    // A message ends in what matters (an export's file name and failure reason): it takes the
-    // row position's room and, still too long, loses its middle rather than its end.
-    if (text.length + 1 + right.length > w) return fillLine([seg(clipMiddle(text, w), style)], w);
-    left = [seg(text, style)];
+    // A message ends in what matters (an export's file name, a failure's reason): it loses its
+    // middle rather than its end, and an error takes the row position's room too.
+    if (text.length + 1 + right.length > w) {
+      if (i.ui.status.kind === 'error' || right.length + 20 > w) return fillLine([seg(clipMiddle(text, w), style)], w);
+      left = [seg(clipMiddle(text, w - right.length - 1), style)];
+    } else left = [seg(text, style)];
   } else {
     left = [seg('? help  q quit  space pause  e/c export  s/S sort  / filter', { fg: 'gray' })];
   }
@@ -304,9 +340,9 @@ function sectionHeights(height: number, fixed: number, findings: number): Height
 
 export function buildScreenModel(i: ScreenInput): ScreenModel {
   const { width, height, ui, nowMs, tracker } = i;
-  const header = headerLines(i);
-  const banners = bannerLines(i);
   const derived = i.derived ?? deriveView(tracker, nowMs);
+  const header = headerLines(i, derived);
+  const banners = bannerLines(i, derived);
   const findings = derived.findings;
   // header + banners + table heading + status line
   const fixed = header.length + banners.length + 2;
@@ -314,7 +350,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
   const viewport = Math.max(0, height - fixed - h.chart - h.findings - (h.log > 0 ? h.log + 1 : 0));
 
   const live = derived.live;
-  const rows = i.rows ?? selectRows(live, { states: i.session.states, filterText: ui.filterText, sort: ui.sort });
+  const rows = i.rows ?? selectRows(live, { states: ui.states, filterText: ui.filterText, sort: ui.sort });
   const offset = Math.max(0, ui.follow ? rows.length - viewport : Math.min(ui.scroll, rows.length - viewport));
   const visible = rows.slice(offset, offset + viewport);
   const hasTcp = live.some((t) => t.connection.tcp !== undefined);
@@ -332,11 +368,11 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
     hidden: wanted.filter((id) => !columns.some((c) => c.id === id)),
   };
 
-  const chart = chartLines(i, derived.stats, h.chart);
+  const chart = chartLines(i, derived, h.chart);
   const findingsShown = findingLines(findings, width, h.findings).slice(0, h.findings);
   const log: Line[] = [];
   if (h.log > 0) {
-    const entries = i.log.recent(h.log);
+    const entries = i.log.recent(h.log, ui.states);
     for (const e of entries) log.push(logLine(e, width));
     while (log.length < h.log) log.push([]);
   }

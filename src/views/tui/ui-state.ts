@@ -1,6 +1,8 @@
-// What the user has chosen on screen, apart from the session's own state (paused, state filter).
+// What the user has chosen on screen. None of it reaches the poll loop: the watch polls, tracks and
+// records the same whatever is shown.
 // Transitions are pure so the key handling can be tested without a terminal.
 import type { ExitReason } from '../../core/tracker-types';
+import type { StateFilter } from '../../model';
 import type { ColumnId } from './columns';
 import type { SortSpec } from './rows';
 
@@ -22,9 +24,13 @@ export interface UiState {
   status: StatusMessage | null;
   help: boolean;
   exitReason: ExitReason | null;
+  /** the state lens of the table and the event log (`f`); starts as the watch's --state */
+  states: StateFilter;
+  /** the screen is frozen (space); polling and recording go on */
+  paused: boolean;
 }
 
-export function initialUiState(): UiState {
+export function initialUiState(states: StateFilter = 'all'): UiState {
   return {
     sort: { key: 'fd', descending: false },
     filterText: '',
@@ -34,6 +40,8 @@ export function initialUiState(): UiState {
     status: null,
     help: false,
     exitReason: null,
+    states,
+    paused: false,
   };
 }
 

@@ -1,0 +1,123 @@
+// How between-poll evidence (lifecycle-types.ts) is matched to the sockets the polls saw, and the
+// rule that attributes a never-seen connection to the target. Pure helpers for tracker.ts.
+import type { Endpoint } from '../model';
+
+/** An IPv4-mapped IPv6 address and its IPv4 form are one address (a dual-stack listener reports either). */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** The identity of a socket by its endpoints, family-blind for IPv4-mapped addresses. */
+export function tupleKey(local: Endpoint, remote: Endpoint): string {
+  return `${plainAddress(local.address)}:${local.port}|${plainAddress(remote.address)}:${remote.port}`;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** The target's listening sockets, by port: what inbound connections it accepts. */
+export class ListenerIndex {
+  private readonly byPort = new Map<number, string[]>();
+
+  add(local: Endpoint): void {
+    const list = this.byPort.get(local.port);
+    const a = plainAddress(local.address);
+    if (list === undefined) this.byPort.set(local.port, [a]);
+    else if (!list.includes(a)) list.push(a);
+  }
+
+  get size(): number {
+    return this.byPort.size;
+  }
+
+  /** a socket with this local endpoint was accepted on one of the listeners (same address or a wildcard) */
+  accepts(local: Endpoint): boolean {
+    const list = this.byPort.get(local.port);
+    if (list === undefined) return false;
+    const a = plainAddress(local.address);
+    return list.some((l) => l === a || WILDCARDS.has(l));
+  }
+}
+
+/**
+ * Sockets the polls saw close (by tuple, with their cookie when known), remembered for a while: a
+ * destroy notification can come well after the fd closed (an orphaned socket lingers in FIN_WAIT2
+ * up to tcp_fin_timeout, 60 s by default) and must not then count as a new, brief connection.
+ */
+export class RecentSockets {
+  /** tuple → when it closed and its cookie; Map order is insertion order, i.e. time order */
+  private readonly byTuple = new Map<string, { atMs: number; cookie: string | undefined }>();
+  private readonly cookies = new Set<string>();
+
+  constructor(
+    private readonly keepMs: number,
+    private readonly max: number,
+  ) {}
+
+  add(tuple: string, cookie: string | undefined, atMs: number): void {
+    this.drop(tuple);
+    this.byTuple.set(tuple, { atMs, cookie });
+    if (cookie !== undefined) this.cookies.add(cookie);
+    if (this.byTuple.size > this.max) {
+      const oldest = this.byTuple.keys().next();
+      if (oldest.done !== true) this.drop(oldest.value);
+    }
+  }
+
+  /** the same socket: its cookie, or its tuple unless both cookies are known and differ */
+  has(tuple: string, cookie: string | undefined): boolean {
+    if (cookie !== undefined && this.cookies.has(cookie)) return true;
+    const e = this.byTuple.get(tuple);
+    return e !== undefined && (e.cookie === undefined || cookie === undefined || e.cookie === cookie);
+  }
+
+  hasTuple(tuple: string): boolean {
+    return this.byTuple.has(tuple);
+  }
+
+  /** forget sockets closed more than keepMs ago */
+  expire(nowMs: number): void {
+    for (const [tuple, e] of this.byTuple) {
+      if (e.atMs > nowMs - this.keepMs) break;
+      this.drop(tuple);
+    }
+  }
+
+  clear(): void {
+    this.byTuple.clear();
+    this.cookies.clear();
+  }
+
+  private drop(tuple: string): void {
+    const e = this.byTuple.get(tuple);
+    if (e === undefined) return;
+    this.byTuple.delete(tuple);
+    if (e.cookie !== undefined) this.cookies.delete(e.cookie);
+  }
+}
+
+/** Counts per key, at most `max` keys; the rest are summed under `other`. */
+export class BoundedCounts {
+  private readonly counts = new Map<string, number>();
+  other = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(key: string): void {
+    const n = this.counts.get(key);
+    if (n !== undefined) this.counts.set(key, n + 1);
+    else if (this.counts.size < this.max) this.counts.set(key, 1);
+    else this.other++;
+  }
+
+  top(limit: number): { key: string; count: number }[] {
+    return [...this.counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, limit)
+      .map(([key, count]) => ({ key, count }));
+  }
+
+  clear(): void {
+    this.counts.clear();
+    this.other = 0;
+  }
+}

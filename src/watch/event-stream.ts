@@ -1,0 +1,69 @@
+// What a watch writes about itself, in NDJSON (--json, --record) and in line mode: the start
+// event, the tracker's events through the --state lens, a lag notice, and the summary. One place,
+// so that stdout and a recording cannot tell different stories, and so that the whole stream can
+// be tested with a fake source and clock.
+import type { ProcessInfo } from '../model';
+import type { TrackedConnection } from '../core/tracker-types';
+import { EventLens } from '../core/lens';
+import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
+import { eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { formatClock, formatDuration } from '../util/duration';
+import type { WatchSession } from './session-types';
+
+export interface EventSinks {
+  /** every NDJSON object, in order (start, events, summary) */
+  json(o: JsonObject): void;
+  /** line-mode text; absent when not in line mode */
+  line?(text: string): void;
+  /** a remark for the person watching, outside the data (the first lag, in --json mode) */
+  notice?(text: string): void;
+}
+
+export class EventStream {
+  /** the --state lens: which open/close/state events are written */
+  readonly lens: EventLens;
+  private readonly unsubscribe: () => void;
+  private readonly unsubscribeNotice: () => void;
+
+  constructor(
+    private readonly session: WatchSession,
+    private readonly sinks: EventSinks,
+  ) {
+    this.lens = new EventLens(session.states);
+    const pid = session.pid;
+    this.unsubscribe = session.onUpdate((events) => {
+      for (const e of this.lens.pass(events)) {
+        sinks.json(eventJson(pid, e));
+        sinks.line?.(eventLine(e));
+      }
+    });
+    this.unsubscribeNotice = session.onNotice((n) => {
+      if (n.kind !== 'lagging') return;
+      const gap = n.lag.medianGapMs === null ? '' : `, median gap ${formatDuration(n.lag.medianGapMs)}`;
+      const text = `polls are late for the ${formatDuration(n.lag.intervalMs)} interval (${n.lag.late} of ${n.lag.polls}${gap}); events keep the time they were observed`;
+      if (sinks.line) sinks.line(`${formatClock(n.atMs).padEnd(12)} lag   ${text}`);
+      else sinks.notice?.(`sockwatch: ${text}`);
+    });
+  }
+
+  /** The start event (and line); `atMs`: the first poll's time. */
+  start(process: ProcessInfo, atMs: number): void {
+    const s = this.session;
+    this.sinks.json(startEventJson({ timeMs: atMs, process, intervalMs: s.intervalMs, source: s.sourceName, states: s.states, briefConnections: s.briefConnections }));
+    this.sinks.line?.(startLine(process, s.sourceName, s.intervalMs, s.states));
+  }
+
+  /** The summary: NDJSON object and lines. The counts and findings cover every state. */
+  summary(nowMs: number): { json: JsonObject; lines: string[] } {
+    const { tracker, pid } = this.session;
+    const lag = this.session.lag();
+    const shown = (t: TrackedConnection): boolean => this.lens.isShown(t.id);
+    return { json: summaryJson({ pid, tracker, nowMs, lag, shown }), lines: summaryLines(tracker, nowMs, lag) };
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.unsubscribeNotice();
+  }
+}
+
