@@ -4,6 +4,9 @@ import { installStdoutGone } from './stdout-gone';
 import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
+import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
+import { SockwatchError } from '../errors';
+import type { MetricsAddress } from '../views/metrics/metrics-address';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -36,6 +39,7 @@ interface WatchFlags {
   tui: boolean;
   exportDir?: string;
 }
+type WatchAndMetricsFlags = WatchFlags & MetricsFlags;
 
 function sourceOption(): Option {
   return new Option('--source <name>', 'force a source: procfs, netlink or systeminformation (default: best available)').argParser(parseSourceName);
@@ -78,15 +82,26 @@ export function buildProgram(exit: (code: number) => void): Command {
       exit(await runSnapshot(pid, { states: o.state, format: o.format, output: o.output, source: o.source }));
     });
 
-  watchOptions(
+  metricsOptions(watchOptions(
     program
       .command('watch', { isDefault: true })
       .description('follow the connections live (TUI on a terminal; `sockwatch <pid>` is short for this)')
       .argument('<pid>', 'process ID', parsePid),
     '1s',
-  ).action(async (pid: number, o: WatchFlags) => {
+  )).action(async (pid: number, o: WatchAndMetricsFlags) => {
     const { runWatch } = await import('./watch-command');
-    exit(await runWatch(pid, watchArgs(o)));
+    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o) }));
+  });
+
+  hideOptions(metricsOptions(watchOptions(
+    program
+      .command('serve')
+      .description('serve Prometheus metrics about the connections, headless (no output unless --json), until SIGTERM; outlives the target')
+      .argument('<pid>', 'process ID', parsePid),
+    '1s',
+  ), true), ['--no-tui', '--export-dir']).action(async (pid: number, o: WatchAndMetricsFlags) => {
+    const { runWatch } = await import('./watch-command');
+    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o), tui: false, serve: true }));
   });
 
   watchOptions(
@@ -117,6 +132,10 @@ function watchArgs(o: WatchFlags): WatchArgs {
     exportDir: o.exportDir ?? process.cwd(),
   };
 }
+function metricsArgs(o: MetricsFlags): Pick<WatchArgs, 'metrics' | 'metricsPeers'> {
+  if (o.metricsPeers !== undefined && o.metrics === undefined) throw new SockwatchError('invalid_argument', '--metrics-peers needs --metrics <addr>');
+  return { metrics: o.metrics, metricsPeers: o.metricsPeers };
+}
 export interface WatchArgs {
   intervalMs: number;
   durationMs: number | undefined;
@@ -126,6 +145,11 @@ export interface WatchArgs {
   source: SourceName | undefined;
   tui: boolean;
   exportDir: string;
+  /** serve Prometheus metrics there (src/views/metrics) */
+  metrics?: MetricsAddress;
+  metricsPeers?: number;
+  /** `serve`: no stdout unless --json, and the target's exit does not end the watch */
+  serve?: boolean;
 }
 
 /** A usage error caught before commander parses: show the whole help, or one line. */
