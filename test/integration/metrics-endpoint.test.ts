@@ -8,6 +8,7 @@ import { runCli, startCli, sleep, ndjson } from '../helpers/cli';
 import { startLoopbackClient, startLoopbackServer, stopLoopbackChildren } from '../helpers/loopback';
 import { httpRequest, requireTool, startChurnClient, waitForAnnouncedUrl, type ChurnClient } from '../helpers/metrics-http';
 import { parsePromText, seriesKey } from '../helpers/prom-text';
+import { openedInEvents } from '../helpers/event-counts';
 
 const churners: ChurnClient[] = [];
 after(async () => {
@@ -49,7 +50,7 @@ test('promtool accepts the scraped text; /metrics only; the port closes when the
     const p = parsePromText(res.body);
     const t = { target: String(churn.pid) };
     const opened = p.samples.get(seriesKey('sockwatch_connections_opened_total', t)) ?? 0;
-    const printedOpens = ndjson(cli.stdout()).filter((e) => e.type === 'open' && e.preexisting !== true).length;
+    const printedOpens = openedInEvents(ndjson(cli.stdout()));
     assert.ok(opened >= 1 && opened <= printedOpens, `opened_total ${opened} vs ${printedOpens} open events printed so far`);
     assert.equal(p.samples.get(seriesKey('sockwatch_target_up', t)), 1);
     assert.ok([...p.samples.keys()].some((k) => k.startsWith('sockwatch_peer_connections_opened_total{')), 'per-peer series with --metrics-peers');
