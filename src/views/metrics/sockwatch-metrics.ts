@@ -47,6 +47,8 @@ export class SockwatchMetrics {
   private readonly peerById = new Map<string, string>();
   private readonly statesSeen = new Set<string>();
   private readonly findingKinds = new Set<string>(KNOWN_FINDING_KINDS);
+  /** one copy of the live connections per scrape, shared by every gauge that needs them */
+  private scrapeLive: readonly TrackedConnection[] | undefined;
 
   private readonly opened: Counter<'target'>;
   private readonly closed: Counter<'target'>;
@@ -209,7 +211,12 @@ export class SockwatchMetrics {
 
   /** The text a scrape returns, and its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    this.scrapeLive = this.view?.tracker.live();
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      this.scrapeLive = undefined;
+    }
   }
 
   /** A connection is assigned its peer series once, when first seen; `opened`: count it as opened there. */
@@ -218,6 +225,10 @@ export class SockwatchMetrics {
     const peer = this.folder.count(peerOf(conn.connection));
     this.peerById.set(conn.id, peer);
     if (opened) this.peerOpened.inc({ target: this.target, peer });
+  }
+
+  private live(): readonly TrackedConnection[] {
+    return this.scrapeLive ?? this.view?.tracker.live() ?? [];
   }
 
   private gauge(name: string): Gauge<string> {
@@ -229,7 +240,7 @@ export class SockwatchMetrics {
     g.reset();
     const counts = new Map<string, { labels: Record<string, string>; n: number }>();
     for (const state of this.statesSeen) counts.set(state, { labels: { state }, n: 0 });
-    for (const c of this.view?.tracker.live() ?? []) {
+    for (const c of this.live()) {
       const labels = liveLabels(c.connection);
       const key = LIVE_LABELS.map((l) => labels[l]).join('\0');
       const entry = counts.get(key) ?? { labels, n: 0 };
@@ -244,7 +255,7 @@ export class SockwatchMetrics {
     g.reset();
     if (this.folder === undefined) return;
     const counts = new Map<string, number>(this.folder.labels().map((p) => [p, 0]));
-    for (const c of this.view?.tracker.live() ?? []) {
+    for (const c of this.live()) {
       const peer = this.peerById.get(c.id) ?? this.folder.labelOf(peerOf(c.connection));
       counts.set(peer, (counts.get(peer) ?? 0) + 1);
     }
@@ -254,7 +265,7 @@ export class SockwatchMetrics {
   private collectFindings(): void {
     const g = this.gauge('sockwatch_finding');
     g.reset();
-    const raised: Finding[] = this.view === undefined || this.view.tracker.process === undefined ? [] : this.view.tracker.findings(this.view.now());
+    const raised: Finding[] = this.view === undefined || this.view.tracker.process === undefined ? [] : this.view.tracker.findings(this.view.now(), this.live());
     for (const f of raised) this.findingKinds.add(f.kind);
     const on = new Set(raised.map((f) => f.kind as string));
     for (const kind of this.findingKinds) g.set({ target: this.target, kind }, on.has(kind) ? 1 : 0);
