@@ -142,6 +142,36 @@ export function metricsImpactTable(rows: readonly MetricsImpactRow[], connection
   return lines.join('\n');
 }
 
+/**
+ * One scrape in this process, no HTTP: the registry's own cost with `connections` live connections
+ * (and per-peer series), CPU ms per scrape averaged over `scrapes`. Less sensitive to a busy machine
+ * than the runs above.
+ */
+export async function scrapeCostInProcess(connections: number, scrapes = 300): Promise<{ cpuMs: number; bytes: number }> {
+  const { createTracker } = await import('../src/core/tracker');
+  const { SockwatchMetrics } = await import('../src/views/metrics/sockwatch-metrics');
+  const tracker = createTracker();
+  const conns = Array.from({ length: connections }, (_, i) => ({
+    fd: 10 + i,
+    protocol: 'tcp' as const,
+    local: { address: '127.0.0.1', port: 20000 + (i % 40000) },
+    remote: { address: `10.0.${(i >> 8) & 255}.${i & 255}`, port: 80 },
+    state: 'ESTABLISHED' as const,
+    inode: 1 + i,
+  }));
+  const process_ = { pid: 1, command: 'bench', cmdline: 'bench', user: 'root', startTime: '2024-01-01T00:00:00.000Z' };
+  const m = new SockwatchMetrics({ target: '1', peers: 10 });
+  m.setView({ tracker, sourceName: 'procfs', now: () => 2000 });
+  m.record(tracker.poll({ process: process_, source: 'procfs', connections: [] }, 0));
+  m.record(tracker.poll({ process: process_, source: 'procfs', connections: conns }, 1000));
+  let bytes = 0;
+  for (let i = 0; i < 20; i++) bytes = (await m.scrape()).body.length; // warm up
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < scrapes; i++) await m.scrape();
+  const c = process.cpuUsage(c0);
+  return { cpuMs: (c.user + c.system) / 1000 / scrapes, bytes };
+}
+
 if (require.main === module) {
   void (async () => {
     const { buildTarget } = await import('./scene');
@@ -149,6 +179,10 @@ if (require.main === module) {
     const wanted = Number(process.argv[2] ?? 1000);
     const repeats = Number(process.argv[3] ?? 3);
     try {
+      for (const n of [1000, 20000]) {
+        const cost = await scrapeCostInProcess(n);
+        process.stdout.write(`in-process scrape, ${n} live connections, --metrics-peers 10: ${cost.cpuMs.toFixed(2)} CPU ms per scrape (${cost.bytes} bytes)\n`);
+      }
       const target = await buildTarget(wanted, 100);
       process.stderr.write(`target PID ${target.pid} holds ${target.connections} connections\n`);
       const rows = await benchMetricsImpact(target.pid, repeats);

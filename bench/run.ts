@@ -12,7 +12,7 @@ import { hasCommand, repeatCommand, timeCommand, type Summary } from './measure'
 import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
 import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
 import { benchTargetImpact, type ImpactRow } from './target-impact';
-import { benchMetricsImpact, metricsImpactTable } from './metrics-impact';
+import { benchMetricsImpact, metricsImpactTable, scrapeCostInProcess } from './metrics-impact';
 
 const quick = process.argv.includes('--quick');
 const HOST_SOCKETS = quick ? 2_000 : 22_000;
@@ -104,7 +104,10 @@ async function main(): Promise<void> {
   const impact = await benchTargetImpact({ idle: TARGET, runMs: 500, repeats: quick ? 3 : 12, entry: ENTRY, withLsof: hasCommand('lsof') });
 
   log('  metrics endpoint: watch with and without --metrics, scraped every 100 ms…');
-  const metricsImpact = metricsImpactTable(await benchMetricsImpact(target.pid, quick ? 2 : 5), target.connections);
+  const scrapeCost = await scrapeCostInProcess(target.connections);
+  const metricsImpact =
+    metricsImpactTable(await benchMetricsImpact(target.pid, quick ? 2 : 5), target.connections) +
+    `\n\nOne scrape in-process (no HTTP), ${target.connections} live connections, --metrics-peers 10: ${scrapeCost.cpuMs.toFixed(2)} CPU ms (${scrapeCost.bytes} bytes of text).`;
 
   log(`  big target: ${BIG_TARGET} connections…`);
   const big = await buildTarget(BIG_TARGET, 150);
