@@ -25,6 +25,7 @@ Examples:
   $ sockwatch watch 1234 --json | jq -c 'select(.type=="close")'
   $ sockwatch snapshot 1234                 lsof-like table of ESTABLISHED TCP connections
   $ sockwatch snapshot 1234 --state all --format json --output now.json
+  $ sockwatch serve 1234 --metrics :9464     Prometheus metrics at http://127.0.0.1:9464/metrics
 
 Watching a process you own needs no privileges; another user's process needs root.
 Exit status: 0 ok, 1 failure, 2 usage error.`;
