@@ -12,6 +12,7 @@ import { hasCommand, repeatCommand, timeCommand, type Summary } from './measure'
 import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
 import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
 import { benchTargetImpact, type ImpactRow } from './target-impact';
+import { benchMetricsImpact, metricsImpactTable, scrapeCostInProcess } from './metrics-impact';
 
 const quick = process.argv.includes('--quick');
 const HOST_SOCKETS = quick ? 2_000 : 22_000;
@@ -108,6 +109,12 @@ async function main(): Promise<void> {
   log('  target impact (ping-pong alone, under sockwatch, under lsof)…');
   const impact = await benchTargetImpact({ idle: TARGET, runMs: 500, repeats: quick ? 3 : 12, entry: ENTRY, withLsof: hasCommand('lsof') });
 
+  log('  metrics endpoint: watch with and without --metrics, scraped every 100 ms…');
+  const scrapeCost = await scrapeCostInProcess(target.connections);
+  const metricsImpact =
+    metricsImpactTable(await benchMetricsImpact(target.pid, quick ? 2 : 5), target.connections) +
+    `\n\nOne scrape in-process (no HTTP), ${target.connections} live connections, --metrics-peers 10: ${scrapeCost.cpuMs.toFixed(2)} CPU ms (${scrapeCost.bytes} bytes of text).`;
+
   log(`  big target: ${BIG_TARGET} connections…`);
   const big = await buildTarget(BIG_TARGET, 150);
   const bigHost = countHostTcpSockets();
@@ -123,7 +130,7 @@ async function main(): Promise<void> {
   stopAll();
 
   const totalS = (Date.now() - started) / 1000;
-  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS, impact: impact.rows });
+  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS, impact: impact.rows, metricsImpact });
   process.stdout.write(md);
   if (!quick) writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
 
@@ -177,6 +184,7 @@ function report(o: {
   bigLsof: Summary | undefined;
   totalS: number;
   impact: readonly ImpactRow[];
+  metricsImpact: string;
 }): string {
   return `# sockwatch bench results${quick ? ' (--quick)' : ''}
 
@@ -204,6 +212,15 @@ target: it reads /proc and asks the kernel (sock_diag), which holds each socket'
 copying its tcp_info.
 
 ${impactTable(o.impact)}
+
+## Does serving metrics slow the watch?
+
+The CLI watches the same target at \`--interval 100ms\`: without \`--metrics\`, with it but never
+scraped, and scraped every 100 ms (150 times Prometheus's default 15 s), interleaved. CPU is
+sockwatch's own (user+system from /proc/PID/stat, after start-up) per second of watching; the
+mean poll comes from its sockwatch_poll_duration_seconds.
+
+${o.metricsImpact}
 
 ## Target holding ${o.bigTarget} connections (host: ${o.bigHost} TCP sockets)
 ${o.bigTarget < BIG_TARGET ? `\nAsked for ${BIG_TARGET}; one process may hold only ${maxFdsPerChild()} fds on this machine (hard RLIMIT_NOFILE, and prlimit may not raise it), so this is the largest single target the bench could build.\n` : ''}

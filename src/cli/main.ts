@@ -5,6 +5,9 @@ import { exitAfterDrain } from './exit-after-drain';
 import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
+import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
+import { SockwatchError } from '../errors';
+import type { MetricsAddress } from '../views/metrics/metrics-address';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -26,6 +29,7 @@ Examples:
   $ sockwatch watch 1234 --json | jq -c 'select(.type=="close")'
   $ sockwatch snapshot 1234                 lsof-like table of ESTABLISHED TCP connections
   $ sockwatch snapshot 1234 --state all --format json --output now.json
+  $ sockwatch serve 1234 --metrics :9464     Prometheus metrics at http://127.0.0.1:9464/metrics
 
 Watching a process you own needs no privileges; another user's process needs root.
 Exit status: 0 ok, 1 failure, 2 usage error.`;
@@ -40,6 +44,7 @@ interface WatchFlags {
   tui: boolean;
   exportDir?: string;
 }
+type WatchAndMetricsFlags = WatchFlags & MetricsFlags;
 
 function sourceOption(): Option {
   return new Option('--source <name>', 'force a source: procfs, netlink or systeminformation (default: best available)').argParser(parseSourceName);
@@ -82,15 +87,26 @@ export function buildProgram(exit: (code: number) => void): Command {
       exit(await runSnapshot(pid, { states: o.state, format: o.format, output: o.output, source: o.source }));
     });
 
-  watchOptions(
+  metricsOptions(watchOptions(
     program
       .command('watch', { isDefault: true })
       .description('follow the connections live (TUI on a terminal; `sockwatch <pid>` is short for this)')
       .argument('<pid>', 'process ID', parsePid),
     '1s',
-  ).action(async (pid: number, o: WatchFlags) => {
+  )).action(async (pid: number, o: WatchAndMetricsFlags) => {
     const { runWatch } = await import('./watch-command');
-    exit(await runWatch(pid, watchArgs(o)));
+    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o) }));
+  });
+
+  hideOptions(metricsOptions(watchOptions(
+    program
+      .command('serve')
+      .description('serve Prometheus metrics about the connections, headless (no output unless --json), until SIGTERM; outlives the target')
+      .argument('<pid>', 'process ID', parsePid),
+    '1s',
+  ), true), ['--no-tui', '--export-dir']).action(async (pid: number, o: WatchAndMetricsFlags) => {
+    const { runWatch } = await import('./watch-command');
+    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o), tui: false, serve: true }));
   });
 
   watchOptions(
@@ -121,6 +137,10 @@ function watchArgs(o: WatchFlags): WatchArgs {
     exportDir: o.exportDir,
   };
 }
+function metricsArgs(o: MetricsFlags): Pick<WatchArgs, 'metrics' | 'metricsPeers'> {
+  if (o.metricsPeers !== undefined && o.metrics === undefined) throw new SockwatchError('invalid_argument', '--metrics-peers needs --metrics <addr>');
+  return { metrics: o.metrics, metricsPeers: o.metricsPeers };
+}
 export interface WatchArgs {
   intervalMs: number;
   durationMs: number | undefined;
@@ -131,6 +151,11 @@ export interface WatchArgs {
   tui: boolean;
   /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */
   exportDir: string | undefined;
+  /** serve Prometheus metrics there (src/views/metrics) */
+  metrics?: MetricsAddress;
+  metricsPeers?: number;
+  /** `serve`: no stdout unless --json, and the target's exit does not end the watch */
+  serve?: boolean;
 }
 
 /** A usage error caught before commander parses: show the whole help, or one line. */

@@ -12,6 +12,7 @@ import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
+import { startWatchMetrics, type WatchMetrics } from '../views/metrics/watch-metrics';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -21,7 +22,20 @@ export interface WatchExtras {
 export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
   // Checked now, not when `e` is pressed minutes later.
   if (a.exportDir !== undefined) checkWritableDir(a.exportDir, '--export-dir');
-  const source = await openSource(pid, a.source);
+  if (a.metrics === undefined) return watchPid(pid, a, extras, undefined);
+  // Listen before anything else starts: a port in use is the first and only thing said.
+  const metrics = await startWatchMetrics({ target: String(pid), address: a.metrics, peers: a.metricsPeers ?? 0 });
+  process.stderr.write(`sockwatch: serving metrics on ${metrics.url}\n`);
+  try {
+    return await watchPid(pid, a, extras, metrics);
+  } finally {
+    await metrics.close();
+  }
+}
+
+async function watchPid(pid: number, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
+  const opened = await openSource(pid, a.source);
+  const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
   let first: Snapshot;
   let recorder: NdjsonRecorder | undefined;
@@ -35,7 +49,7 @@ export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = 
     throw e;
   }
   try {
-    return await watchWith(pid, a, extras, recorder, source, { snapshot: first, atMs: firstAt });
+    return await watchWith(pid, a, extras, recorder, source, { snapshot: first, atMs: firstAt }, metrics);
   } finally {
     recorder?.close();
   }
@@ -48,14 +62,18 @@ async function watchWith(
   recorder: NdjsonRecorder | undefined,
   source: Source,
   start: { snapshot: Snapshot; atMs: number },
+  metrics?: WatchMetrics,
 ): Promise<number> {
   const first = start.snapshot;
   const firstAt = first.observedAtMs ?? start.atMs;
   const tracker = createTracker();
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
+  metrics?.attach(session);
+  // serve: headless, stdout only for --json
+  const quiet = a.serve === true && !a.json;
   const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
   const out = (line: string): void => {
-    if (!useTui && stdoutOpen()) process.stdout.write(line + '\n');
+    if (!useTui && !quiet && stdoutOpen()) process.stdout.write(line + '\n');
   };
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
@@ -83,8 +101,8 @@ async function watchWith(
   }
 
   // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
-  // in a pipe the exit ends the watch.
-  const ended = useTui ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
+  // in a pipe the exit ends the watch. A service (serve) keeps serving metrics.
+  const ended = useTui || a.serve ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
   const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit' | SockwatchError>[] = [ended];
   const cleanups: (() => void)[] = [];
   // A recording that cannot be written ends the watch (exit 1); the file keeps every complete line.
@@ -124,7 +142,7 @@ async function watchWith(
   const { json: summary, lines } = stream.summary(nowMs);
   stream.dispose();
   recorder?.write(summary);
-  if (stdoutOpen()) {
+  if (stdoutOpen() && !quiet) {
     if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else for (const l of lines) process.stdout.write(l + '\n');
   }
