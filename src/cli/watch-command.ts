@@ -9,6 +9,7 @@ import { isSockwatchError } from '../errors';
 import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
+import { LiveReport } from '../report/live-report';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -51,8 +52,11 @@ async function watchWith(
   const out = (line: string): void => {
     if (!useTui && stdoutOpen()) process.stdout.write(line + '\n');
   };
+  // The events seen, for `--report` at the end and the TUI's `h` at any time.
+  const live = a.report !== undefined || useTui ? new LiveReport(first.process.pid) : undefined;
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
+    live?.add(o);
     if (a.json) out(JSON.stringify(o));
   };
 
@@ -86,7 +90,7 @@ async function watchWith(
   let tui: { destroy(): void; done: Promise<number> } | undefined;
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
-    const handle = runTui(session, { exportDir: a.exportDir, command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n') });
+    const handle = runTui(session, { exportDir: a.exportDir, command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, summaryJson({ pid, tracker, nowMs }))) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {
@@ -112,6 +116,10 @@ async function watchWith(
   if (stdoutOpen()) {
     if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else for (const l of summaryLines(tracker, nowMs)) process.stdout.write(l + '\n');
+  }
+  if (a.report !== undefined && live) {
+    live.add(summary);
+    process.stderr.write(`report written to ${live.write(a.report)}\n`);
   }
 
   if (typeof end === 'object' && end.kind === 'error') {
