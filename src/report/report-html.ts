@@ -1,10 +1,11 @@
 // The report page: one self-contained HTML file (inline CSS, SVG and a little JavaScript; it loads
 // nothing). The timeline, charts and findings are static markup; the script only adds hover
 // details and highlighting, from a JSON block holding one short row per connection.
+import { gzipSync } from 'node:zlib';
 import { formatDuration } from '../util/duration';
 import { formatEndpoint } from '../core/endpoint';
 import type { ReportConnection, ReportData } from './report-data';
-import { escapeHtml, jsonForScript } from './html-escape';
+import { escapeHtml } from './html-escape';
 import { lifetimeHistogramSvg, liveCountSvg, openCloseSvg, STATE_LEGEND, TimeScale, timelineSvg } from './report-svg';
 import { REPORT_CSS } from './report-style';
 import { REPORT_SCRIPT } from './report-script';
@@ -15,9 +16,11 @@ function iso(ms: number): string {
 
 /**
  * Hover rows, in the order of the timeline's elements:
- * [id, local address index, local port, fd, pid, open (ms from start), close (ms) or -1, exchanges or -1,
- *  bytes sent or -1, bytes received or -1, state, flags (1 preexisting, 2 brief, 4 live at the end)].
- * Strings repeated across connections (addresses, peers, states) are indexed into tables.
+ * [local address index, local port, peer index, fd, pid, open (ms from start), close (ms) or -1,
+ *  exchanges or -1, bytes sent or -1, bytes received or -1, state index, flags (1 preexisting,
+ *  2 brief, 4 live at the end)]; the id is the element's own data-connection-id. Strings repeated
+ * across connections (addresses, peers, states) are indexed into tables, and a finding's
+ * connections are row numbers.
  */
 function hoverData(d: ReportData, order: readonly ReportConnection[]): unknown {
   const tables = { addr: [] as string[], peer: [] as string[], state: [] as string[] };
@@ -36,7 +39,6 @@ function hoverData(d: ReportData, order: readonly ReportConnection[]): unknown {
   const rows = order.map((c) => {
     const k = c.connection;
     return [
-      c.id,
       index(tables.addr, am, k.local.address.includes(':') ? `[${k.local.address}]` : k.local.address),
       k.local.port,
       index(tables.peer, pm, formatEndpoint(k.remote)),
@@ -51,7 +53,9 @@ function hoverData(d: ReportData, order: readonly ReportConnection[]): unknown {
       (c.preexisting ? 1 : 0) | (c.brief ? 2 : 0) | (c.closeMs === undefined ? 4 : 0),
     ];
   });
-  return { ...tables, end: d.endMs - d.startMs, rows, findings: d.findings.map((f) => f.ids) };
+  const rowOf = new Map(order.map((c, i) => [c.id, i]));
+  const findings = d.findings.map((f) => f.ids.flatMap((id) => (rowOf.has(id) ? [rowOf.get(id)!] : [])));
+  return { ...tables, end: d.endMs - d.startMs, rows, findings };
 }
 
 function metaTable(d: ReportData): string {
@@ -111,7 +115,10 @@ export function renderReportHtml(d: ReportData): string {
     `<h2>Opens <span class="o">■</span> and closes <span class="c">■</span> per minute</h2><div class="scroll">${openCloseSvg(d)}</div>` +
     `<h2>Lifetimes</h2><p class="hint">Connections that opened and closed while watched.</p><div class="scroll">${lifetimeHistogramSvg(d)}</div>` +
     `<div id="tip" hidden></div>` +
-    `<script type="application/json" id="data">${jsonForScript(hoverData(d, timeline.order))}</script>` +
+    // The hover rows gzipped (about a fifth of their JSON: 10,000 connections need ~100 KiB, not
+    // 500); the page inflates them with the browser's own DecompressionStream. Base64 cannot close
+    // the script element, whatever the recording held.
+    `<script type="application/octet-stream" id="data">${gzipSync(JSON.stringify(hoverData(d, timeline.order)), { level: 9 }).toString('base64')}</script>` +
     `<script>${REPORT_SCRIPT}</script></body></html>\n`
   );
 }

@@ -9,11 +9,11 @@ table.meta td{font-family:ui-monospace,monospace;word-break:break-all}
 svg{display:block}svg text{font:10px ui-monospace,monospace;fill:#444}
 .tl text.peer{font-weight:600;fill:#222}
 .tick{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}
-.tl path[data-connection-id]{stroke-width:var(--lh);fill:none}
+.tl path[data-connection-id]{stroke-width:var(--lh);fill:none;stroke:#2e9d4f}
 .legend span{margin-right:14px;white-space:nowrap}.legend svg{display:inline-block;margin-right:4px;vertical-align:middle}
 .legend path{stroke-width:5px;fill:none}
 path.E{stroke:#2e9d4f}path.W{stroke:#d23b3b}path.F{stroke:#e08a1e}path.T{stroke:#8a8a8a}path.S{stroke:#3b7dd8}
-path.E.p{stroke:url(#hE)}path.W.p{stroke:url(#hW)}path.F.p{stroke:url(#hF)}path.T.p{stroke:url(#hT)}path.S.p{stroke:url(#hS)}
+path.p{stroke:url(#hE)}path.W.p{stroke:url(#hW)}path.F.p{stroke:url(#hF)}path.T.p{stroke:url(#hT)}path.S.p{stroke:url(#hS)}
 path.l{marker-end:url(#arrow)}path.b{stroke-width:1.5px!important}
 path.x{stroke:#fff;stroke-width:1.5px;fill:none}
 .band rect{fill:#999;opacity:.12}.band text{font-weight:600}
