@@ -89,7 +89,7 @@ function legend(): string {
   return (
     `<p class="legend">${states}` +
     `<span><svg width="18" height="8"><path class="E p" d="M0,4h18"/></svg>preexisting (age unknown)</span>` +
-    `<span><svg width="18" height="8"><path class="E l" d="M0,4h12"/></svg>still open at the end</span>` +
+    `<span><svg width="18" height="8"><path class="E" d="M0,4h16"/><path class="end" d="M17,0v8"/></svg>still open at the end (reaches the dashed line)</span>` +
     `<span><svg width="18" height="8"><path class="E b" d="M9,0v8"/></svg>brief (shorter than a poll)</span>` +
     `<span><svg width="18" height="8"><path class="E" d="M0,4h18"/><path class="x" d="M9,1v6"/></svg>exchange seen</span></p>`
   );

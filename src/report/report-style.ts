@@ -8,13 +8,13 @@ table.meta td{font-family:ui-monospace,monospace;word-break:break-all}
 .scroll{overflow-x:auto}
 svg{display:block}svg text{font:10px ui-monospace,monospace;fill:#444}
 .tl text.peer{font-weight:600;fill:#222}
-.tick{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}
+.tick{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.end{stroke:#555;stroke-width:1;stroke-dasharray:3 2}
 .tl path[data-connection-id]{stroke-width:var(--lh);fill:none;stroke:#2e9d4f}
 .legend span{margin-right:14px;white-space:nowrap}.legend svg{display:inline-block;margin-right:4px;vertical-align:middle}
 .legend path{stroke-width:5px;fill:none}
 path.E{stroke:#2e9d4f}path.W{stroke:#d23b3b}path.F{stroke:#e08a1e}path.T{stroke:#8a8a8a}path.S{stroke:#3b7dd8}
 path.p{stroke:url(#hE)}path.W.p{stroke:url(#hW)}path.F.p{stroke:url(#hF)}path.T.p{stroke:url(#hT)}path.S.p{stroke:url(#hS)}
-path.l{marker-end:url(#arrow)}path.b{stroke-width:1.5px!important}
+path.b{stroke-width:1.5px!important}
 path.x{stroke:#fff;stroke-width:1.5px;fill:none}
 .band rect{fill:#999;opacity:.12}.band text{font-weight:600}
 .band.k-reuse rect{fill:#2e9d4f}.band.k-churn rect{fill:#e08a1e}.band.k-close_wait rect,.band.k-growth rect{fill:#d23b3b}

@@ -8,12 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { runCli } from '../helpers/cli';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 describe('HTML report in headless Chromium', () => {
   let dir: string;
