@@ -9,7 +9,8 @@ table.meta td{font-family:ui-monospace,monospace;word-break:break-all}
 svg{display:block}svg text{font:10px ui-monospace,monospace;fill:#444}
 .tl text.peer{font-weight:600;fill:#222}
 .tick{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.end{stroke:#555;stroke-width:1;stroke-dasharray:3 2}
-.tl path[data-connection-id]{stroke-width:var(--lh);fill:none;stroke:#2e9d4f}
+.tl path[data-connection-id]{stroke-width:var(--lh);fill:none}
+path[data-connection-id]{stroke:#2e9d4f}
 .legend span{margin-right:14px;white-space:nowrap}.legend svg{display:inline-block;margin-right:4px;vertical-align:middle}
 .legend path{stroke-width:5px;fill:none}
 path.E{stroke:#2e9d4f}path.W{stroke:#d23b3b}path.F{stroke:#e08a1e}path.T{stroke:#8a8a8a}path.S{stroke:#3b7dd8}
