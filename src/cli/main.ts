@@ -30,6 +30,8 @@ Examples:
   $ sockwatch snapshot 1234                 lsof-like table of ESTABLISHED TCP connections
   $ sockwatch snapshot 1234 --state all --format json --output now.json
   $ sockwatch serve 1234 --metrics :9464     Prometheus metrics at http://127.0.0.1:9464/metrics
+  $ sockwatch replay run.ndjson             replay a recording full-screen (findings recomputed)
+  $ sockwatch report run.ndjson -o run.html one self-contained HTML timeline of a recording
 
 Watching a process you own needs no privileges; another user's process needs root.
 Exit status: 0 ok, 1 failure, 2 usage error.`;
@@ -40,6 +42,7 @@ interface WatchFlags {
   state: StateFilter;
   json?: boolean;
   record?: string;
+  report?: string;
   source?: SourceName;
   tui: boolean;
   exportDir?: string;
@@ -61,6 +64,7 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .addOption(states)
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')
     .option('--record <file>', 'also append the NDJSON events to <file> (a regular file), flushed per event')
+    .option('--report <file>', 'write an HTML report of the whole watch to <file> when it ends')
     .addOption(sourceOption())
     .option('--no-tui', 'print lines even on a terminal')
     .option('--export-dir <dir>', 'where the TUI keys e/c write exports (default: current directory)');
@@ -122,6 +126,27 @@ export function buildProgram(exit: (code: number) => void): Command {
     exit(await runDemo(loop, watchArgs(o)));
   });
 
+  program
+    .command('replay')
+    .description('replay a recording (--record) in the full-screen view, findings recomputed; lines and a summary check in a pipe')
+    .argument('<recording>', 'an NDJSON recording made with --record')
+    .option('--no-tui', 'print the event lines and the recomputed summary even on a terminal')
+    .option('--export-dir <dir>', 'where the TUI keys e/c/h write exports (default: current directory)')
+    .action(async (file: string, o: { tui: boolean; exportDir?: string }) => {
+      const { runReplay } = await import('./replay-command');
+      exit(await runReplay(file, { tui: o.tui, exportDir: o.exportDir ?? process.cwd() }));
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report (timeline, charts, findings) of a recording')
+    .argument('<recording>', 'an NDJSON recording made with --record')
+    .requiredOption('-o, --output <file>', 'the HTML file to write (atomically)')
+    .action(async (file: string, o: { output: string }) => {
+      const { runReport } = await import('./report-command');
+      exit(await runReport(file, o.output));
+    });
+
   return program;
 }
 
@@ -132,6 +157,7 @@ function watchArgs(o: WatchFlags): WatchArgs {
     states: o.state,
     json: Boolean(o.json),
     record: o.record,
+    report: o.report,
     source: o.source,
     tui: o.tui,
     exportDir: o.exportDir,
@@ -147,6 +173,8 @@ export interface WatchArgs {
   states: StateFilter;
   json: boolean;
   record: string | undefined;
+  /** write an HTML report here when the watch ends */
+  report?: string;
   source: SourceName | undefined;
   tui: boolean;
   /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */

@@ -13,6 +13,7 @@ import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
 import { startWatchMetrics, type WatchMetrics } from '../views/metrics/watch-metrics';
+import { LiveReport } from '../report/live-report';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -75,8 +76,11 @@ async function watchWith(
   const out = (line: string): void => {
     if (!useTui && !quiet && stdoutOpen()) process.stdout.write(line + '\n');
   };
+  // The events seen, for `--report` at the end and the TUI's `h` at any time.
+  const live = a.report !== undefined || useTui ? new LiveReport(first.process.pid) : undefined;
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
+    live?.add(o);
     // a recording that failed at start ends the watch before anything is printed
     if (a.json && !(recorder?.failure && o.type === 'start')) out(JSON.stringify(o));
   };
@@ -116,7 +120,7 @@ async function watchWith(
   let tui: { destroy(): void; done: Promise<number> } | undefined;
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n') });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {
@@ -145,6 +149,10 @@ async function watchWith(
   if (stdoutOpen() && !quiet) {
     if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
     else for (const l of lines) process.stdout.write(l + '\n');
+  }
+  if (a.report !== undefined && live) {
+    live.add(summary);
+    process.stderr.write(`report written to ${await live.write(a.report)}\n`);
   }
 
   if (isSockwatchError(end)) {

@@ -41,6 +41,10 @@ export interface ControllerDeps {
   demoBanner?: string;
   /** the user asked to quit */
   onQuit: (code: number) => void;
+  /** `h`: writes an HTML report of what was seen so far into the directory; returns the path */
+  htmlReport?: (dir: string, nowMs: number) => Promise<string>;
+  /** replay: a banner line kept current, and keys it handles before the usual ones (a status line when handled) */
+  replay?: { banner(): string; handleKey(k: KeyPress): string | undefined };
 }
 
 export class TuiController {
@@ -155,7 +159,7 @@ export class TuiController {
       height: Number(screen.height),
       log: this.log,
       command: this.d.command,
-      demoBanner: this.d.demoBanner,
+      demoBanner: this.d.replay ? this.d.replay.banner() : this.d.demoBanner,
       rows: this.rows(),
       derived: this.derived(),
     });
@@ -177,6 +181,11 @@ export class TuiController {
     const edited = editPrompt(this.ui, k);
     if (edited) {
       this.ui = edited;
+      return this.requestRedraw();
+    }
+    const replayed = this.d.replay?.handleKey(k);
+    if (replayed !== undefined) {
+      this.setStatus(replayed);
       return this.requestRedraw();
     }
     const action = actionFor(k);
@@ -249,12 +258,18 @@ export class TuiController {
     this.requestRedraw();
   }
 
-  private async export(format: 'json' | 'csv'): Promise<void> {
+  private async export(format: 'json' | 'csv' | 'html'): Promise<void> {
     const { session } = this.d;
-    const label = format.toUpperCase();
+    const label = format === 'html' ? 'HTML report' : format.toUpperCase();
     this.setStatus(`exporting ${label}…`);
     this.requestRedraw();
     try {
+      if (format === 'html') {
+        if (!this.d.htmlReport) throw new Error('no HTML report in this view');
+        this.setStatus(`exported ${label}: ${await this.d.htmlReport(this.d.exportDir, session.now())}`);
+        this.requestRedraw();
+        return;
+      }
       const exporter = await this.d.exporter();
       const file = await exporter({
         tracker: session.tracker,

@@ -3,7 +3,7 @@
 export type Action =
   | { type: 'quit' }
   | { type: 'pause' }
-  | { type: 'export'; format: 'json' | 'csv' }
+  | { type: 'export'; format: 'json' | 'csv' | 'html' }
   | { type: 'sort' }
   | { type: 'reverse' }
   | { type: 'states' }
@@ -52,6 +52,8 @@ export function actionFor(k: KeyPress): Action | undefined {
       return { type: 'export', format: 'json' };
     case 'c':
       return { type: 'export', format: 'csv' };
+    case 'h':
+      return { type: 'export', format: 'html' };
     case 's':
       return { type: 'sort' };
     case 'S':
@@ -81,6 +83,7 @@ export const HELP_LINES: readonly (readonly [string, string])[] = [
   ['space', 'freeze / unfreeze the screen (polling and recording go on)'],
   ['e', 'export live connections as JSON'],
   ['c', 'export live connections as CSV'],
+  ['h', 'export an HTML report of everything seen so far'],
   ['s', 'sort by the next column'],
   ['S', 'reverse the sort order'],
   ['f', 'show: the --state filter / all states (all are tracked)'],

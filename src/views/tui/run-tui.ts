@@ -2,7 +2,7 @@
 // (not a TTY, --json) never load it.
 import type * as Blessed from 'blessed';
 import type { WatchSession } from '../../watch/session-types';
-import { TuiController, type Exporter } from './controller';
+import { TuiController, type ControllerDeps, type Exporter } from './controller';
 import { createFrame } from './draw';
 
 export interface TuiOptions {
@@ -18,6 +18,10 @@ export interface TuiOptions {
   demoBanner?: string;
   /** tests inject a fake; the default is views/output/export-file */
   exporter?: Exporter;
+  /** `h` key: see ControllerDeps.htmlReport */
+  htmlReport?: (dir: string, nowMs: number) => Promise<string>;
+  /** replay keys and banner: see ControllerDeps.replay */
+  replay?: ControllerDeps['replay'];
 }
 
 export interface TuiHandle {
@@ -106,6 +110,8 @@ export function runTui(session: WatchSession, opts: TuiOptions): TuiHandle {
     command: opts.command,
     demoBanner: opts.demoBanner,
     onQuit: finish,
+    htmlReport: opts.htmlReport,
+    replay: opts.replay,
   });
 
   for (const sig of SIGNALS) process.on(sig, onSignal);

@@ -1,0 +1,76 @@
+// `sockwatch replay <recording>`: the full-screen view over a recording, or (--no-tui, a pipe) the
+// event lines as the tracker recomputes them and a check of the recorded summary against them.
+import { readRecording } from '../replay/recording-reader';
+import { Replayer, sourceNameOf } from '../replay/replayer';
+import { analyzeRecording } from '../replay/replay-analysis';
+import { compareSummaries } from '../replay/summary-check';
+import { ReplaySession } from '../replay/replay-session';
+import type { Recording } from '../replay/recording';
+import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { stdoutOpen } from './stdout-gone';
+import type { StateFilter, TcpState } from '../model';
+import { writeReport } from '../report/write-report';
+import * as path from 'node:path';
+import { isoTime } from '../views/output/json-shapes';
+
+export interface ReplayArgs {
+  tui: boolean;
+  exportDir: string;
+}
+
+function warn(message: string): void {
+  process.stderr.write(`sockwatch: ${message}\n`);
+}
+
+export async function runReplay(file: string, a: ReplayArgs): Promise<number> {
+  const rec = await readRecording(file, { onWarning: warn });
+  const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+  return useTui ? replayTui(rec, a) : replayLines(rec);
+}
+
+function statesOf(rec: Recording): StateFilter {
+  return rec.start.states.length === 0 ? 'all' : new Set<TcpState>(rec.start.states);
+}
+
+function replayLines(rec: Recording): number {
+  const out = (line: string): void => {
+    if (stdoutOpen()) process.stdout.write(line + '\n');
+  };
+  const r = new Replayer(rec);
+  out(`replaying ${rec.name}: ${startLine(rec.start.process, sourceNameOf(rec), rec.start.intervalMs, statesOf(rec)).replace(/^watching/, 'watched')}`);
+  out(EVENT_HEADER);
+  while (!r.done) for (const e of r.next()) out(eventLine(e));
+  for (const l of summaryLines(r.tracker, r.plan.endMs)) out(l);
+  if (!rec.summary) {
+    out('check: the recording has no summary (cut short?); the one above is computed from its events');
+    return 0;
+  }
+  const diffs = compareSummaries(rec.summary, analyzeRecording(rec).summary);
+  if (diffs.length === 0) out('check: the recorded summary agrees with the replay');
+  else {
+    out(`check: the recorded summary differs from the replay in ${diffs.length} field${diffs.length === 1 ? '' : 's'}:`);
+    for (const d of diffs) out(`  ${d}`);
+  }
+  return 0;
+}
+
+async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
+  const analysis = analyzeRecording(rec);
+  const session = new ReplaySession(new Replayer(rec), analysis.marks, rec.name, { sourceName: sourceNameOf(rec) });
+  const { runTui } = await import('../views/tui/run-tui');
+  const handle = runTui(session, {
+    exportDir: a.exportDir,
+    command: rec.start.process.cmdline,
+    noColor: 'NO_COLOR' in process.env,
+    replay: session,
+    // The report covers the whole recording, wherever playback is.
+    htmlReport: async (dir) => {
+      const stamp = isoTime(Date.now()).replace(/[:.]/g, '-');
+      return writeReport(path.join(dir, `sockwatch-${rec.start.pid}-replay-${stamp}.html`), rec);
+    },
+  });
+  session.begin();
+  const code = await handle.done;
+  await session.stop();
+  return code;
+}
