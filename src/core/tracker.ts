@@ -226,6 +226,8 @@ class LifetimeTracker implements Tracker {
         // An end after this poll's observation is a socket destroyed after its fd closed (it
         // lingered, orphaned): the poll's time is then the better bound.
         const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
+        // The kernel's last word on its counters: the traffic after the last poll counts too.
+        if (ended?.tcp !== undefined) this.finalCounters(rec, ended.tcp);
         closeEvents.push(this.close(rec, exact ?? now, exact === undefined ? 'poll' : 'exact'));
         this.forget(rec);
         continue;
@@ -403,6 +405,14 @@ class LifetimeTracker implements Tracker {
    * the process went away. Exit closes are real lifetimes, but a process exiting with ten
    * connections is not ten connections churned, so they stay out of the churn window.
    */
+  /** Counters from a destroy notification or eBPF, newer than the last poll's (never older: they only grow). */
+  private finalCounters(rec: LiveRecord, tcp: TcpInternals): void {
+    const last = rec.connection.tcp;
+    if (last !== undefined && tcp.bytesSent < last.bytesSent) return;
+    if (rec.exchanges !== undefined) rec.exchanges = exchangesNext(rec.exchanges, tcp);
+    rec.connection = { ...rec.connection, tcp: last === undefined ? { ...tcp } : { ...last, ...tcp, cookie: last.cookie } };
+  }
+
   private close(rec: LiveRecord, at: number, how: 'poll' | 'exact' | 'exit'): TrackerEvent {
     const lifetimeMs = at - rec.firstSeenMs;
     this.rememberClosed(rec, at);

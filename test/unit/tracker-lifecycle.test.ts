@@ -179,3 +179,23 @@ test('evidence at the first poll is about sockets that ended before the watch: i
   assert.deepEqual(summarize(e), ['open c1 pre']);
   assert.equal(t.stats(0).brief, 0);
 });
+
+test('an ended event\'s counters count the traffic after the last poll (exchanges, bytes)', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  const seen = { ...snap([{ inode: 1, cookie: '9', bytesSent: 100 }]) };
+  seen.connections[0]!.tcp = tcp({ cookie: '9', bytesSent: 100, segmentsSent: 4, segmentsReceived: 4 });
+  t.poll(seen, 1000);
+  // two more request/response pairs after that poll, then the socket was destroyed
+  const last = tcp({ cookie: '9', bytesSent: 150, segmentsSent: 6, segmentsReceived: 6 });
+  const [c] = closes(t.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [ended('1.1.1.1:1', '1.1.1.1:2', 1800, { cookie: '9', tcp: last })]));
+  assert.equal(c?.conn.exchanges, 6);
+  assert.equal(c?.conn.connection.tcp?.bytesSent, 150);
+  // counters older than the last poll's (a stale message) change nothing
+  const t2 = createTracker();
+  t2.poll(snap([]), 0);
+  t2.poll(seen, 1000);
+  const stale = tcp({ cookie: '9', bytesSent: 50, segmentsSent: 2, segmentsReceived: 2 });
+  const [c2] = closes(t2.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [ended('1.1.1.1:1', '1.1.1.1:2', 1800, { cookie: '9', tcp: stale })]));
+  assert.equal(c2?.conn.exchanges, 4);
+});
