@@ -4,6 +4,7 @@ import { installStdoutGone } from './stdout-gone';
 import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
+import { BRIEF_CHOICES, type BriefChoice } from '../sources/lifecycle/open-lifecycle';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -33,6 +34,7 @@ interface WatchFlags {
   json?: boolean;
   record?: string;
   source?: SourceName;
+  brief: BriefChoice;
   tui: boolean;
   exportDir?: string;
 }
@@ -53,6 +55,11 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .option('--json', 'print NDJSON events (schema sockwatch.event/1) instead of lines')
     .option('--record <file>', 'also append the NDJSON events to <file>, flushed per event')
     .addOption(sourceOption())
+    .addOption(
+      new Option('--brief <facility>', 'how to see connections shorter than one poll: ebpf (root, bpftrace), destroy (sock_diag notifications), none; auto picks the best that works')
+        .argParser(choiceParser(BRIEF_CHOICES))
+        .default('auto'),
+    )
     .option('--no-tui', 'print lines even on a terminal')
     .option('--export-dir <dir>', 'where the TUI keys e/c write exports (default: current directory)');
 }
@@ -113,6 +120,7 @@ function watchArgs(o: WatchFlags): WatchArgs {
     json: Boolean(o.json),
     record: o.record,
     source: o.source,
+    brief: o.brief,
     tui: o.tui,
     exportDir: o.exportDir ?? process.cwd(),
   };
@@ -124,6 +132,7 @@ export interface WatchArgs {
   json: boolean;
   record: string | undefined;
   source: SourceName | undefined;
+  brief: BriefChoice;
   tui: boolean;
   exportDir: string;
 }

@@ -16,7 +16,7 @@ export interface WatchExtras {
 }
 
 export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
-  const source = await openSource(pid, a.source);
+  const source = await openSource(pid, a.source, a.brief);
   const firstAt = Date.now();
   let first: Snapshot;
   let recorder: NdjsonRecorder | undefined;
