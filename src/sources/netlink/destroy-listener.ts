@@ -56,8 +56,10 @@ function destroyRowToEvent(row: InetDiagRow, atMs: number): SocketEnded | undefi
     remote: { address: row.dstAddress, port: row.dstPort },
     cookie: row.cookie,
   };
+  // The kernel reports the state at destruction, CLOSE on every kernel seen; `state` means the
+  // one before the end, so only another value (a future kernel's) says anything.
   const state = tcpStateFromCode(row.state);
-  if (state) ev.state = state;
+  if (state && state !== 'CLOSE') ev.state = state;
   const tcp = rowToConnection(row)?.tcp;
   if (tcp) ev.tcp = tcp;
   const totals = totalsOf(row);
