@@ -36,6 +36,8 @@ export interface TcpLifeOptions {
   nowMs?: () => number;
   attachTimeoutMs?: number;
   capacity?: number;
+  /** gives up on a start still under way (sockwatch is closing): bpftrace is killed at once */
+  signal?: AbortSignal;
 }
 
 export class TcpLifeTracer {
@@ -80,11 +82,11 @@ export class TcpLifeTracer {
       env: { ...process.env, BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS_MAX) },
     });
     const tracer = new TcpLifeTracer(child, opts.capacity ?? TRACE_QUEUE_CAPACITY, opts.nowMs ?? Date.now);
-    await tracer.attached(opts.attachTimeoutMs ?? ATTACH_TIMEOUT_MS);
+    await tracer.attached(opts.attachTimeoutMs ?? ATTACH_TIMEOUT_MS, opts.signal);
     return tracer;
   }
 
-  private attached(timeoutMs: number): Promise<void> {
+  private attached(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
     const child = this.child;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -92,12 +94,16 @@ export class TcpLifeTracer {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (err) {
           this.close();
           reject(err);
         } else resolve();
       };
       const timer = setTimeout(() => settle(unavailable(`bpftrace did not attach within ${timeoutMs / 1000} s`)), timeoutMs);
+      const onAbort = (): void => settle(unavailable('eBPF start abandoned (closing)'));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', (e) => settle(unavailable(`bpftrace could not be started (${e.message})`)));
       child.stderr!.setEncoding('utf8');
       createInterface({ input: child.stderr! }).on('line', (l) => {
@@ -192,6 +198,11 @@ export class TcpLifeTracer {
     const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
     kill.unref();
     child.once('exit', () => clearTimeout(kill));
+    // sockwatch need not wait for bpftrace to detach before it exits: a bpftrace that outlives
+    // it dies of SIGPIPE at its next heartbeat
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    child.unref();
   }
 }
 

@@ -16,6 +16,7 @@ export const EBPF_ATTACH_TIMEOUT_MS = 15_000;
 export interface LifecycleOptions {
   nowMs?: () => number;
   attachTimeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,7 +34,9 @@ export async function openLifecycle(pid: number, choice: BriefChoice, opts: Life
       return startEbpf(pid, opts);
     case 'auto': {
       const fallback = await openDestroyFeed(pid, 'eBPF is attaching', opts);
-      return new PreferEbpf(fallback, startEbpf(pid, opts), opts);
+      // closing the feed while bpftrace still compiles kills it, so it cannot hold sockwatch's exit
+      const abort = new AbortController();
+      return new PreferEbpf(fallback, startEbpf(pid, { ...opts, signal: abort.signal }), opts, abort);
     }
   }
 }
@@ -47,6 +50,7 @@ async function startEbpf(pid: number, opts: LifecycleOptions): Promise<Lifecycle
     listenPorts: ports,
     attachTimeoutMs: opts.attachTimeoutMs ?? EBPF_ATTACH_TIMEOUT_MS,
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
 
@@ -90,7 +94,12 @@ class PreferEbpf implements LifecycleFeed {
   private closed = false;
   private handover: SocketLifecycleEvent[] = [];
 
-  constructor(fallback: LifecycleFeed, ebpf: Promise<LifecycleFeed>, opts: LifecycleOptions) {
+  constructor(
+    fallback: LifecycleFeed,
+    ebpf: Promise<LifecycleFeed>,
+    opts: LifecycleOptions,
+    private readonly abort: AbortController,
+  ) {
     this.current = fallback;
     ebpf.then(
       (feed) => {
@@ -125,6 +134,7 @@ class PreferEbpf implements LifecycleFeed {
 
   close(): void {
     this.closed = true;
+    this.abort.abort();
     this.current.close();
   }
 }
