@@ -16,19 +16,24 @@ const SECONDS = Number(process.argv[3] ?? 10);
 const RATE_CLIENT = String.raw`
 const net = require('node:net');
 const [host, port, rate, seconds] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4])];
-let made = 0, failed = 0;
+let launched = 0, made = 0, failed = 0;
 const t0 = Date.now();
+let ms = 0;
+const report = () => {
+  if (ms > 0 && made + failed === launched) process.stdout.write(JSON.stringify({ made, failed, ms }) + '\n');
+};
 const timer = setInterval(() => {
   const due = Math.floor(((Date.now() - t0) / 1000) * rate);
-  for (let n = made + failed; n < due; n++) {
+  for (; launched < due; launched++) {
     const s = net.connect({ host, port }, () => s.write('x'));
     s.on('data', () => s.end());
-    s.on('error', () => { failed++; });
-    s.on('close', (err) => { if (!err) made++; });
+    s.on('error', () => {});
+    s.on('close', (err) => { if (err) failed++; else made++; report(); });
   }
   if (Date.now() - t0 >= seconds * 1000) {
     clearInterval(timer);
-    setTimeout(() => process.stdout.write(JSON.stringify({ made, failed, ms: Date.now() - t0 }) + '\n'), 500);
+    ms = Date.now() - t0;
+    report();
   }
 }, 10);
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');

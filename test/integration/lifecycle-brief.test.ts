@@ -6,6 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from '../../src/core/lifecycle-types';
@@ -248,3 +249,24 @@ function alive(pid: number): boolean {
   }
 }
 
+
+test('a target in another network namespace: destroy notifications cannot see it, and the status says so', async () => {
+  const holder = spawn('unshare', ['-n', process.execPath, '-e', 'process.stdout.write(process.pid + "\\n"); process.stdin.resume(); process.stdin.on("end", () => process.exit(0));'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  try {
+    const pid = await new Promise<number>((resolve, reject) => {
+      holder.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      holder.once('exit', (code) => reject(new Error(`unshare -n (util-linux) failed with ${code}: needs root`)));
+    });
+    const source = await openSource(pid, 'procfs', 'destroy');
+    sources.push(source);
+    assert.deepEqual(source.lifecycleStatus, {
+      facility: 'none',
+      reason: `eBPF turned off (--brief destroy); destroy notifications only cover sockwatch's network namespace and PID ${pid} is in another one`,
+    });
+    assert.deepEqual(source.drainLifecycle?.(), []);
+  } finally {
+    holder.kill('SIGKILL');
+  }
+});

@@ -88,7 +88,7 @@ function otherNamespace(pid: number): string | undefined {
  * Destroy notifications until eBPF has attached, eBPF from then on. Destroy events from the
  * moment eBPF attached are dropped at the switch: eBPF reports the target's own from then on.
  */
-class PreferEbpf implements LifecycleFeed {
+export class PreferEbpf implements LifecycleFeed {
   private current: LifecycleFeed;
   private ebpfFailed: string | undefined;
   private closed = false;
