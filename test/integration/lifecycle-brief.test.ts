@@ -119,6 +119,18 @@ test('eBPF (auto), server target: destroy notifications at once, eBPF once attac
   }
   // nothing of the client's own sockets: they are not the server's
   assert.equal(evs.filter((e) => ports.has(e.local.port)).length, 0);
+
+  // bpftrace killed by someone else: back to destroy notifications, saying why
+  const tracers = bpftraceChildren();
+  assert.equal(tracers.length, 1);
+  process.kill(tracers[0]!, 'SIGKILL');
+  const t1 = Date.now();
+  while (source.lifecycleStatus?.facility !== 'destroy_notifications' && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(source.lifecycleStatus, { facility: 'destroy_notifications', reason: 'bpftrace exited (exit SIGKILL)' });
+  const more = await w.churn();
+  const morePorts = new Set(more.map((c) => c.localPort));
+  const after = await drainUntil(source, (e) => e.filter((x) => morePorts.has(x.remote.port)).length >= COUNT);
+  assert.equal(after.filter((e) => morePorts.has(e.remote.port) && e.pid === undefined).length, COUNT);
 });
 
 test('eBPF forced off: destroy notifications report every end (no PID) and say why eBPF is not used', async () => {

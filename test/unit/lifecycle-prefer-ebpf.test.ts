@@ -12,6 +12,7 @@ class FakeFeed implements LifecycleFeed {
   constructor(
     public status: LifecycleStatus,
     readonly sinceMs?: number,
+    readonly stopped?: Promise<string>,
   ) {}
   drain(): SocketLifecycleEvent[] {
     const q = this.queue;
@@ -93,4 +94,25 @@ test('closing while bpftrace still attaches aborts it, and a late attach is clos
   await d.promise;
   await Promise.resolve();
   assert.ok(ebpf.closed);
+});
+
+test('bpftrace stopping after the switch: its last events are kept and destroy notifications come back, saying why', async () => {
+  const destroy = new FakeFeed({ facility: 'destroy_notifications', reason: 'eBPF is attaching' });
+  const stop = deferred<string>();
+  const ebpf = new FakeFeed({ facility: 'ebpf' }, 1000, stop.promise);
+  const again = new FakeFeed({ facility: 'destroy_notifications', reason: 'eBPF is attaching' });
+  const d = deferred<LifecycleFeed>();
+  const feed = new PreferEbpf(destroy, d.promise, {}, new AbortController(), async () => again);
+  d.resolve(ebpf);
+  await d.promise;
+  await Promise.resolve();
+  assert.deepEqual(feed.status, { facility: 'ebpf' });
+  ebpf.queue.push(ended(1500, 7, 42));
+  stop.resolve('bpftrace exited (exit 137)');
+  await stop.promise;
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  assert.ok(ebpf.closed);
+  assert.deepEqual(feed.status, { facility: 'destroy_notifications', reason: 'bpftrace exited (exit 137)' });
+  again.queue.push(ended(1600, 8));
+  assert.deepEqual(feed.drain().map((e) => e.local.port), [7, 8]);
 });

@@ -49,6 +49,9 @@ export class TcpLifeTracer {
   private exitReason: string | undefined;
   private closing = false;
   private stderrTail: string[] = [];
+  /** resolves with why if bpftrace exits without close() */
+  readonly stopped: Promise<string>;
+  private signalStopped: (reason: string) => void = () => undefined;
   /** when the probes were attached (session ms) */
   sinceMs: number | undefined;
   /** ms since the epoch of kernel monotonic time 0, measured once at start */
@@ -59,6 +62,9 @@ export class TcpLifeTracer {
     private readonly capacity: number,
     nowMs: () => number,
   ) {
+    this.stopped = new Promise((resolve) => {
+      this.signalStopped = resolve;
+    });
     // bpftrace's nsecs is CLOCK_MONOTONIC, as is process.hrtime (libuv's uv_hrtime on Linux)
     this.epochOffsetMs = nowMs() - Number(process.hrtime.bigint() / 1000n) / 1000;
   }
@@ -116,6 +122,7 @@ export class TcpLifeTracer {
         setImmediate(() => {
           const why = this.stderrTail.find((l) => /ERROR/.test(l)) ?? this.stderrTail[0] ?? `exit ${signal ?? code}`;
           this.exitReason = `bpftrace exited (${why})`;
+          if (!this.closing) this.signalStopped(this.exitReason);
           settle(unavailable(`bpftrace refused to attach: ${why}`));
         });
       });

@@ -11,6 +11,8 @@ export interface LifecycleFeed {
   readonly status: LifecycleStatus;
   /** when the feed started to see events (session ms), where it knows exactly (eBPF: the attach) */
   readonly sinceMs?: number;
+  /** resolves, with why, if the feed stops by itself (bpftrace exited); never on close() */
+  readonly stopped?: Promise<string>;
   close(): void;
 }
 

@@ -36,7 +36,7 @@ export async function openLifecycle(pid: number, choice: BriefChoice, opts: Life
       const fallback = await openDestroyFeed(pid, 'eBPF is attaching', opts);
       // closing the feed while bpftrace still compiles kills it, so it cannot hold sockwatch's exit
       const abort = new AbortController();
-      return new PreferEbpf(fallback, startEbpf(pid, { ...opts, signal: abort.signal }), opts, abort);
+      return new PreferEbpf(fallback, startEbpf(pid, { ...opts, signal: abort.signal }), opts, abort, () => openDestroyFeed(pid, 'eBPF is attaching', opts));
     }
   }
 }
@@ -99,6 +99,8 @@ export class PreferEbpf implements LifecycleFeed {
     ebpf: Promise<LifecycleFeed>,
     opts: LifecycleOptions,
     private readonly abort: AbortController,
+    /** destroy notifications again, should bpftrace stop after attaching */
+    private readonly reopenFallback: () => Promise<LifecycleFeed> = async () => noFeed('eBPF stopped'),
   ) {
     this.current = fallback;
     ebpf.then(
@@ -111,11 +113,24 @@ export class PreferEbpf implements LifecycleFeed {
         this.handover = fallback.drain().filter((ev) => ev.atMs < since);
         fallback.close();
         this.current = feed;
+        void feed.stopped?.then((reason) => this.ebpfStopped(feed, reason));
       },
       (e: unknown) => {
         this.ebpfFailed = isSockwatchError(e) ? e.message : `eBPF failed (${e instanceof Error ? e.message : String(e)})`;
       },
     );
+  }
+
+  /** bpftrace died under us (killed, crashed): keep what it reported, go back to destroy notifications. */
+  private async ebpfStopped(feed: LifecycleFeed, reason: string): Promise<void> {
+    if (this.closed || this.current !== feed) return;
+    this.handover.push(...feed.drain());
+    feed.close();
+    this.ebpfFailed = reason;
+    this.current = noFeed('eBPF is attaching');
+    const fallback = await this.reopenFallback().catch((e: unknown) => noFeed(`destroy notifications unavailable (${e instanceof Error ? e.message : String(e)})`));
+    if (this.closed) fallback.close();
+    else this.current = fallback;
   }
 
   drain(): SocketLifecycleEvent[] {
