@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readlinkSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SockwatchError } from '../../errors';
@@ -87,6 +88,10 @@ export class TcpLifeTracer {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, BPFTRACE_MAP_KEYS_MAX: String(MAP_KEYS_MAX) },
     });
+    // Compiling the program (LLVM, BTF) takes a second or two of CPU: let the target and the
+    // polls go first meanwhile. Once attached, the probes run in the kernel whatever the nice
+    // value, and bpftrace only prints, back at normal priority so its buffers drain.
+    setNice(child.pid, COMPILE_NICE);
     const tracer = new TcpLifeTracer(child, opts.capacity ?? TRACE_QUEUE_CAPACITY, opts.nowMs ?? Date.now);
     await tracer.attached(opts.attachTimeoutMs ?? ATTACH_TIMEOUT_MS, opts.signal);
     return tracer;
@@ -129,6 +134,7 @@ export class TcpLifeTracer {
       createInterface({ input: child.stdout! }).on('line', (l) => {
         const parsed = parseTcpLifeLine(l);
         if (parsed?.kind === 'ready') {
+          setNice(child.pid, 0);
           this.sinceMs = this.toMs(parsed.ns);
           settle();
         }
@@ -210,6 +216,17 @@ export class TcpLifeTracer {
     child.stdout?.destroy();
     child.stderr?.destroy();
     child.unref();
+  }
+}
+
+const COMPILE_NICE = 10;
+
+function setNice(pid: number | undefined, nice: number): void {
+  if (pid === undefined) return;
+  try {
+    os.setPriority(pid, nice);
+  } catch {
+    // gone already, or not allowed: priority is an optimisation
   }
 }
 
