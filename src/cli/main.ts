@@ -8,6 +8,7 @@ import type { SourceName, StateFilter } from '../model';
 import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
 import { SockwatchError } from '../errors';
 import type { MetricsAddress } from '../views/metrics/metrics-address';
+import { BRIEF_CHOICES, type BriefChoice } from '../sources/lifecycle/open-lifecycle';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -44,6 +45,7 @@ interface WatchFlags {
   record?: string;
   report?: string;
   source?: SourceName;
+  brief: BriefChoice;
   tui: boolean;
   exportDir?: string;
 }
@@ -66,6 +68,11 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .option('--record <file>', 'also append the NDJSON events to <file> (a regular file), flushed per event')
     .option('--report <file>', 'write an HTML report of the whole watch to <file> when it ends')
     .addOption(sourceOption())
+    .addOption(
+      new Option('--brief <facility>', 'how to see connections shorter than one poll: ebpf (root, bpftrace), destroy (sock_diag notifications), none; auto picks the best that works')
+        .argParser(choiceParser(BRIEF_CHOICES))
+        .default('auto'),
+    )
     .option('--no-tui', 'print lines even on a terminal')
     .option('--export-dir <dir>', 'where the TUI keys e/c write exports (default: current directory)');
 }
@@ -159,6 +166,7 @@ function watchArgs(o: WatchFlags): WatchArgs {
     record: o.record,
     report: o.report,
     source: o.source,
+    brief: o.brief,
     tui: o.tui,
     exportDir: o.exportDir,
   };
@@ -176,6 +184,7 @@ export interface WatchArgs {
   /** write an HTML report here when the watch ends */
   report?: string;
   source: SourceName | undefined;
+  brief: BriefChoice;
   tui: boolean;
   /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */
   exportDir: string | undefined;

@@ -35,7 +35,7 @@ export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = 
 }
 
 async function watchPid(pid: number, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
-  const opened = await openSource(pid, a.source);
+  const opened = await openSource(pid, a.source, a.brief);
   const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
   let first: Snapshot;

@@ -11,6 +11,24 @@ export interface LifecycleStatus {
   facility: LifecycleFacility;
   /** why a better facility is not in use (e.g. "eBPF needs root"), one line; absent when none is better */
   reason?: string;
+  /** events this facility lost since the start because sockwatch's buffer was full (added by the sources' helper) */
+  dropped?: number;
+  /** times the kernel dropped notifications it could not queue (ENOBUFS); each lost an unknown number */
+  overruns?: number;
+}
+
+/**
+ * A connection's totals at its end. Both facilities give these (tcp_info in a destroy
+ * notification, tcp_sock fields from eBPF), where `tcp` needs the whole tcp_info (idle times),
+ * which eBPF cannot read; so counts are read from here, whichever the source.
+ */
+export interface LifecycleTotals {
+  /** application bytes sent (acknowledged where the kernel has no bytes_sent) */
+  bytesSent: number;
+  bytesReceived: number;
+  /** data segments (tcpi_data_segs_out / tcpi_data_segs_in) */
+  segmentsSent: number;
+  segmentsReceived: number;
 }
 
 interface LifecycleBase {
@@ -39,6 +57,8 @@ export interface SocketEnded extends LifecycleBase {
   tcp?: TcpInternals;
   /** exact start time where the source knows it (eBPF saw the connect/accept) */
   startedAtMs?: number;
+  /** byte and data-segment counts at the end, where the source gives them (added by the sources' helper) */
+  totals?: LifecycleTotals;
 }
 
 export type SocketLifecycleEvent = SocketStarted | SocketEnded;

@@ -5,6 +5,7 @@ import type { SourceName } from '../model';
 import type { Source } from './source';
 import { SockwatchError } from '../errors';
 import { withFallback } from './fallback-source';
+import type { BriefChoice } from './lifecycle/open-lifecycle';
 
 export const SOURCE_NAMES: readonly SourceName[] = ['procfs', 'netlink', 'systeminformation'];
 
@@ -12,7 +13,24 @@ export function hasProcfs(): boolean {
   return process.platform === 'linux' && fs.existsSync('/proc/self/fd');
 }
 
-export async function openSource(pid: number, forced?: SourceName): Promise<Source> {
+/**
+ * `brief` adds the facility for connections shorter than one poll (drainLifecycle,
+ * lifecycleStatus; see lifecycle/open-lifecycle.ts); without it (a one-shot snapshot) none is opened.
+ */
+export async function openSource(pid: number, forced?: SourceName, brief?: BriefChoice): Promise<Source> {
+  const poll = await openPollSource(pid, forced);
+  if (brief === undefined || poll.name === 'systeminformation') return poll;
+  try {
+    const { openLifecycle } = await import('./lifecycle/open-lifecycle');
+    const { withLifecycle } = await import('./lifecycle/lifecycle-feed');
+    return withLifecycle(poll, await openLifecycle(pid, brief));
+  } catch (e) {
+    poll.close();
+    throw e;
+  }
+}
+
+async function openPollSource(pid: number, forced?: SourceName): Promise<Source> {
   switch (forced) {
     case 'procfs':
       if (!hasProcfs()) throw new SockwatchError('not_supported', 'the procfs source needs Linux /proc; use --source systeminformation');

@@ -120,7 +120,10 @@ export function startPollSession(o: PollSessionOptions): PollSession {
     },
     intervalMs: o.intervalMs,
     states: o.states,
-    briefConnections: o.source.lifecycleStatus ?? NO_BRIEF_FACILITY,
+    // a getter: under --brief auto the facility moves from destroy notifications to eBPF once attached
+    get briefConnections() {
+      return o.source.lifecycleStatus ?? NO_BRIEF_FACILITY;
+    },
     lag: () => cadence.stats(),
     now: clock,
     startedMs,

@@ -20,3 +20,19 @@ test('misuse: commands, help, options and PIDs are left to commander', () => {
     assert.equal(misuse(program, args), undefined, args.join(' '));
   }
 });
+
+test('--brief takes auto, ebpf, destroy or none (default auto); anything else is a usage error', async () => {
+  let seen: unknown;
+  const p = buildProgram(() => undefined);
+  const watch = p.commands.find((c) => c.name() === 'watch')!;
+  watch.action((_pid: number, o: { brief: unknown }) => {
+    seen = o.brief;
+  });
+  await p.parseAsync(['node', 'sockwatch', 'watch', '1']);
+  assert.equal(seen, 'auto');
+  await p.parseAsync(['node', 'sockwatch', 'watch', '1', '--brief', 'DESTROY']);
+  assert.equal(seen, 'destroy');
+  const q = buildProgram(() => undefined);
+  q.commands.forEach((c) => c.configureOutput({ writeErr: () => undefined }));
+  await assert.rejects(q.parseAsync(['node', 'sockwatch', 'watch', '1', '--brief', 'bpf']), /argument 'bpf' is invalid. expected one of auto, ebpf, destroy, none/);
+});

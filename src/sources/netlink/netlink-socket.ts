@@ -323,3 +323,72 @@ function guarded(f: () => void): void {
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** What a multicast subscription reports; none of these may throw (they run inside the addon's callback). */
+export interface MulticastHandlers {
+  /** one datagram as the kernel sent it */
+  datagram(buf: Buffer): void;
+  /** the kernel dropped datagrams because the receive buffer was full (ENOBUFS); how many is unknown */
+  overrun(): void;
+  /** a datagram larger than the receive buffer per datagram: its tail was cut off */
+  truncated(): void;
+  /** the socket failed for good (the addon closes it) */
+  failed(reason: string): void;
+}
+
+export interface MulticastSubscription {
+  close(): void;
+}
+
+/**
+ * Joins sock_diag multicast groups (e.g. SKNLGRP_INET_TCP_DESTROY) and hands every datagram to
+ * `handlers` as it arrives. Joining these groups needs no privilege. The socket is unref'd: a
+ * subscription alone never keeps the process alive. Throws a SockwatchError('not_supported')
+ * when the socket cannot be opened or a group cannot be joined.
+ */
+export function subscribeSockDiag(groups: readonly number[], handlers: MulticastHandlers, opts: { datagramBytes: number; recvBufferBytes: number }): MulticastSubscription {
+  const { RawNetlinkSocket } = loadRaw();
+  let raw: RawSocket;
+  try {
+    raw = new RawNetlinkSocket(NETLINK_SOCK_DIAG, {
+      messagePeeking: false,
+      msgBufferSize: opts.datagramBytes,
+      recvBufferSize: opts.recvBufferBytes,
+      sendBufferSize: 0,
+    });
+  } catch (e) {
+    throw new SockwatchError('not_supported', `cannot open a netlink sock_diag socket (${errText(e)})`);
+  }
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    raw.removeAllListeners('message');
+    try {
+      raw.close();
+    } catch {
+      // the addon closes the socket itself after a poll error
+    }
+  };
+  try {
+    for (const g of groups) raw.addMembership(g);
+  } catch (e) {
+    close();
+    throw new SockwatchError('not_supported', `cannot join sock_diag multicast group (${errText(e)})`);
+  }
+  raw.on('message', (buf, rinfo) => {
+    // only the kernel (port 0) sends to these groups; anything else is not ours to trust
+    if (rinfo.port === 0) handlers.datagram(buf);
+  });
+  raw.on('truncatedMessage', () => handlers.truncated());
+  raw.on('error', (err) => {
+    // recvmsg's ENOBUFS leaves the socket usable: only datagrams were lost
+    if (err.code === 'ENOBUFS') handlers.overrun();
+    else {
+      handlers.failed(errText(err));
+      close();
+    }
+  });
+  raw.unref();
+  return { close };
+}

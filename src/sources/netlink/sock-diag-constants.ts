@@ -5,6 +5,14 @@
 export const NETLINK_SOCK_DIAG = 4;
 
 export const NLMSG_HDRLEN = 16;
+
+/**
+ * sock_diag multicast groups (linux/sock_diag.h, enum sknetlink_groups): the kernel sends each
+ * TCP socket it destroys to these, as an inet_diag_msg with attributes (what `ss -E` reads).
+ * Group numbers, not bitmasks: they are joined with NETLINK_ADD_MEMBERSHIP.
+ */
+export const SKNLGRP_INET_TCP_DESTROY = 1;
+export const SKNLGRP_INET6_TCP_DESTROY = 3;
 export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;

@@ -1,0 +1,96 @@
+// `node dist/bench/brief-cost.js [rate] [seconds]`: what the brief-connection facilities cost
+// under churn. A client child opens and closes `rate` connections per second (default 1000) to a
+// server child for `seconds` (default 10) while, in turn, (a) nothing, (b) the destroy listener,
+// (c) the eBPF tracer following the server watch; reports connections made, events received,
+// bpftrace's start-up time (wall and CPU) and the CPU each facility used (bpftrace's from
+// /proc/PID/stat, sockwatch's own from process.cpuUsage).
+import { readFileSync } from 'node:fs';
+import { DestroyListener } from '../src/sources/netlink/destroy-listener';
+import { TcpLifeTracer } from '../src/sources/ebpf/tcp-life-tracer';
+import { JsonChild, startChurnServer } from '../test/helpers/churn';
+
+const RATE = Number(process.argv[2] ?? 1000);
+const SECONDS = Number(process.argv[3] ?? 10);
+
+// A client that opens RATE/100 connections every 10 ms, each: connect, 1 byte, reply, close.
+const RATE_CLIENT = String.raw`
+const net = require('node:net');
+const [host, port, rate, seconds] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4])];
+let launched = 0, made = 0, failed = 0;
+const t0 = Date.now();
+let ms = 0;
+const report = () => {
+  if (ms > 0 && made + failed === launched) process.stdout.write(JSON.stringify({ made, failed, ms }) + '\n');
+};
+const timer = setInterval(() => {
+  const due = Math.floor(((Date.now() - t0) / 1000) * rate);
+  for (; launched < due; launched++) {
+    const s = net.connect({ host, port }, () => s.write('x'));
+    s.on('data', () => s.end());
+    s.on('error', () => {});
+    s.on('close', (err) => { if (err) failed++; else made++; report(); });
+  }
+  if (Date.now() - t0 >= seconds * 1000) {
+    clearInterval(timer);
+    ms = Date.now() - t0;
+    report();
+  }
+}, 10);
+process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+`;
+
+const CLK_TCK = 100;
+function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+async function churn(port: number): Promise<{ made: number; failed: number; ms: number }> {
+  const c = JsonChild.spawnNode(['-e', RATE_CLIENT, '127.0.0.1', String(port), String(RATE), String(SECONDS)]);
+  await c.next();
+  const r = (await c.next(SECONDS * 1000 + 30_000)) as { made: number; failed: number; ms: number };
+  await c.kill();
+  return r;
+}
+
+async function main(): Promise<void> {
+  const server = await startChurnServer();
+  try {
+    const cpu0 = process.cpuUsage();
+    const base = await churn(server.port);
+    const baseCpu = process.cpuUsage(cpu0);
+    console.log(`baseline: ${base.made} connections in ${base.ms} ms (${((base.made * 1000) / base.ms).toFixed(0)}/s); sockwatch-side CPU ${((baseCpu.user + baseCpu.system) / 1000).toFixed(0)} ms`);
+
+    const listener = new DestroyListener();
+    const cpu1 = process.cpuUsage();
+    const d = await churn(server.port);
+    await new Promise((r) => setTimeout(r, 300));
+    const dCpu = process.cpuUsage(cpu1);
+    const dEvents = listener.drain().length;
+    console.log(`destroy listener: ${d.made} connections, ${dEvents} ended events (both ends), status ${JSON.stringify(listener.status)}; sockwatch CPU ${((dCpu.user + dCpu.system) / 1000).toFixed(0)} ms`);
+    listener.close();
+
+    const t0 = Date.now();
+    const tracer = await TcpLifeTracer.start({ targetPid: server.child.pid, listenPorts: [server.port], attachTimeoutMs: 60_000 });
+    const attachMs = Date.now() - t0;
+    const startCpu = cpuMsOf(tracer.pid!);
+    console.log(`bpftrace attached in ${attachMs} ms wall, ${startCpu} ms CPU`);
+    const cpu2 = process.cpuUsage();
+    const e = await churn(server.port);
+    await new Promise((r) => setTimeout(r, 300));
+    const eCpu = process.cpuUsage(cpu2);
+    const evs = tracer.drain();
+    const bpfCpu = cpuMsOf(tracer.pid!) - startCpu;
+    console.log(
+      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended').length} ended events with the server's PID; bpftrace CPU ${bpfCpu} ms over ${(e.ms / 1000).toFixed(1)} s (${((bpfCpu / e.ms) * 100).toFixed(1)} % of a core); sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms; status ${JSON.stringify(tracer.status)}`,
+    );
+    tracer.close();
+  } finally {
+    await server.child.kill();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
