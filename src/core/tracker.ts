@@ -227,7 +227,7 @@ class LifetimeTracker implements Tracker {
         // lingered, orphaned): the poll's time is then the better bound.
         const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
         // The kernel's last word on its counters: the traffic after the last poll counts too.
-        if (ended?.tcp !== undefined) this.finalCounters(rec, ended.tcp);
+        if (ended !== undefined) this.finalCounters(rec, ended);
         closeEvents.push(this.close(rec, exact ?? now, exact === undefined ? 'poll' : 'exact'));
         this.forget(rec);
         continue;
@@ -405,12 +405,17 @@ class LifetimeTracker implements Tracker {
    * the process went away. Exit closes are real lifetimes, but a process exiting with ten
    * connections is not ten connections churned, so they stay out of the churn window.
    */
-  /** Counters from a destroy notification or eBPF, newer than the last poll's (never older: they only grow). */
-  private finalCounters(rec: LiveRecord, tcp: TcpInternals): void {
+  /**
+   * Counters from a destroy notification (the whole tcp_info) or eBPF (totals only), newer than the
+   * last poll's: the traffic after the last poll counts too. Older ones (a stale message) are ignored.
+   */
+  private finalCounters(rec: LiveRecord, ended: SocketEnded): void {
     const last = rec.connection.tcp;
-    if (last !== undefined && tcp.bytesSent < last.bytesSent) return;
-    if (rec.exchanges !== undefined) rec.exchanges = exchangesNext(rec.exchanges, tcp);
-    rec.connection = { ...rec.connection, tcp: last === undefined ? { ...tcp } : { ...last, ...tcp, cookie: last.cookie } };
+    if (last === undefined) return; // a source without tcp internals: nothing to bring up to date
+    const t: TcpInternals | undefined = ended.tcp ?? (ended.totals === undefined ? undefined : { ...last, ...ended.totals });
+    if (t === undefined || (t.segmentsSent ?? 0) < (last.segmentsSent ?? 0) || (t.segmentsReceived ?? 0) < (last.segmentsReceived ?? 0)) return;
+    if (rec.exchanges !== undefined) rec.exchanges = exchangesNext(rec.exchanges, t);
+    rec.connection = { ...rec.connection, tcp: { ...last, ...t, cookie: last.cookie } };
   }
 
   private close(rec: LiveRecord, at: number, how: 'poll' | 'exact' | 'exit'): TrackerEvent {

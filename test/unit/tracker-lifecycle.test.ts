@@ -199,3 +199,18 @@ test('an ended event\'s counters count the traffic after the last poll (exchange
   const [c2] = closes(t2.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [ended('1.1.1.1:1', '1.1.1.1:2', 1800, { cookie: '9', tcp: stale })]));
   assert.equal(c2?.conn.exchanges, 4);
 });
+
+test('eBPF totals (no tcp_info) bring exchanges and bytes up to date at close too', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  const seen = { ...snap([{ inode: 1, cookie: '9', bytesSent: 100 }]) };
+  seen.connections[0]!.tcp = tcp({ cookie: '9', bytesSent: 100, segmentsSent: 4, segmentsReceived: 4 });
+  t.poll(seen, 1000);
+  const totals = { bytesSent: 160, bytesReceived: 900, segmentsSent: 7, segmentsReceived: 7 };
+  // matched by tuple: eBPF rarely has a cookie
+  const [c] = closes(t.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [ended('10.0.0.1:40001', '10.0.0.2:80', 1800, { totals, pid: 4242 })]));
+  assert.equal(c?.closeTime, 'exact');
+  assert.equal(c?.conn.exchanges, 7);
+  assert.equal(c?.conn.connection.tcp?.bytesReceived, 900);
+  assert.equal(c?.conn.connection.tcp?.cookie, '9', 'the cookie the polls saw is kept');
+});
