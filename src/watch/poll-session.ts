@@ -66,6 +66,8 @@ export function startPollSession(o: PollSessionOptions): PollSession {
     resolveEnded(e);
   };
 
+  /** set by stop(): the poll it runs is the last, nothing is scheduled after it */
+  let finalPoll = false;
   const tick = async (): Promise<void> => {
     timer = undefined;
     if (stopped) return;
@@ -92,6 +94,7 @@ export function startPollSession(o: PollSessionOptions): PollSession {
       finish({ kind: 'exited' });
       return;
     }
+    if (finalPoll) return;
     // Keep a steady cadence: the next poll is one interval after this one began, not after it ended.
     timer = timers.set(schedule, Math.max(0, t0 + o.intervalMs - clock()));
   };
@@ -136,7 +139,19 @@ export function startPollSession(o: PollSessionOptions): PollSession {
       return () => noticeListeners.delete(l);
     },
     async stop() {
-      if (!stopped) finish({ kind: 'stopped' });
+      if (!stopped) {
+        // One last look: what changed since the latest poll (a close, a brief connection's end)
+        // belongs in the summary, not lost with the interval that was cut short.
+        if (timer !== undefined) timers.clear(timer);
+        timer = undefined;
+        await inFlight;
+        if (!stopped) {
+          finalPoll = true;
+          schedule();
+          await inFlight;
+        }
+        if (!stopped) finish({ kind: 'stopped' });
+      }
       await inFlight;
     },
     ended,

@@ -15,7 +15,7 @@ describe('long durations', () => {
 
   it('--duration 1000h keeps watching until SIGINT (exit 0, summary over ~1 s)', async () => {
     const client = await startLoopbackClient([]);
-    const cli = startCli(['watch', String(client.pid), '--duration', '1000h', '--interval', '100ms', '--json']);
+    const cli = startCli(['watch', String(client.pid), '--duration', '1000h', '--interval', '100ms', '--json', '--brief', 'none']);
     try {
       await cli.waitFor(/"type":"start"/);
       const t0 = Date.now();
@@ -28,7 +28,8 @@ describe('long durations', () => {
       const summary = ndjson(r.stdout).at(-1) as { type: string; durationMs: number };
       assert.equal(summary.type, 'summary');
       assert.ok(summary.durationMs >= 900 && summary.durationMs <= heldMs + 500, `durationMs ${summary.durationMs}, held ${heldMs} ms`);
-      assert.equal(r.stderr, '', 'no TimeoutOverflowWarning');
+      // (a line saying polls are late may appear on a loaded machine; that is the lag notice)
+      assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning|overflow/i);
     } finally {
       cli.child.kill('SIGKILL');
       await client.kill();
@@ -50,13 +51,15 @@ describe('long durations', () => {
       assert.equal(start.intervalMs, 3_600_000);
       const [conn] = await client.open([{ host: '127.0.0.1', port: server.ipv4Port, count: 1 }]);
       await sleep(1000);
+      assert.doesNotMatch(cli.stdout(), /"type":"open"/, `port ${conn!.localPort} was seen within 1 s, so a poll ran:\n${cli.stdout()}`);
       cli.child.kill('SIGINT');
       const r = await cli.result;
       assert.equal(r.code, 0, r.stderr);
       const events = ndjson(r.stdout);
-      assert.equal(events.filter((e) => e.type === 'open').length, 0, `port ${conn!.localPort} was seen, so a poll ran:\n${r.stdout}`);
-      // the summary is computed from the tracker, not a poll: the connection is not in it either
-      assert.equal((events.at(-1) as { connections: unknown[] }).connections.length, 0);
+      // the watch's one last poll when it stops sees it: two polls in all, no loop
+      const summary = events.at(-1) as { lag: { polls: number }; connections: unknown[] };
+      assert.equal(summary.lag.polls, 2, r.stdout);
+      assert.equal(events.filter((e) => e.type === 'open').length, 1);
     } finally {
       cli.child.kill('SIGKILL');
       await client.kill();

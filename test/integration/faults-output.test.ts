@@ -83,7 +83,7 @@ describe('stdout: nothing lost, every write error handled', () => {
       const full = fs.openSync('/dev/full', 'w');
       let r;
       try {
-        r = await runFault(['watch', String(client.pid), '--json', '--source', source, '--duration', '3s', '--record', rec], { stdout: full });
+        r = await runFault(['watch', String(client.pid), '--json', '--source', source, '--brief', 'none', '--duration', '3s', '--record', rec], { stdout: full });
       } finally {
         fs.closeSync(full);
       }
