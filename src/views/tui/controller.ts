@@ -45,6 +45,8 @@ export interface ControllerDeps {
   htmlReport?: (dir: string, nowMs: number) => Promise<string>;
   /** replay: a banner line kept current, and keys it handles before the usual ones (a status line when handled) */
   replay?: { banner(): string; handleKey(k: KeyPress): string | undefined };
+  /** the first status line instead of the between-poll facility's (where `run` logs CMD, a hint) */
+  status?: string;
 }
 
 export class TuiController {
@@ -71,10 +73,11 @@ export class TuiController {
     const s = d.session;
     this.initialStates = s.states;
     this.ui = initialUiState(s.states);
-    this.log.info(s.now(), `watching PID ${s.pid}: ${s.tracker.stats(s.now()).live} live connections`);
+    const procs = s.tracker.processes.length;
+    this.log.info(s.now(), `watching ${procs > 1 ? `${procs} processes` : `PID ${s.pid}`}: ${s.tracker.stats(s.now()).live} live connections`);
     const brief = s.briefConnections;
     this.setStatus(
-      brief.facility === 'none'
+      d.status !== undefined ? d.status : brief.facility === 'none'
         ? `connections shorter than one poll are not counted${brief.reason ? `: ${brief.reason}` : ''}`
         : `connections shorter than one poll counted from ${brief.facility === 'ebpf' ? 'eBPF' : 'destroy notifications'}${brief.reason ? ` (${brief.reason})` : ''}`,
     );
