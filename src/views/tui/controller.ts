@@ -165,6 +165,7 @@ export class TuiController {
       demoBanner: this.d.replay ? this.d.replay.banner() : this.d.demoBanner,
       rows: this.rows(),
       derived: this.derived(),
+      plain: !this.d.color,
     });
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;
@@ -251,8 +252,12 @@ export class TuiController {
       case 'help':
         this.ui = { ...this.ui, help: true };
         break;
+      case 'group':
+        this.ui = { ...this.ui, grouped: !this.ui.grouped, scroll: 0, follow: false };
+        this.setStatus(this.ui.grouped ? 'grouped by peer: remote endpoint (out) or local endpoint (in); g shows connections' : 'one row per connection');
+        break;
       case 'scroll':
-        this.ui = scrollBy(this.ui, a.by, this.viewport, this.rows().length);
+        this.ui = scrollBy(this.ui, a.by, this.viewport, this.ui.grouped ? this.derived().peers.length : this.rows().length);
         break;
       case 'dismiss':
         this.ui = { ...this.ui, status: null };
