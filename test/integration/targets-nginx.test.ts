@@ -44,9 +44,11 @@ async function traffic(nginx: Nginx, n: number): Promise<http.Agent> {
 }
 
 /** `ss -tnp`: local:port remote:port → PIDs holding it (the truth, from outside sockwatch) */
-function ssHolders(): Map<string, number[]> {
+function ssHolders(nginxPort: number, backendPort: number): Map<string, number[]> {
   const { ss } = requireTools('ss');
-  const out = execFileSync(ss, ['-tnpH', 'state', 'established'], { encoding: 'utf8' });
+  // only nginx's and the backend's ports: other tests may hold thousands of sockets meanwhile
+  const filter = ['(', 'sport', '=', `:${nginxPort}`, 'or', 'dport', '=', `:${backendPort}`, ')'];
+  const out = execFileSync(ss, ['-tnpH', 'state', 'established', ...filter], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const m = new Map<string, number[]>();
   for (const line of out.split('\n')) {
     const f = line.trim().split(/\s+/);
@@ -79,12 +81,17 @@ async function checkWorkers(args: (n: Nginx) => string[]): Promise<void> {
     // (--name may also find other nginx instances on this machine)
     for (const p of [nginx.pid, ...workers]) assert.ok(start.processes?.some((x) => x.pid === p), `PID ${p} is watched`);
     await traffic(nginx, 8);
-    await sleep(400);
-    const holders = ssHolders();
-    const live = liveAt(ndjson(cli.stdout())).filter((c) => c.state === 'ESTABLISHED');
+    // polls may lag on a loaded machine: wait (bounded) for both kinds to be seen
+    const seen = (): ConnJson[] => liveAt(ndjson(cli.stdout())).filter((c) => c.state === 'ESTABLISHED');
+    for (const until = Date.now() + 8000; Date.now() < until; await sleep(100)) {
+      const l = seen();
+      if (l.some((c) => c.local.port === nginx.port) && l.some((c) => c.remote.port === port)) break;
+    }
+    const holders = ssHolders(nginx.port, port);
+    const live = seen();
     const inbound = live.filter((c) => c.local.port === nginx.port);
     const upstream = live.filter((c) => c.remote.port === port);
-    assert.ok(inbound.length > 0, 'the clients\' connections to nginx are found');
+    assert.ok(inbound.length > 0, `the clients' connections to nginx are found: ${JSON.stringify(live.map((c) => [c.local.port, c.remote.port, c.pid]))}, nginx on ${nginx.port}`);
     assert.ok(upstream.length > 0, 'the workers\' upstream connections are found');
     for (const c of inbound) assert.equal(c.direction, 'in');
     for (const c of upstream) assert.equal(c.direction, 'out');
@@ -108,7 +115,9 @@ async function checkWorkers(args: (n: Nginx) => string[]): Promise<void> {
     }
     assert.equal(fresh.length, 2, 'nginx started two new workers');
     await traffic(nginx, 4);
-    await sleep(400);
+    for (const until = Date.now() + 8000; Date.now() < until; await sleep(100)) {
+      if (liveAt(ndjson(cli.stdout())).some((c) => c.state === 'ESTABLISHED' && c.local.port === nginx.port)) break;
+    }
     const events = ndjson(cli.stdout());
     const exits = events.filter((e) => e.type === 'exit').map((e) => (e.process as { pid: number }).pid);
     for (const w of workers) assert.ok(exits.includes(w), `old worker ${w} exited`);

@@ -20,3 +20,10 @@ test('misuse: commands, help, options and PIDs are left to commander', () => {
     assert.equal(misuse(program, args), undefined, args.join(' '));
   }
 });
+
+test('misuse: a lone word that is no command is a process name: sockwatch nginx → watch --name nginx', () => {
+  assert.deepEqual(misuse(program, ['nginx']), { rewrite: ['watch', '--name', 'nginx'] });
+  assert.deepEqual(misuse(program, ['php-fpm8.2', '--json']), { rewrite: ['watch', '--name', 'php-fpm8.2', '--json'] });
+  // a second word is not an option: a mistyped command, said as one
+  assert.ok('error' in (misuse(program, ['snapshots', '1']) ?? {}));
+});
