@@ -13,6 +13,13 @@ export function parsePid(text: string): number {
   return Number(text);
 }
 
+/** "12,34": PIDs, each a positive integer. */
+export function parsePidList(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new InvalidArgumentError('expected a comma list of PIDs, e.g. 12,34.');
+  return parts.map(parsePid);
+}
+
 /** "established", "all", or a comma list of state names, case-insensitive. */
 export function parseStates(text: string): StateFilter {
   const parts = text.split(',').map((s) => s.trim().toUpperCase().replace(/-/g, '_')).filter(Boolean);

@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isSockwatchError } from '../errors';
 import { installStdoutGone } from './stdout-gone';
 import { exitAfterDrain } from './exit-after-drain';
-import { choiceParser, durationParser, parsePid, parseSourceName, parseStates } from './arguments';
+import { choiceParser, durationParser, parsePid, parsePidList, parseSourceName, parseStates } from './arguments';
+import type { TargetSpec } from '../process/target-selection';
 import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-command';
 import type { SourceName, StateFilter } from '../model';
 import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
@@ -26,11 +27,16 @@ const EXAMPLES = `
 Examples:
   $ sockwatch demo                          see keep-alive reuse, churn and a leak live (no setup)
   $ sockwatch 1234                          watch PID 1234 (full-screen on a terminal, lines in a pipe)
+  $ sockwatch nginx                         every process named nginx (short for watch --name nginx)
+  $ sockwatch watch 4242 --children         PID 4242 and its descendants, workers born later included
+  $ sockwatch watch -p 12,34 --json         two processes in one view
+  $ sockwatch run -- node client.js         start a command and watch it from its first connection
   $ sockwatch watch 1234 --interval 250ms --duration 1m --record run.ndjson
   $ sockwatch watch 1234 --json | jq -c 'select(.type=="close")'
   $ sockwatch snapshot 1234                 lsof-like table of ESTABLISHED TCP connections
   $ sockwatch snapshot 1234 --state all --format json --output now.json
   $ sockwatch serve 1234 --metrics :9464     Prometheus metrics at http://127.0.0.1:9464/metrics
+  $ sockwatch serve --name gunicorn         metrics that follow gunicorn through its restarts
   $ sockwatch replay run.ndjson             replay a recording full-screen (findings recomputed)
   $ sockwatch report run.ndjson -o run.html one self-contained HTML timeline of a recording
 
@@ -49,7 +55,36 @@ interface WatchFlags {
   tui: boolean;
   exportDir?: string;
 }
-type WatchAndMetricsFlags = WatchFlags & MetricsFlags;
+type WatchAndMetricsFlags = WatchFlags & MetricsFlags & TargetFlags;
+
+interface TargetFlags {
+  pid?: number[];
+  name?: string;
+  children?: boolean;
+  wait?: boolean;
+}
+
+/** The target options of watch, snapshot and serve: a PID, -p 12,34, --name, --children, --wait. */
+function targetOptions(cmd: Command, what = 'watch'): Command {
+  return cmd
+    .argument('[pid]', 'process ID', parsePid)
+    .addOption(new Option('-p, --pid <list>', `${what} these PIDs together: a comma list, e.g. 12,34`).argParser(parsePidList))
+    .option('--name <name>', `${what} every process of this name (its comm or argv[0]'s basename, like pgrep -x)`)
+    .option('--children', `also ${what} every descendant of the selected processes (with watch: those born later too)`)
+    .option('--wait', 'when no process matches --name yet, wait for one instead of failing');
+}
+
+/** What the target options select; a usage error (exit 2) when they select nothing. */
+export function targetSpec(pid: number | undefined, o: TargetFlags): TargetSpec {
+  const pids = [...new Set([...(pid === undefined ? [] : [pid]), ...(o.pid ?? [])])];
+  if (pids.length === 0 && o.name === undefined) {
+    throw new SockwatchError('invalid_argument', 'no target: give a PID, -p/--pid 12,34 or --name <name>');
+  }
+  if (o.name !== undefined && o.name.trim() === '') throw new SockwatchError('invalid_argument', '--name needs a process name');
+  if (o.wait === true && o.name === undefined) throw new SockwatchError('invalid_argument', '--wait needs --name (a PID that does not exist will not appear)');
+  const spec: TargetSpec = { pids, children: o.children === true };
+  return o.name === undefined ? spec : { ...spec, name: o.name };
+}
 
 function sourceOption(): Option {
   return new Option('--source <name>', 'force a source: procfs, netlink or systeminformation (default: best available)').argParser(parseSourceName);
@@ -89,35 +124,49 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('snapshot')
     .description("print the process's TCP connections once, like lsof")
-    .argument('<pid>', 'process ID', parsePid)
     .addOption(stateOption())
     .addOption(new Option('--format <format>', 'table, json or csv').argParser(choiceParser(SNAPSHOT_FORMATS)).default('table'))
     .option('--output <file>', 'write to <file> instead of stdout (a file is replaced atomically, keeping its mode; a FIFO or device is written through)')
-    .addOption(sourceOption())
-    .action(async (pid: number, o: { state: StateFilter; format: SnapshotFormat; output?: string; source?: SourceName }) => {
-      exit(await runSnapshot(pid, { states: o.state, format: o.format, output: o.output, source: o.source }));
-    });
+    .addOption(sourceOption());
+  targetOptions(program.commands[program.commands.length - 1]!, 'show').action(
+    async (pid: number | undefined, o: TargetFlags & { state: StateFilter; format: SnapshotFormat; output?: string; source?: SourceName }) => {
+      const spec = targetSpec(pid, o);
+      exit(await runSnapshot(spec, { states: o.state, format: o.format, output: o.output, source: o.source, wait: o.wait === true }));
+    },
+  );
 
   metricsOptions(watchOptions(
-    program
+    targetOptions(program
       .command('watch', { isDefault: true })
-      .description('follow the connections live (TUI on a terminal; `sockwatch <pid>` is short for this)')
-      .argument('<pid>', 'process ID', parsePid),
+      .description('follow the connections live (TUI on a terminal; `sockwatch <pid>` and `sockwatch <name>` are short for this)')),
     '1s',
-  )).action(async (pid: number, o: WatchAndMetricsFlags) => {
+  )).action(async (pid: number | undefined, o: WatchAndMetricsFlags) => {
+    const spec = targetSpec(pid, o);
     const { runWatch } = await import('./watch-command');
-    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o) }));
+    exit(await runWatch(spec, { ...watchArgs(o), ...metricsArgs(o), wait: o.wait === true }));
   });
 
   hideOptions(metricsOptions(watchOptions(
-    program
+    targetOptions(program
       .command('serve')
-      .description('serve Prometheus metrics about the connections, headless (no output unless --json), until SIGTERM; outlives the target')
-      .argument('<pid>', 'process ID', parsePid),
+      .description('serve Prometheus metrics about the connections, headless (no output unless --json), until SIGTERM; outlives the target (with --name: follows it through restarts)')),
     '1s',
-  ), true), ['--no-tui', '--export-dir']).action(async (pid: number, o: WatchAndMetricsFlags) => {
+  ), true), ['--no-tui', '--export-dir']).action(async (pid: number | undefined, o: WatchAndMetricsFlags) => {
+    const spec = targetSpec(pid, o);
     const { runWatch } = await import('./watch-command');
-    exit(await runWatch(pid, { ...watchArgs(o), ...metricsArgs(o), tui: false, serve: true }));
+    exit(await runWatch(spec, { ...watchArgs(o), ...metricsArgs(o), tui: false, serve: true, wait: o.wait === true }));
+  });
+
+  metricsOptions(watchOptions(
+    program
+      .command('run')
+      .description('start CMD (no shell) and watch it and its descendants from before its first connection; ends when CMD exits, with its exit status')
+      .argument('<cmd...>', 'the command and its arguments, after --')
+      .usage('[options] -- CMD [ARGS...]'),
+    '1s',
+  )).action(async (cmd: string[], o: WatchAndMetricsFlags) => {
+    const { runCommand } = await import('./run-command');
+    exit(await runCommand(cmd, { ...watchArgs(o), ...metricsArgs(o) }));
   });
 
   watchOptions(
@@ -193,10 +242,15 @@ export interface WatchArgs {
   metricsPeers?: number;
   /** `serve`: no stdout unless --json, and the target's exit does not end the watch */
   serve?: boolean;
+  /** --wait: wait for a process matching --name */
+  wait?: boolean;
 }
 
-/** A usage error caught before commander parses: show the whole help, or one line. */
-export type Misuse = { help: true } | { error: string };
+/** A usage error caught before commander parses: show the whole help, or one line; or the shorthand to expand. */
+export type Misuse = { help: true } | { error: string } | { rewrite: string[] };
+
+/** What `sockwatch <word>` may take as a process name: a plain word, not an option nor a path. */
+const NAME_WORD = /^[A-Za-z_][\w.@:+-]*$/;
 
 /**
  * What commander would get wrong for a bare `sockwatch` or a mistyped command, since `watch` is
@@ -209,7 +263,10 @@ export function misuse(program: Command, args: readonly string[]): Misuse | unde
   if (first.startsWith('-') || /^\d+$/.test(first)) return undefined;
   const known = new Set(['help', ...program.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
   if (known.has(first)) return undefined;
-  return { error: `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')}; or a PID to watch)` };
+  // `sockwatch nginx [options]`: short for `watch --name nginx`; a second word is a mistyped command
+  const second = args[1];
+  if (NAME_WORD.test(first) && (second === undefined || second.startsWith('-'))) return { rewrite: ['watch', '--name', first, ...args.slice(1)] };
+  return { error: `error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')}; or a PID or a process name to watch)` };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -219,7 +276,11 @@ export async function main(argv: string[]): Promise<void> {
   installStdoutGone(exit);
   const program = buildProgram(exit);
   const wrong = misuse(program, argv.slice(2));
-  if (wrong !== undefined) {
+  let shorthand: string | undefined;
+  if (wrong !== undefined && 'rewrite' in wrong) {
+    shorthand = argv[2];
+    argv = [...argv.slice(0, 2), ...wrong.rewrite];
+  } else if (wrong !== undefined) {
     if ('help' in wrong) program.outputHelp({ error: true });
     else process.stderr.write(`${wrong.error}\n(run sockwatch --help for usage)\n`);
     return exitAfterDrain(2);
@@ -229,7 +290,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) return exitAfterDrain(e.exitCode === 0 ? 0 : 2);
     if (isSockwatchError(e)) {
-      process.stderr.write(`sockwatch: ${e.message}\n`);
+      // `sockwatch snapshots` matched no process: it may be a mistyped command
+      const also = shorthand !== undefined && e.code === 'no_such_process' ? ` ('${shorthand}' is not a command either: ${program.commands.map((c) => c.name()).join(', ')})` : '';
+      process.stderr.write(`sockwatch: ${e.message}${also}\n`);
       return exitAfterDrain(e.exitCode);
     }
     process.stderr.write(`sockwatch: unexpected error\n${e instanceof Error ? e.stack : String(e)}\n`);

@@ -1,10 +1,12 @@
 import type { WatchArgs } from './main';
-import { openSource } from '../sources/open-source';
+import { isGroup, openWatchedTarget, waitForTarget } from '../sources/open-target';
+import { childrenHint } from '../sources/children-hint';
+import { describeSpec, type TargetSpec } from '../process/target-selection';
+import { watchStartTime } from '../process/process-info';
 import { createTracker } from '../core/tracker';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import type { JsonObject } from '../views/output/json-shapes';
-import { EVENT_HEADER } from '../views/output/event-lines';
 import { EventStream } from '../watch/event-stream';
 import { isSockwatchError, type SockwatchError } from '../errors';
 import { checkWritableDir } from '../views/output/safe-file';
@@ -18,24 +20,37 @@ import { LiveReport } from '../report/live-report';
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
   banner?: string[];
+  /** `run`: when the watch began (before CMD was spawned), on the process start-time scale */
+  watchStart?: string;
+  /** `run`: settles with CMD's exit status; the watch ends then, with that status */
+  commandExit?: Promise<number>;
+  /** `run`: signals are handled by the caller (forwarded to CMD), not by the watch */
+  callerHandlesSignals?: boolean;
+  /** `run`: shown on the status line / under the start line (where CMD's output goes) */
+  info?: string;
 }
 
-export async function runWatch(pid: number, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
+export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
+  const spec: TargetSpec = typeof target === 'number' ? { pids: [target], children: false } : target;
   // Checked now, not when `e` is pressed minutes later.
   if (a.exportDir !== undefined) checkWritableDir(a.exportDir, '--export-dir');
-  if (a.metrics === undefined) return watchPid(pid, a, extras, undefined);
+  if (a.metrics === undefined) return watchTarget(spec, a, extras, undefined);
   // Listen before anything else starts: a port in use is the first and only thing said.
-  const metrics = await startWatchMetrics({ target: String(pid), address: a.metrics, peers: a.metricsPeers ?? 0 });
+  const label = spec.name ?? spec.pids.join(',');
+  const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0 });
   process.stderr.write(`sockwatch: serving metrics on ${metrics.url}\n`);
   try {
-    return await watchPid(pid, a, extras, metrics);
+    return await watchTarget(spec, a, extras, metrics);
   } finally {
     await metrics.close();
   }
 }
 
-async function watchPid(pid: number, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
-  const opened = await openSource(pid, a.source, a.brief);
+async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
+  if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(t + '\n'));
+  // Before the first poll: a process started after this holds nothing preexisting.
+  const watchStart = extras.watchStart ?? watchStartTime();
+  const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief });
   const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
   let first: Snapshot;
@@ -49,15 +64,17 @@ async function watchPid(pid: number, a: WatchArgs, extras: WatchExtras, metrics:
     source.close();
     throw e;
   }
+  const hint = spec.children ? undefined : await childrenHint(first).catch(() => undefined);
+  const target = { spec, watchStart, hint };
   try {
-    return await watchWith(pid, a, extras, recorder, source, { snapshot: first, atMs: firstAt }, metrics);
+    return await watchWith(target, a, extras, recorder, source, { snapshot: first, atMs: firstAt }, metrics);
   } finally {
     recorder?.close();
   }
 }
 
 async function watchWith(
-  pid: number,
+  target: { spec: TargetSpec; watchStart: string | undefined; hint: string | undefined },
   a: WatchArgs,
   extras: WatchExtras,
   recorder: NdjsonRecorder | undefined,
@@ -67,8 +84,11 @@ async function watchWith(
 ): Promise<number> {
   const first = start.snapshot;
   const firstAt = first.observedAtMs ?? start.atMs;
-  const tracker = createTracker();
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
+  const pid = first.process.pid;
+  const tracker = createTracker(target.watchStart === undefined ? {} : { watchStart: target.watchStart });
+  // serve --name follows the name through restarts; everything else ends when its processes are gone
+  const keepPolling = a.serve === true && target.spec.name !== undefined;
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start, keepPolling });
   metrics?.attach(session);
   // serve: headless, stdout only for --json
   const quiet = a.serve === true && !a.json;
@@ -89,7 +109,8 @@ async function watchWith(
     json: emitJson,
     ...(a.json ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
   });
-  stream.start(first.process, firstAt);
+  const group = isGroup(target.spec) ? describeSpec(target.spec) : undefined;
+  stream.start(first.process, firstAt, { ...(first.processes ? { processes: first.processes } : {}), ...(group !== undefined ? { group } : {}), ...(target.hint !== undefined ? { hint: target.hint } : {}) });
   if (recorder?.failure) {
     // e.g. a full disk at start: one line and exit 1, before anything else is printed
     stream.dispose();
@@ -98,16 +119,24 @@ async function watchWith(
   }
   if (!a.json) {
     for (const b of extras.banner ?? []) out(b);
-    out(EVENT_HEADER);
+    if (extras.info !== undefined) out(extras.info);
+    out(stream.header());
   } else {
     // stdout stays pure NDJSON; the banner is for the person watching.
     for (const b of extras.banner ?? []) process.stderr.write(b + '\n');
+    if (target.hint !== undefined) process.stderr.write(`sockwatch: hint: ${target.hint}\n`);
   }
 
   // On a terminal an exited target stays on screen (banner, data, export) until the user quits;
   // in a pipe the exit ends the watch. A service (serve) keeps serving metrics.
   const ended = useTui || a.serve ? session.ended.then((e) => (e.kind === 'error' ? e : new Promise<never>(() => undefined))) : session.ended;
-  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit' | SockwatchError>[] = [ended];
+  const stops: Promise<SessionEnd | 'duration' | 'signal' | 'quit' | SockwatchError | { command: number }>[] = [ended];
+  if (extras.commandExit) {
+    // Let a poll see CMD gone (its closes and `exit`) before ending: a few intervals at most, as
+    // descendants may outlive it.
+    const settle = (): Promise<unknown> => Promise.race([session.ended, new Promise((r) => cleanups.push(setLongTimeout(() => r(undefined), 2 * a.intervalMs + 200)))]);
+    stops.push(extras.commandExit.then(async (code) => (await settle(), { command: code })));
+  }
   const cleanups: (() => void)[] = [];
   // A recording that cannot be written ends the watch (exit 1); the file keeps every complete line.
   if (recorder) stops.push(new Promise((r) => recorder.onFailure(r)));
@@ -120,13 +149,14 @@ async function watchWith(
   let tui: { destroy(): void; done: Promise<number> } | undefined;
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
+    const status = [extras.info, target.hint === undefined ? undefined : `hint: ${target.hint}`].filter((x): x is string => x !== undefined);
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {
     stops.push(new Promise((r) => {
       const onSignal = (): void => r('signal');
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
+      if (extras.callerHandlesSignals !== true) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
       // EPIPE and other stdout errors alike: stop, so the recording ends with its summary; the
       // exit reports a stdout error other than EPIPE (exit 1).
       onStdoutGone(onSignal);
@@ -159,6 +189,7 @@ async function watchWith(
     process.stderr.write(`sockwatch: ${end.message}\n`);
     return end.exitCode;
   }
+  if (typeof end === 'object' && 'command' in end) return end.command;
   if (typeof end === 'object' && end.kind === 'error') {
     if (isSockwatchError(end.error)) {
       process.stderr.write(`sockwatch: ${end.error.message}\n`);

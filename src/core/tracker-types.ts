@@ -2,6 +2,7 @@
 // (snapshot, nowMs, lifecycle evidence) and never reads a clock, a file or a terminal.
 import type { Connection, ProcessInfo, Snapshot, TcpState } from '../model';
 import type { SocketLifecycleEvent } from './lifecycle-types';
+import type { PeerStats } from './peer-stats';
 
 export interface StateChange {
   state: TcpState;
@@ -144,6 +145,10 @@ export interface Tracker {
   /** live connections and listening sockets, in first-seen order */
   live(): readonly TrackedConnection[];
   stats(nowMs: number, scope?: StatsScope): TrackerStats;
+  /** the processes watched now (one for a single PID; empty once every one has exited) */
+  readonly processes: readonly ProcessInfo[];
+  /** connections grouped by peer (remote endpoint out, local endpoint in), busiest first; see peer-stats.ts */
+  peers(nowMs: number, limit?: number): PeerStats[];
   /** bounded ring of (time, live count), oldest first */
   history(): readonly LiveCountSample[];
   /** the findings that hold as of the latest poll, their numbers brought to nowMs */

@@ -33,6 +33,12 @@
 //   the old process) follows, and the tracker starts afresh for the new process: counters are
 //   reset, duration restarts, and the connections found are preexisting. The history of live
 //   counts and the finding episodes run on across the change.
+// - A group (snapshots with `processes`: --name, --children, -p a,b): each process is its PID
+//   and start time. One that leaves gets its own `exit` (its connections close with it, not as
+//   churn) and the others are still watched; one that joins holds preexisting connections only
+//   if it started before the watch (TrackerOptions.watchStart; a worker born during the watch
+//   holds none). Counters never restart in a group, also when it comes back after processGone().
+// - Peers (peer-stats.ts): connections grouped by remote endpoint (out) or local endpoint (in).
 // - After processGone() (or when start times are unknown) further polls are ignored until a
 //   snapshot shows a different process.
 // - Time never runs backwards inside the tracker: a time earlier than the latest poll is taken as
@@ -57,6 +63,7 @@ import { WindowCounter, perMinute } from './rate';
 import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
 import { FindingLog } from './finding-log';
+import { PeerBook, type PeerStats } from './peer-stats';
 import { BoundedCounts, ListenerIndex, RecentSockets, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
@@ -69,6 +76,13 @@ import {
 } from './findings';
 
 export interface TrackerOptions {
+  /**
+   * When the watch began, as an ISO time on the process start-time scale (ProcessInfo.startTime,
+   * see process-info.ts watchStartTime()). A process that started at or after it holds nothing
+   * preexisting: its connections at its first poll opened while watched. Absent: every process
+   * found at the first poll is taken as older than the watch.
+   */
+  watchStart?: string;
   /** live-count samples kept for history() and the growth finding (one per poll); default 600 */
   historySize?: number;
   /** state changes kept per connection, the current state included; default 16 */
@@ -113,6 +127,10 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
 
 class LifetimeTracker implements Tracker {
   private readonly stateHistorySize: number;
+  private readonly watchStart: string | undefined;
+  /** group mode (snapshots with `processes`): the processes watched now, by PID */
+  private members = new Map<number, ProcessInfo>();
+  private readonly peerBook = new PeerBook();
   private readonly samples: RingBuffer<LiveCountSample>;
   private liveByKey = new Map<string, LiveRecord>();
   /** the same records by socket inode, for sources that give one (inode 0 means unknown) */
@@ -154,17 +172,29 @@ class LifetimeTracker implements Tracker {
       throw new RangeError(`stateHistorySize must be a positive integer, got ${stateSize}`);
     }
     this.stateHistorySize = stateSize;
+    this.watchStart = options.watchStart;
+  }
+
+  /** A process found at its first poll holds preexisting connections unless it started during the watch. */
+  private olderThanWatch(p: ProcessInfo, firstOfWatch: boolean): boolean {
+    if (this.watchStart === undefined || p.startTime === undefined) return firstOfWatch;
+    return p.startTime < this.watchStart;
   }
 
   get process(): ProcessInfo | undefined {
     return this.currentProcess;
   }
 
+  /** the latest snapshot had `processes` */
+  private groupMode = false;
+
   get exited(): boolean {
     return this.hasExited;
   }
 
   poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+    this.groupMode = snapshot.processes !== undefined;
+    if (this.groupMode) return this.pollGroup(snapshot, nowMs, lifecycle);
     const events: TrackerEvent[] = [];
     const newProcess = this.currentProcess === undefined || !sameProcess(this.currentProcess, snapshot.process);
     if (this.hasExited && !newProcess) return events;
@@ -181,7 +211,7 @@ class LifetimeTracker implements Tracker {
       }
       this.firstPollPending = true;
     }
-    const preexisting = this.firstPollPending;
+    const firstOfProcess = this.firstPollPending;
     if (this.firstPollPending) {
       this.firstPollPending = false;
       this.hasExited = false;
@@ -189,7 +219,68 @@ class LifetimeTracker implements Tracker {
       this.resetAll(now);
     }
     this.currentProcess = { ...snapshot.process };
+    // Without start times to compare, what a process holds at its first poll is taken as older.
+    const preexisting = firstOfProcess && this.olderThanWatch(snapshot.process, true);
+    this.members = new Map([[snapshot.process.pid, this.currentProcess]]);
+    return this.pollConnections(snapshot, now, previousMs, lifecycle, events, {
+      dropEvidence: firstOfProcess,
+      preexisting: () => preexisting,
+      left: new Set(),
+      exits: [],
+    });
+  }
 
+  /**
+   * A target of several processes: each is its PID and start time; one that leaves `processes`
+   * gets an `exit` naming it (its connections close with it) while the others are still watched.
+   * Counters run on across joins and leaves (a restart of a worker is not a new watch).
+   */
+  private pollGroup(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): TrackerEvent[] {
+    const procs = snapshot.processes ?? [];
+    const previousMs = this.latestMs;
+    const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
+    const firstOfWatch = this.currentProcess === undefined;
+    if (firstOfWatch) {
+      this.firstPollPending = false;
+      this.firstPollMs = now;
+      this.resetAll(now);
+    }
+    this.hasExited = false;
+    const next = new Map<number, ProcessInfo>();
+    for (const p of procs) next.set(p.pid, { ...p });
+    const left = new Set<number>();
+    const exits: TrackerEvent[] = [];
+    for (const [pid, p] of this.members) {
+      const now2 = next.get(pid);
+      if (now2 !== undefined && sameProcess(p, now2)) continue;
+      left.add(pid);
+      exits.push({ type: 'exit', atMs: now, reason: now2 === undefined ? 'exited' : 'pid_reused', process: { ...p } });
+    }
+    const older = new Set<number>();
+    for (const [pid, p] of next) {
+      const known = this.members.get(pid);
+      if (known !== undefined && sameProcess(known, p)) continue;
+      if (this.olderThanWatch(p, firstOfWatch)) older.add(pid);
+    }
+    this.members = next;
+    if (procs[0] !== undefined) this.currentProcess = { ...procs[0] };
+    return this.pollConnections(snapshot, now, previousMs, lifecycle, [], {
+      dropEvidence: firstOfWatch,
+      // A connection new to the tracker is preexisting when its holder is new and older than the watch.
+      preexisting: (c) => (c.pid === undefined ? firstOfWatch : older.has(c.pid) || (c.pids ?? []).some((p) => older.has(p))),
+      left,
+      exits,
+    });
+  }
+
+  private pollConnections(
+    snapshot: Snapshot,
+    now: number,
+    previousMs: number,
+    lifecycle: readonly SocketLifecycleEvent[],
+    events: TrackerEvent[],
+    how: { dropEvidence: boolean; preexisting: (c: Connection) => boolean; left: ReadonlySet<number>; exits: TrackerEvent[] },
+  ): TrackerEvent[] {
     // Match this poll's connections to live records by inode (a number: no key strings to build
     // for the thousands that did not change), falling back to the full key where a source has no
     // inode. A record matched twice keeps the first; a tuple or cookie change is a new connection.
@@ -210,7 +301,8 @@ class LifetimeTracker implements Tracker {
 
     // Evidence from between the polls. At the first poll of a process it is about sockets that
     // ended before we watched: dropped.
-    const evidence = preexisting ? new Evidence([], this.pendingEnded, snapshot.process.pid) : new Evidence(lifecycle, this.pendingEnded, snapshot.process.pid);
+    const pids = new Set(this.members.keys());
+    const evidence = how.dropEvidence ? new Evidence([], this.pendingEnded, pids) : new Evidence(lifecycle, this.pendingEnded, pids);
     this.pendingEnded = [];
     for (const s of evidence.started) this.pendingStarted.set(s.cookie ?? tupleKey(s.local, s.remote), s);
 
@@ -228,7 +320,9 @@ class LifetimeTracker implements Tracker {
         const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
         // The kernel's last word on its counters: the traffic after the last poll counts too.
         if (ended !== undefined) this.finalCounters(rec, ended);
-        closeEvents.push(this.close(rec, exact ?? now, exact === undefined ? 'poll' : 'exact'));
+        // A socket of a process that left closed with it: not churn.
+        const withProcess = exact === undefined && rec.connection.pid !== undefined && how.left.has(rec.connection.pid);
+        closeEvents.push(this.close(rec, exact ?? now, exact !== undefined ? 'exact' : withProcess ? 'exit' : 'poll'));
         this.forget(rec);
         continue;
       }
@@ -252,6 +346,7 @@ class LifetimeTracker implements Tracker {
     let opens = 0;
     const openEvents: TrackerEvent[] = [];
     for (const [key, c] of fresh) {
+      const preexisting = how.preexisting(c);
       const tuple = tupleKey(c.local, c.remote);
       const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
       const rec: LiveRecord = {
@@ -275,7 +370,10 @@ class LifetimeTracker implements Tracker {
       if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
       this.indexCookie(rec);
       if (rec.listener) this.listenerCount++;
-      else if (!preexisting) opens++;
+      else if (!preexisting) {
+        opens++;
+        this.peerBook.opened(rec.connection, now);
+      }
       openEvents.push({ type: 'open', atMs: now, conn: snapshotOf(rec) });
       scan.add(rec);
     }
@@ -285,7 +383,7 @@ class LifetimeTracker implements Tracker {
 
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
-    events.push(...closes, ...stateEvents, ...openEvents);
+    events.push(...closes, ...how.exits, ...stateEvents, ...openEvents);
     this.watch.opens(now, opens);
     this.view.opens(now, opens);
     this.afterChange(now);
@@ -301,11 +399,14 @@ class LifetimeTracker implements Tracker {
     for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, 'exit'));
     this.clearLive();
     this.hasExited = true;
-    this.firstPollPending = true;
+    // A group carries on when its processes come back (serve --name); a single process is over.
+    if (!this.groupMode) this.firstPollPending = true;
     this.afterChange(now);
     this.lastInput = this.findingsInput(now, new LiveScan());
     events.push(...this.evaluateFindings(now));
-    events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...this.currentProcess } });
+    const gone = this.groupMode ? [...this.members.values()] : [this.currentProcess];
+    for (const p of gone) events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...p } });
+    this.members = new Map();
     return events;
   }
 
@@ -340,6 +441,15 @@ class LifetimeTracker implements Tracker {
       durationMs: started ? Math.max(0, nowMs - this.firstPollMs) : 0,
       sinceMs: set.sinceMs,
     };
+  }
+
+  peers(nowMs: number, limit?: number): PeerStats[] {
+    const live = [...this.liveByKey.values()].filter((r) => !r.listener).map(snapshotOf);
+    return this.peerBook.rows(live, Math.max(nowMs, this.latestMs), this.watch.sinceMs, limit);
+  }
+
+  get processes(): readonly ProcessInfo[] {
+    return [...this.members.values()];
   }
 
   history(): readonly LiveCountSample[] {
@@ -426,6 +536,7 @@ class LifetimeTracker implements Tracker {
     if (bound !== undefined) event.lifetimeBound = bound;
     if (rec.listener) return event;
     const known = rec.preexisting ? undefined : lifetimeMs;
+    this.peerBook.closed(rec.connection, at, known, rec.exchanges?.count);
     this.watch.closes(rec.preexisting, known);
     this.view.closes(rec.preexisting, known);
     const exchanges = rec.exchanges?.count;
@@ -506,7 +617,6 @@ class LifetimeTracker implements Tracker {
    */
   private settleEvidence(evidence: Evidence, listeners: ListenerIndex, previousMs: number, now: number): TrackerEvent[] {
     const out: TrackerEvent[] = [];
-    const pid = this.currentProcess?.pid;
     for (const e of evidence.unusedEnded()) {
       const tuple = tupleKey(e.local, e.remote);
       if (this.isLive(tuple, e.cookie)) {
@@ -516,11 +626,11 @@ class LifetimeTracker implements Tracker {
       if (this.recentlyClosed.has(tuple, e.cookie)) continue;
       if (e.state === 'LISTEN') continue;
       if (e.pid !== undefined) {
-        if (e.pid === pid) out.push(this.briefClose(e, tuple, previousMs, now));
+        if (this.members.has(e.pid)) out.push(this.briefClose(e, tuple, previousMs, now, listeners));
         continue;
       }
       if (listeners.accepts(e.local)) {
-        out.push(this.briefClose(e, tuple, previousMs, now));
+        out.push(this.briefClose(e, tuple, previousMs, now, listeners));
         continue;
       }
       // The other end of a connection the target accepted, or of one it made: the peer's socket.
@@ -536,7 +646,7 @@ class LifetimeTracker implements Tracker {
   }
 
   /** A connection of the target that opened and closed between two polls. */
-  private briefClose(e: SocketEnded, tuple: string, previousMs: number, now: number): TrackerEvent {
+  private briefClose(e: SocketEnded, tuple: string, previousMs: number, now: number, listeners: ListenerIndex): TrackerEvent {
     const started = e.startedAtMs ?? this.takeStarted(e.cookie, tuple, e.atMs)?.atMs;
     // Without its start, it began no earlier than the previous poll, which did not see it (one
     // exception: an inbound connection that waited in the accept queue across that poll).
@@ -558,6 +668,10 @@ class LifetimeTracker implements Tracker {
     if (started !== undefined) conn.openExact = true;
     const exchanges = e.tcp === undefined ? undefined : exchangesStart(e.tcp).count;
     if (exchanges !== undefined) conn.exchanges = exchanges;
+    if (listeners.accepts(e.local)) connection.direction = 'in';
+    else connection.direction = 'out';
+    this.peerBook.opened(connection, startMs);
+    this.peerBook.closed(connection, endMs, lifetimeMs, exchanges);
     for (const set of [this.watch, this.view]) {
       set.opens(endMs, 1);
       set.closes(false, lifetimeMs);
@@ -591,6 +705,7 @@ class LifetimeTracker implements Tracker {
     this.pendingStarted.clear();
     this.pendingEnded = [];
     this.recentlyClosed.clear();
+    this.peerBook.clear();
   }
 }
 
@@ -602,11 +717,11 @@ class Evidence {
   private readonly byCookie = new Map<string, SocketEnded>();
   private readonly byTuple = new Map<string, SocketEnded>();
 
-  constructor(events: readonly SocketLifecycleEvent[], carried: readonly SocketEnded[], pid: number) {
+  constructor(events: readonly SocketLifecycleEvent[], carried: readonly SocketEnded[], pids: ReadonlySet<number>) {
     for (const e of [...carried, ...events]) {
       if (e.kind === 'started') {
         // Only the target's own starts say anything about its connections' ages.
-        if (e.pid === pid) this.started.push(e);
+        if (e.pid !== undefined && pids.has(e.pid)) this.started.push(e);
         continue;
       }
       this.ended.push(e);

@@ -8,6 +8,7 @@ import {
   parseProcStat,
   parseStatusUids,
   startTimeIso,
+  CLOCK_TICKS_PER_SECOND,
   type ProcStat,
 } from './proc-text';
 import { userLabel } from './user-names';
@@ -138,5 +139,22 @@ export async function processExists(pid: number): Promise<boolean> {
   } catch (e) {
     // EPERM: it exists but belongs to someone else
     return isPermissionError(e);
+  }
+}
+
+/**
+ * Now, on the scale of ProcessInfo.startTime (boot time + CLOCK_BOOTTIME ticks, /proc/uptime), so
+ * that "this process started after the watch began" compares two numbers computed alike: the
+ * wall clock and btime's whole seconds would each be off by up to a second. Undefined without /proc.
+ */
+export function watchStartTime(): string | undefined {
+  const boot = bootTime();
+  if (boot === undefined) return undefined;
+  try {
+    const uptimeSec = Number(readFileSync(`${PROC}/uptime`, 'utf8').split(' ')[0]);
+    if (!Number.isFinite(uptimeSec)) return undefined;
+    return startTimeIso(Math.floor(uptimeSec * CLOCK_TICKS_PER_SECOND), boot);
+  } catch {
+    return undefined;
   }
 }

@@ -53,3 +53,52 @@ function commFromStat(stat: string): string {
   const close = stat.lastIndexOf(')');
   return open >= 0 && close > open ? stat.slice(open + 1, close) : '';
 }
+
+/** every entry is read again after this long (reparenting, exec, a reused PID) */
+export const TABLE_REFRESH_MS = 30_000;
+/** entries first seen less than this long ago are read again each time: a fork is often followed by an exec */
+export const TABLE_YOUNG_MS = 2_000;
+
+/**
+ * The process table read at every poll of a --name or --children watch, for a fraction of the
+ * cost: /proc is listed each time (new and gone PIDs), but an entry already known is read again
+ * only while it is young (a fresh fork about to exec) or after TABLE_REFRESH_MS.
+ */
+export class CachedProcessTable {
+  private entries = new Map<number, { entry: ProcessEntry; seenMs: number }>();
+  private refreshedMs = -Infinity;
+
+  constructor(
+    private readonly root = PROC,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  read(): ProcessEntry[] {
+    const now = this.clock();
+    const full = now - this.refreshedMs >= TABLE_REFRESH_MS;
+    if (full) this.refreshedMs = now;
+    const next = new Map<number, { entry: ProcessEntry; seenMs: number }>();
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      const pid = Number(name);
+      const known = this.entries.get(pid);
+      if (known !== undefined && !full && now - known.seenMs >= TABLE_YOUNG_MS) {
+        next.set(pid, known);
+        continue;
+      }
+      const entry = readProcessEntry(pid, this.root);
+      if (entry === undefined) continue;
+      // a PID read again with another start time is another process: young again
+      const seenMs = known !== undefined && known.entry.startTicks === entry.startTicks ? known.seenMs : now;
+      next.set(pid, { entry, seenMs });
+    }
+    this.entries = next;
+    return [...next.values()].map((e) => e.entry);
+  }
+}

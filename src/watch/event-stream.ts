@@ -6,7 +6,7 @@ import type { ProcessInfo } from '../model';
 import type { TrackedConnection } from '../core/tracker-types';
 import { EventLens } from '../core/lens';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { eventHeader, eventLine, groupStartLine, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
 import type { WatchSession } from './session-types';
 
@@ -24,6 +24,8 @@ export class EventStream {
   readonly lens: EventLens;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeNotice: () => void;
+  /** line output has a PID column (a group) */
+  private pidColumn = false;
 
   constructor(
     private readonly session: WatchSession,
@@ -34,7 +36,7 @@ export class EventStream {
     this.unsubscribe = session.onUpdate((events) => {
       for (const e of this.lens.pass(events)) {
         sinks.json(eventJson(pid, e));
-        sinks.line?.(eventLine(e));
+        sinks.line?.(eventLine(e, this.pidColumn));
       }
     });
     this.unsubscribeNotice = session.onNotice((n) => {
@@ -46,11 +48,35 @@ export class EventStream {
     });
   }
 
-  /** The start event (and line); `atMs`: the first poll's time. */
-  start(process: ProcessInfo, atMs: number): void {
+  /**
+   * The start event (and line); `atMs`: the first poll's time. `group`: the target is a group
+   * (--name, --children, -p a,b): `processes` is listed when more than one is watched, and line
+   * output has a PID column. `hint`: advice for the person watching (add --children).
+   */
+  start(process: ProcessInfo, atMs: number, extra: { processes?: readonly ProcessInfo[]; group?: string; hint?: string } = {}): void {
     const s = this.session;
-    this.sinks.json(startEventJson({ timeMs: atMs, process, intervalMs: s.intervalMs, source: s.sourceName, states: s.states, briefConnections: s.briefConnections }));
-    this.sinks.line?.(startLine(process, s.sourceName, s.intervalMs, s.states));
+    const processes = extra.processes !== undefined && extra.processes.length > 1 ? extra.processes : undefined;
+    this.pidColumn = extra.group !== undefined;
+    this.sinks.json(
+      startEventJson({
+        timeMs: atMs,
+        process,
+        intervalMs: s.intervalMs,
+        source: s.sourceName,
+        states: s.states,
+        briefConnections: s.briefConnections,
+        ...(processes ? { processes } : {}),
+        ...(extra.hint !== undefined ? { hint: extra.hint } : {}),
+      }),
+    );
+    const line = extra.group !== undefined ? groupStartLine(extra.group, extra.processes ?? [process], s.sourceName, s.intervalMs, s.states) : startLine(process, s.sourceName, s.intervalMs, s.states);
+    this.sinks.line?.(line);
+    if (extra.hint !== undefined) this.sinks.line?.(`hint: ${extra.hint}`);
+  }
+
+  /** the header line of the event lines (with a PID column for a group) */
+  header(): string {
+    return eventHeader(this.pidColumn);
   }
 
   /** The summary: NDJSON object and lines. The counts and findings cover every state. */

@@ -41,6 +41,11 @@ export interface PollSessionOptions {
   first: { snapshot: Snapshot; atMs: number };
   clock?: () => number;
   timers?: Timers;
+  /**
+   * Keep polling after every process of the target is gone (serve --name): the next snapshot that
+   * finds one again carries on. Default: the session ends.
+   */
+  keepPolling?: boolean;
 }
 
 export function startPollSession(o: PollSessionOptions): PollSession {
@@ -76,9 +81,11 @@ export function startPollSession(o: PollSessionOptions): PollSession {
       for (const l of noticeListeners) l({ kind: 'lagging', atMs: t0, lag: cadence.stats() });
     }
     let events: TrackerEvent[];
+    let group = false;
     try {
       const snap = await o.source.snapshot('all');
       if (stopped) return;
+      group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
       events = o.tracker.poll(snap, t0, o.source.drainLifecycle?.() ?? []);
     } catch (e) {
@@ -90,7 +97,9 @@ export function startPollSession(o: PollSessionOptions): PollSession {
       events = o.tracker.processGone(clock());
     }
     emit(events, t0);
-    if (events.some((e) => e.type === 'exit')) {
+    // A group goes on while any of its processes is left; a single process ends with its exit.
+    const over = o.tracker.exited || (!group && events.some((e) => e.type === 'exit'));
+    if (over && !(o.keepPolling === true && o.tracker.exited)) {
       finish({ kind: 'exited' });
       return;
     }

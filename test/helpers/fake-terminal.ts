@@ -14,6 +14,7 @@ export const KEYS = {
   down: '\x1b[B',
   pageUp: '\x1b[5~',
   pageDown: '\x1b[6~',
+  home: '\x1b[1~',
   enter: '\r',
   escape: '\x1b',
   backspace: '\x7f',

@@ -187,7 +187,7 @@ describe('sockwatch snapshot errors', () => {
     assert.match(bare.stderr, /Examples:/);
     const typo = await runCli(['frob', '1']);
     assert.equal(typo.code, 2);
-    assert.match(typo.stderr, /^error: unknown command 'frob' \(commands: snapshot, watch, serve, demo, replay, report; or a PID to watch\)\n\(run sockwatch --help for usage\)\n$/);
+    assert.match(typo.stderr, /^error: unknown command 'frob' \(commands: snapshot, watch, serve, run, demo, replay, report; or a PID or a process name to watch\)\n\(run sockwatch --help for usage\)\n$/);
     const help = await runCli(['help', 'snapshot']);
     assert.equal(help.code, 0, 'commander\'s help command still works');
     assert.match(help.stdout, /Usage: sockwatch snapshot/);

@@ -60,7 +60,7 @@ test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, 
     let text = await until((t) => t.includes(`PID ${client.pid}`) && client.connections.every((c) => t.includes(`:${c.localPort}`)), 'the connections');
     const lines = text.split('\n');
     assert.ok(lines.length >= 24 && lines.every((l) => l.length <= 80));
-    assert.match(text, /FD. +LOCAL +REMOTE +STATE/);
+    assert.match(text, /FD. +(DIR +)?LOCAL +REMOTE +STATE/);
     assert.ok(text.includes(`127.0.0.1:${server.ipv4Port}`));
     assert.match(text, /now 3 /);
 

@@ -36,3 +36,10 @@ test('--brief takes auto, ebpf, destroy or none (default auto); anything else is
   q.commands.forEach((c) => c.configureOutput({ writeErr: () => undefined }));
   await assert.rejects(q.parseAsync(['node', 'sockwatch', 'watch', '1', '--brief', 'bpf']), /argument 'bpf' is invalid. expected one of auto, ebpf, destroy, none/);
 });
+
+test('misuse: a lone word that is no command is a process name: sockwatch nginx → watch --name nginx', () => {
+  assert.deepEqual(misuse(program, ['nginx']), { rewrite: ['watch', '--name', 'nginx'] });
+  assert.deepEqual(misuse(program, ['php-fpm8.2', '--json']), { rewrite: ['watch', '--name', 'php-fpm8.2', '--json'] });
+  // a second word is not an option: a mistyped command, said as one
+  assert.ok('error' in (misuse(program, ['snapshots', '1']) ?? {}));
+});

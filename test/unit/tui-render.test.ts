@@ -287,7 +287,7 @@ test('the process exiting shows a banner, keeps the data, and export still works
   }
 });
 
-test('scrolling with 10,000 connections: only visible rows are drawn; G, g, PgDn, j', async () => {
+test('scrolling with 10,000 connections: only visible rows are drawn; G, Home, PgDn, j', async () => {
   const conns = Array.from({ length: 10_000 }, (_, i) => testConn(i));
   const h = start(conns);
   try {
@@ -299,7 +299,7 @@ test('scrolling with 10,000 connections: only visible rows are drawn; G, g, PgDn
     await h.until(/\/10000/);
     await h.until(new RegExp(`${10_000 - viewport + 1}-10000/10000`));
     assert.match(h.rows().at(-1) ?? '', /^\s*10009 /);
-    await h.term.press('g');
+    await h.term.press(KEYS.home);
     await h.until(new RegExp(`1-${viewport}/10000`));
     await h.term.press(KEYS.pageDown);
     await h.until(new RegExp(`${viewport}-${2 * viewport - 1}/10000`));

@@ -7,19 +7,35 @@ import { fdText } from './endpoint-text';
 import { formatEndpoint } from '../../core/endpoint';
 import { stateFilterText, type LagJson } from './json-shapes';
 
-const WIDTHS = [12, 5, 4, 21, 21, 11] as const;
+// TIME EVENT [PID] FD DIR LOCAL REMOTE STATE, then LIFETIME unpadded
+const WIDTHS = [12, 5, 4, 3, 21, 21, 11] as const;
+const PID_WIDTH = 7;
 
-function row(cells: readonly string[]): string {
-  return cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]!) : c)).join(' ').trimEnd();
+function row(cells: readonly string[], pid?: string): string {
+  const padded = cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]!) : c));
+  if (pid !== undefined) padded.splice(2, 0, pid.padEnd(PID_WIDTH));
+  return padded.join(' ').trimEnd();
 }
 
-export const EVENT_HEADER = row(['TIME', 'EVENT', 'FD', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME']);
+export const EVENT_HEADER = row(['TIME', 'EVENT', 'FD', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME']);
+
+/** the header, with a PID column when the target is a group */
+export function eventHeader(pidColumn: boolean): string {
+  return pidColumn ? row(['TIME', 'EVENT', 'FD', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME'], 'PID') : EVENT_HEADER;
+}
+
+/** The start line of a group: what was asked for and the processes found. */
+export function groupStartLine(what: string, processes: readonly ProcessInfo[], source: SourceName, intervalMs: number, states: StateFilter): string {
+  const n = processes.length;
+  const list = processes.slice(0, 8).map((p) => `${p.pid} (${p.command})`).join(', ') + (n > 8 ? `, … ${n - 8} more` : '');
+  return `watching ${what}: ${n} process${n === 1 ? '' : 'es'}: ${list} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
+}
 
 export function startLine(p: ProcessInfo, source: SourceName, intervalMs: number, states: StateFilter): string {
   return `watching PID ${p.pid} (${p.command}) user ${p.user} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
-export function eventLine(e: TrackerEvent): string {
+export function eventLine(e: TrackerEvent, pidColumn = false): string {
   const t = formatClock(e.atMs);
   switch (e.type) {
     case 'open':
@@ -34,7 +50,7 @@ export function eventLine(e: TrackerEvent): string {
             ? '(preexisting)'
             : '-';
       const exch = e.type === 'close' && e.conn.exchanges !== undefined ? ` ${e.conn.exchanges} exch` : '';
-      return row([t, e.type, fdText(c), formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch]);
+      return row([t, e.type, fdText(c), c.direction ?? '-', formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch], pidColumn ? String(c.pid ?? '-') : undefined);
     }
     case 'finding':
       return `${t.padEnd(WIDTHS[0])} finding [${e.finding.finding.kind}] ${e.change}: ${e.finding.finding.message}`;

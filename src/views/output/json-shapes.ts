@@ -5,6 +5,10 @@ import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type St
 import type { Finding, LastingFinding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
 import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { LagStats } from '../../watch/poll-cadence';
+import type { PeerStats } from '../../core/peer-stats';
+
+/** summary.peers: the busiest this many, the rest as one `other` row */
+export const SUMMARY_PEERS = 50;
 
 export const SNAPSHOT_SCHEMA = 'sockwatch.snapshot/1';
 export const EVENT_SCHEMA = 'sockwatch.event/1';
@@ -47,6 +51,9 @@ export function connectionJson(c: Connection): JsonObject {
   }
   if (c.retransmits !== undefined) o.retransmits = c.retransmits;
   if (c.uid !== undefined) o.uid = c.uid;
+  if (c.pid !== undefined) o.pid = c.pid;
+  if (c.pids !== undefined) o.pids = [...c.pids];
+  if (c.direction !== undefined) o.direction = c.direction;
   if (c.tcp) o.tcp = { ...c.tcp };
   return o;
 }
@@ -74,6 +81,8 @@ export function lastingFindingJson(l: LastingFinding): JsonObject {
 export interface SnapshotDoc {
   timeMs: number;
   process: ProcessInfo;
+  /** every process of a group, when there is more than one */
+  processes?: readonly ProcessInfo[];
   source: SourceName;
   states: StateFilter;
   connections: JsonObject[];
@@ -85,6 +94,7 @@ export function snapshotJson(doc: SnapshotDoc): JsonObject {
     schema: SNAPSHOT_SCHEMA,
     time: isoTime(doc.timeMs),
     process: processJson(doc.process),
+    ...(doc.processes !== undefined ? { processes: doc.processes.map(processJson) } : {}),
     source: doc.source,
     states: stateNames(doc.states),
     connections: doc.connections,
@@ -122,6 +132,10 @@ export function startEventJson(args: {
   states: StateFilter;
   /** the between-poll facility (absent: none) */
   briefConnections?: LifecycleStatus;
+  /** every process watched, when there is more than one */
+  processes?: readonly ProcessInfo[];
+  /** advice for the person watching (e.g. add --children) */
+  hint?: string;
 }): JsonObject {
   const brief = args.briefConnections ?? { facility: 'none' as const, reason: 'the source has no between-poll evidence' };
   return {
@@ -130,11 +144,28 @@ export function startEventJson(args: {
     time: isoTime(args.timeMs),
     pid: args.process.pid,
     process: processJson(args.process),
+    ...(args.processes !== undefined ? { processes: args.processes.map(processJson) } : {}),
     intervalMs: args.intervalMs,
     source: args.source,
     states: stateNames(args.states),
     briefConnections: brief.reason === undefined ? { facility: brief.facility } : { facility: brief.facility, reason: brief.reason },
+    ...(args.hint !== undefined ? { hint: args.hint } : {}),
   };
+}
+
+/** The per-peer rows of `summary.peers` (see core/peer-stats.ts). */
+export function peersJson(rows: readonly PeerStats[]): JsonObject[] {
+  return rows.map((r) => ({
+    peer: r.peer,
+    direction: r.direction,
+    live: r.live,
+    opened: r.opened,
+    closed: r.closed,
+    opensPerMinute: Math.round(r.opensPerMinute * 100) / 100,
+    lifetimeMs: r.lifetimeMs === null ? null : { p50: r.lifetimeMs.p50 },
+    exchangesPerConnection: r.exchangesPerConnection === null ? null : Math.round(r.exchangesPerConnection * 100) / 100,
+    findings: [...r.findings],
+  }));
 }
 
 /** How the polls kept up with the interval. */
@@ -166,6 +197,7 @@ export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number
   };
   o.findings = tracker.findingHistory().map(lastingFindingJson);
   o.unattributedBrief = tracker.unattributedBrief().map((u) => ({ remote: u.remote, count: u.count }));
+  o.peers = peersJson(tracker.peers(nowMs, SUMMARY_PEERS));
   if (args.lag !== undefined) {
     const { lagging: _now, ...lag } = args.lag;
     o.lag = lag;

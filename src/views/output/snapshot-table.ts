@@ -9,9 +9,19 @@ import { oneLine } from '../../util/text';
 const HEADER = ['FD', 'PROTO', 'LOCAL', 'REMOTE', 'STATE', 'SEND-Q', 'RECV-Q', 'TIMER'];
 const RIGHT = new Set([0, 5, 6]);
 
-export function snapshotTable(p: ProcessInfo, states: StateFilter, conns: readonly Connection[], color: boolean): string {
-  const head = `PID ${p.pid} (${p.command}) user ${p.user}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${stateFilterText(states)})`;
+/** `target`: the process, or every process of a group (then a PID column leads each row) */
+export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], states: StateFilter, conns: readonly Connection[], color: boolean): string {
+  const group = Array.isArray(target) ? (target as readonly ProcessInfo[]) : undefined;
+  const count = `${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${stateFilterText(states)})`;
+  let head: string;
+  if (group !== undefined) {
+    head = `${group.length} processes: ${clipped(group.map((p) => `${p.pid} (${p.command})`).join(', '), 200)} — ${count}`;
+  } else {
+    const p = target as ProcessInfo;
+    head = `PID ${p.pid} (${p.command}) user ${p.user}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${count}`;
+  }
   const rows = conns.map((c) => [
+    ...(group !== undefined ? [String(c.pid ?? '-')] : []),
     fdText(c),
     c.protocol,
     formatEndpoint(c.local),
@@ -21,7 +31,7 @@ export function snapshotTable(p: ProcessInfo, states: StateFilter, conns: readon
     c.recvQueue === undefined ? '-' : String(c.recvQueue),
     timerText(c.timer),
   ]);
-  const lines = alignColumns(HEADER, rows, RIGHT);
+  const lines = group !== undefined ? alignColumns(['PID', ...HEADER], rows, new Set([0, ...[...RIGHT].map((i) => i + 1)])) : alignColumns(HEADER, rows, RIGHT);
   if (color) {
     // Color after alignment so escape codes do not disturb the widths.
     for (let i = 0; i < conns.length; i++) {

@@ -5,10 +5,12 @@ import { formatEndpoint } from '../../core/endpoint';
 import { formatDuration } from '../../util/duration';
 import { formatAge, formatBytes, stateLabel, timerLabel } from './format';
 
-export type ColumnId = 'fd' | 'local' | 'remote' | 'state' | 'age' | 'idle' | 'exch' | 'tx' | 'rx' | 'timer';
+export type ColumnId = 'pid' | 'fd' | 'dir' | 'local' | 'remote' | 'state' | 'age' | 'idle' | 'exch' | 'tx' | 'rx' | 'timer';
 
 export const COLUMN_TITLES: Record<ColumnId, string> = {
+  pid: 'PID',
   fd: 'FD',
+  dir: 'DIR',
   local: 'LOCAL',
   remote: 'REMOTE',
   state: 'STATE',
@@ -20,7 +22,7 @@ export const COLUMN_TITLES: Record<ColumnId, string> = {
   timer: 'TIMER',
 };
 
-const RIGHT_ALIGNED: ReadonlySet<ColumnId> = new Set<ColumnId>(['fd', 'age', 'idle', 'exch', 'tx', 'rx']);
+const RIGHT_ALIGNED: ReadonlySet<ColumnId> = new Set<ColumnId>(['pid', 'fd', 'age', 'idle', 'exch', 'tx', 'rx']);
 
 export interface FittedColumn {
   id: ColumnId;
@@ -31,9 +33,12 @@ export interface FittedColumn {
   compact: boolean;
 }
 
-/** The columns the live data calls for, in display order (what `s` cycles through). */
-export function wantedColumns(hasTcp: boolean, hasTimer: boolean): ColumnId[] {
-  const ids: ColumnId[] = ['fd', 'local', 'remote', 'state', 'age'];
+/**
+ * The columns the live data calls for, in display order (what `s` cycles through): PID when more
+ * than one process is watched, DIR when the source tells directions.
+ */
+export function wantedColumns(hasTcp: boolean, hasTimer: boolean, several = false, hasDir = false): ColumnId[] {
+  const ids: ColumnId[] = [...(several ? (['pid'] as const) : []), 'fd', ...(hasDir ? (['dir'] as const) : []), 'local', 'remote', 'state', 'age'];
   if (hasTcp) ids.push('idle', 'exch', 'tx', 'rx');
   if (hasTcp || hasTimer) ids.push('timer');
   return ids;
@@ -44,9 +49,20 @@ export function idleMs(t: TrackedConnection): number | undefined {
   return tcp ? Math.min(tcp.lastSendMs, tcp.lastReceiveMs) : undefined;
 }
 
-export function cellText(id: ColumnId, t: TrackedConnection, nowMs: number, compact: boolean): string {
+/** `plain`: no color (NO_COLOR): words instead of arrows, which would read as nothing in particular */
+export function dirText(direction: 'in' | 'out' | undefined, plain: boolean): string {
+  if (direction === undefined) return '-';
+  if (plain) return direction;
+  return direction === 'in' ? '←' : '→';
+}
+
+export function cellText(id: ColumnId, t: TrackedConnection, nowMs: number, compact: boolean, plain = false): string {
   const c = t.connection;
   switch (id) {
+    case 'pid':
+      return c.pid === undefined ? '-' : String(c.pid);
+    case 'dir':
+      return dirText(c.direction, plain);
     case 'fd':
       return c.fd === undefined ? '-' : String(c.fd);
     case 'local':
@@ -87,11 +103,12 @@ export function fitColumns(args: {
   width: number;
   /** the sorted column's heading carries an arrow, so it needs one more cell */
   sortKey: ColumnId;
+  plain?: boolean;
 }): FittedColumn[] {
   const { rows, nowMs, width, sortKey } = args;
   const measure = (id: ColumnId, compact: boolean): number => {
     let w = COLUMN_TITLES[id].length + (id === sortKey ? 1 : 0);
-    for (const r of rows) w = Math.max(w, cellText(id, r, nowMs, compact).length);
+    for (const r of rows) w = Math.max(w, cellText(id, r, nowMs, compact, args.plain === true).length);
     return w;
   };
   const specs = args.ids.map((id) => {

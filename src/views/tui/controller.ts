@@ -45,6 +45,8 @@ export interface ControllerDeps {
   htmlReport?: (dir: string, nowMs: number) => Promise<string>;
   /** replay: a banner line kept current, and keys it handles before the usual ones (a status line when handled) */
   replay?: { banner(): string; handleKey(k: KeyPress): string | undefined };
+  /** the first status line instead of the between-poll facility's (where `run` logs CMD, a hint) */
+  status?: string;
 }
 
 export class TuiController {
@@ -71,10 +73,11 @@ export class TuiController {
     const s = d.session;
     this.initialStates = s.states;
     this.ui = initialUiState(s.states);
-    this.log.info(s.now(), `watching PID ${s.pid}: ${s.tracker.stats(s.now()).live} live connections`);
+    const procs = s.tracker.processes.length;
+    this.log.info(s.now(), `watching ${procs > 1 ? `${procs} processes` : `PID ${s.pid}`}: ${s.tracker.stats(s.now()).live} live connections`);
     const brief = s.briefConnections;
     this.setStatus(
-      brief.facility === 'none'
+      d.status !== undefined ? d.status : brief.facility === 'none'
         ? `connections shorter than one poll are not counted${brief.reason ? `: ${brief.reason}` : ''}`
         : `connections shorter than one poll counted from ${brief.facility === 'ebpf' ? 'eBPF' : 'destroy notifications'}${brief.reason ? ` (${brief.reason})` : ''}`,
     );
@@ -162,6 +165,7 @@ export class TuiController {
       demoBanner: this.d.replay ? this.d.replay.banner() : this.d.demoBanner,
       rows: this.rows(),
       derived: this.derived(),
+      plain: !this.d.color,
     });
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;
@@ -248,8 +252,12 @@ export class TuiController {
       case 'help':
         this.ui = { ...this.ui, help: true };
         break;
+      case 'group':
+        this.ui = { ...this.ui, grouped: !this.ui.grouped, scroll: 0, follow: false };
+        this.setStatus(this.ui.grouped ? 'grouped by peer: remote endpoint (out) or local endpoint (in); g shows connections' : 'one row per connection');
+        break;
       case 'scroll':
-        this.ui = scrollBy(this.ui, a.by, this.viewport, this.rows().length);
+        this.ui = scrollBy(this.ui, a.by, this.viewport, this.ui.grouped ? this.derived().peers.length : this.rows().length);
         break;
       case 'dismiss':
         this.ui = { ...this.ui, status: null };

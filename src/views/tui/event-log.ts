@@ -24,7 +24,8 @@ function describe(e: TrackerEvent): string {
     case 'close':
     case 'state': {
       const c = e.conn.connection;
-      const ends = `${formatEndpoint(c.local)} → ${formatEndpoint(c.remote)}`;
+      // the arrow points the way the connection was opened: ← accepted from the peer, → made to it
+      const ends = `${formatEndpoint(c.local)} ${c.direction === 'in' ? '←' : '→'} ${formatEndpoint(c.remote)}`;
       if (e.type === 'open') return `${ends}  ${c.state}`;
       if (e.type === 'close') return `${ends}  lived ${boundMark(e.lifetimeBound)}${formatDuration(e.lifetimeMs)}${e.brief === true ? ' (brief: between polls)' : ''}`;
       return `${ends}  ${e.from} → ${e.to}`;

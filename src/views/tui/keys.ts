@@ -10,6 +10,7 @@ export type Action =
   | { type: 'prompt' }
   | { type: 'reset' }
   | { type: 'help' }
+  | { type: 'group' }
   | { type: 'scroll'; by: number | 'page-up' | 'page-down' | 'top' | 'bottom' }
   | { type: 'dismiss' };
 
@@ -71,7 +72,7 @@ export function actionFor(k: KeyPress): Action | undefined {
     case 'k':
       return { type: 'scroll', by: -1 };
     case 'g':
-      return { type: 'scroll', by: 'top' };
+      return { type: 'group' };
     case 'G':
       return { type: 'scroll', by: 'bottom' };
   }
@@ -91,7 +92,8 @@ export const HELP_LINES: readonly (readonly [string, string])[] = [
   ['r', 'count on screen from now (the summary is unchanged)'],
   ['↑ ↓  j k', 'scroll one row'],
   ['PgUp PgDn', 'scroll one page'],
-  ['g G', 'jump to top / bottom (G then follows new rows)'],
+  ['Home  End G', 'jump to top / bottom (End or G then follows new rows)'],
+  ['g', 'group by peer: one row per remote endpoint (out) or local endpoint (in), or back'],
   ['Esc', 'clear the status line'],
   ['?', 'this help (any key closes it)'],
 ];

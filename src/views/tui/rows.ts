@@ -26,8 +26,12 @@ const MISSING = Number.POSITIVE_INFINITY;
 function sortValue(key: ColumnId, t: TrackedConnection): SortValue {
   const c = t.connection;
   switch (key) {
+    case 'pid':
+      return c.pid ?? MISSING;
     case 'fd':
       return c.fd ?? MISSING;
+    case 'dir':
+      return c.direction === undefined ? MISSING : c.direction === 'in' ? 0 : 1;
     case 'local':
       return endpointSortValue(c.local);
     case 'remote':
@@ -52,7 +56,7 @@ function sortValue(key: ColumnId, t: TrackedConnection): SortValue {
 
 export function matchesText(t: TrackedConnection, needle: string): boolean {
   const c = t.connection;
-  const hay = `${c.fd ?? ''} ${formatEndpoint(c.local)} ${formatEndpoint(c.remote)} ${c.state} ${c.timer?.kind ?? ''}`;
+  const hay = `${c.pid ?? ''} ${c.fd ?? ''} ${c.direction ?? ''} ${formatEndpoint(c.local)} ${formatEndpoint(c.remote)} ${c.state} ${c.timer?.kind ?? ''}`;
   return hay.toLowerCase().includes(needle);
 }
 

@@ -22,6 +22,10 @@ export interface TuiOptions {
   htmlReport?: (dir: string, nowMs: number) => Promise<string>;
   /** replay keys and banner: see ControllerDeps.replay */
   replay?: ControllerDeps['replay'];
+  /** the first status line (e.g. where `run` writes CMD's output, a hint) */
+  status?: string;
+  /** SIGINT/SIGTERM/SIGHUP quit the view (default); false when the caller handles them (`run` forwards them) */
+  handleSignals?: boolean;
 }
 
 export interface TuiHandle {
@@ -112,9 +116,10 @@ export function runTui(session: WatchSession, opts: TuiOptions): TuiHandle {
     onQuit: finish,
     htmlReport: opts.htmlReport,
     replay: opts.replay,
+    ...(opts.status !== undefined ? { status: opts.status } : {}),
   });
 
-  for (const sig of SIGNALS) process.on(sig, onSignal);
+  if (opts.handleSignals !== false) for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on('uncaughtExceptionMonitor', onCrash);
   screen.on('keypress', (ch: string | undefined, key: Blessed.Widgets.Events.IKeyEventArg | undefined) => controller.handleKey(ch, key));
   screen.on('resize', () => controller.requestRedraw());

@@ -15,6 +15,8 @@ import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems,
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
+import type { PeerStats } from '../../core/peer-stats';
+import { dirText } from './columns';
 
 export type SessionView = Pick<WatchSession, 'pid' | 'sourceName' | 'intervalMs' | 'startedMs'>;
 
@@ -33,6 +35,8 @@ export interface ScreenInput {
   rows?: readonly TrackedConnection[];
   /** deriveView() output, when the caller has it cached; computed here otherwise */
   derived?: DerivedView;
+  /** no color (NO_COLOR): DIR says in/out instead of ←/→ */
+  plain?: boolean;
 }
 
 /**
@@ -51,10 +55,19 @@ export interface DerivedView {
   process: ProcessInfo | undefined;
   exited: boolean;
   lag: LagStats | undefined;
+  /** connections grouped by peer (the `g` view), busiest first */
+  peers: readonly PeerStats[];
+  /** more than one process is watched: a PID column */
+  several: boolean;
 }
+
+/** peer rows the `g` view lists, at most (the rest as one `other` row) */
+export const TUI_PEERS = 200;
 
 export function deriveView(tracker: Tracker, nowMs: number, lag?: LagStats): DerivedView {
   return {
+    peers: tracker.peers(nowMs, TUI_PEERS),
+    several: tracker.processes.length > 1,
     live: tracker.live(),
     stats: tracker.stats(nowMs, 'baseline'),
     findings: tracker.findingHistory(),
@@ -250,11 +263,11 @@ function tableHeader(columns: readonly FittedColumn[], ui: UiState, width: numbe
   return fillLine([seg(text, style)], width, style);
 }
 
-function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs: number, width: number): Line {
+function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs: number, width: number, plain: boolean): Line {
   const line: Line = [];
   columns.forEach((c, idx) => {
     if (idx > 0) line.push(seg(' '));
-    const text = cell(cellText(c.id, t, nowMs, c.compact), c);
+    const text = cell(cellText(c.id, t, nowMs, c.compact, plain), c);
     if (c.id === 'state') {
       const fg = STATE_COLORS[t.connection.state];
       line.push(seg(text, fg ? { fg } : undefined));
@@ -265,6 +278,64 @@ function tableRow(t: TrackedConnection, columns: readonly FittedColumn[], nowMs:
     }
   });
   return clipLine(line, width);
+}
+
+// The `g` view: one row per peer. Fixed columns; PEER takes what is left before FINDINGS.
+const PEER_COLUMNS = [
+  ['DIR', 3, 'left'],
+  ['PEER', 21, 'left'],
+  ['LIVE', 5, 'right'],
+  ['OPENED', 6, 'right'],
+  ['CLOSED', 6, 'right'],
+  ['OPEN/MIN', 8, 'right'],
+  ['P50', 7, 'right'],
+  ['EXCH/C', 6, 'right'],
+  ['FINDINGS', 8, 'left'],
+] as const;
+
+function peerCells(p: PeerStats, plain: boolean): string[] {
+  const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  return [
+    dirText(p.direction, plain),
+    p.peer,
+    String(p.live),
+    String(p.opened),
+    String(p.closed),
+    num(Math.round(p.opensPerMinute * 10) / 10),
+    p.lifetimeMs === null ? '-' : formatDuration(p.lifetimeMs.p50),
+    p.exchangesPerConnection === null ? '-' : num(Math.round(p.exchangesPerConnection * 10) / 10),
+    p.findings.join(','),
+  ];
+}
+
+function peerTable(peers: readonly PeerStats[], ui: UiState, width: number, viewport: number, plain: boolean): TableModel {
+  const offset = Math.max(0, Math.min(ui.scroll, peers.length - viewport));
+  const visible = peers.slice(offset, offset + viewport);
+  const widths: number[] = PEER_COLUMNS.map(([, w]) => w);
+  const peerW = Math.max(PEER_COLUMNS[1][1], ...visible.map((p) => p.peer.length));
+  const fixed = widths.reduce((a, b) => a + b, 0) - widths[1]! + widths.length - 1;
+  widths[1] = Math.max(12, Math.min(peerW, width - fixed));
+  const fmt = (cells: readonly string[]): string =>
+    cells
+      .map((c, k) => {
+        const [, , align] = PEER_COLUMNS[k]!;
+        const w = widths[k]!;
+        if (k === cells.length - 1) return c;
+        const clipped = k === 1 ? clipStart(c, w) : clipEnd(c, w);
+        return align === 'right' ? padStart(clipped, w) : padEnd(clipped, w);
+      })
+      .join(' ');
+  const style = { inverse: true, bold: true };
+  return {
+    columns: [],
+    header: fillLine([seg(fmt(PEER_COLUMNS.map(([t]) => t)), style)], width, style),
+    rows: visible.map((p) => clipLine([seg(fmt(peerCells(p, plain)), p.findings.length > 0 ? { fg: FINDING_COLORS[p.findings[0]!] } : undefined)], width)),
+    offset,
+    viewport,
+    matched: peers.length,
+    live: peers.length,
+    hidden: [],
+  };
 }
 
 function statusLine(i: ScreenInput, t: TableModel): Line {
@@ -355,18 +426,21 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
   const visible = rows.slice(offset, offset + viewport);
   const hasTcp = live.some((t) => t.connection.tcp !== undefined);
   const hasTimer = hasTcp || live.some((t) => t.connection.timer !== undefined && t.connection.timer.kind !== 'none');
-  const wanted = wantedColumns(hasTcp, hasTimer);
-  const columns = fitColumns({ ids: wanted, rows: visible, nowMs, width, sortKey: ui.sort.key });
-  const table: TableModel = {
-    columns,
-    header: tableHeader(columns, ui, width),
-    rows: visible.map((t) => tableRow(t, columns, nowMs, width)),
-    offset,
-    viewport,
-    matched: rows.length,
-    live: live.length,
-    hidden: wanted.filter((id) => !columns.some((c) => c.id === id)),
-  };
+  const hasDir = live.some((t) => t.connection.direction !== undefined);
+  const wanted = wantedColumns(hasTcp, hasTimer, derived.several, hasDir);
+  const columns = fitColumns({ ids: wanted, rows: visible, nowMs, width, sortKey: ui.sort.key, plain: i.plain === true });
+  const table: TableModel = ui.grouped
+    ? peerTable(derived.peers, ui, width, viewport, i.plain === true)
+    : {
+        columns,
+        header: tableHeader(columns, ui, width),
+        rows: visible.map((t) => tableRow(t, columns, nowMs, width, i.plain === true)),
+        offset,
+        viewport,
+        matched: rows.length,
+        live: live.length,
+        hidden: wanted.filter((id) => !columns.some((c) => c.id === id)),
+      };
 
   const chart = chartLines(i, derived, h.chart);
   const findingsShown = findingLines(findings, width, h.findings).slice(0, h.findings);
@@ -379,7 +453,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
   const status = statusLine(i, table);
   let emptyNote: Line | undefined;
   if (table.rows.length === 0 && viewport > 0) {
-    const why = live.length === 0 ? 'no live connections' : `no connection matches (${live.length} live; / then Esc clears the filter, f shows all states)`;
+    const why = ui.grouped ? 'no peers yet (g goes back to connections)' : live.length === 0 ? 'no live connections' : `no connection matches (${live.length} live; / then Esc clears the filter, f shows all states)`;
     emptyNote = [seg(`  ${why}`, { fg: 'gray' })];
   }
 

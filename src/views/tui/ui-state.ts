@@ -28,6 +28,8 @@ export interface UiState {
   states: StateFilter;
   /** the screen is frozen (space); polling and recording go on */
   paused: boolean;
+  /** `g`: the table shows one row per peer instead of one per connection */
+  grouped: boolean;
 }
 
 export function initialUiState(states: StateFilter = 'all'): UiState {
@@ -42,6 +44,7 @@ export function initialUiState(states: StateFilter = 'all'): UiState {
     exitReason: null,
     states,
     paused: false,
+    grouped: false,
   };
 }
 

@@ -1,0 +1,208 @@
+// Connections grouped by peer: one group per remote endpoint for outbound connections, one per
+// local (listening) endpoint for inbound ones. Answers "is my pool to service X reused?" without
+// reading the connection list. Pure and bounded: at most MAX_PEERS groups are counted apart, the
+// rest together as `other`; each group keeps a bounded sample of lifetimes and open times.
+import type { Connection } from '../model';
+import { formatEndpoint } from './endpoint';
+import { RATE_WINDOW_MS, perMinute } from './rate';
+import { CHURN_MAX_MEDIAN_EXCHANGES, CHURN_MAX_MEDIAN_LIFETIME_MS, CHURN_MIN_CLOSES, CLOSE_WAIT_MIN_MS, REUSE_MIN_EXCHANGES } from './findings';
+import type { FindingKind, TrackedConnection } from './tracker-types';
+
+/** groups counted apart; beyond, one `other` group */
+export const MAX_PEERS = 1_000;
+/** recent lifetimes kept per group, for its median */
+export const PEER_LIFETIME_SAMPLES = 256;
+
+export type PeerDirection = 'in' | 'out';
+
+export interface PeerStats {
+  /** outbound: the remote endpoint; inbound: the local endpoint connections arrived on; or `other` */
+  peer: string;
+  direction: PeerDirection;
+  live: number;
+  /** opened while watched (preexisting connections are live or closed, never opened) */
+  opened: number;
+  closed: number;
+  opensPerMinute: number;
+  /** median lifetime of recent closes of connections opened while watched; null until one closed */
+  lifetimeMs: { p50: number } | null;
+  /** mean exchanges of the group's connections (closed and live) where known; null when unknown */
+  exchangesPerConnection: number | null;
+  /** the findings whose rule holds for this group alone */
+  findings: FindingKind[];
+}
+
+export function peerDirection(c: Connection): PeerDirection {
+  return c.direction ?? 'out';
+}
+
+export function peerKeyOf(c: Pick<Connection, 'local' | 'remote' | 'direction'>): string {
+  return c.direction === 'in' ? `in|${formatEndpoint(c.local)}` : `out|${formatEndpoint(c.remote)}`;
+}
+
+interface Group {
+  peer: string;
+  direction: PeerDirection;
+  opened: number;
+  closed: number;
+  /** open times within the rate window, oldest first */
+  opens: number[];
+  /** recent closes of connections opened while watched: lifetime and when */
+  closes: { atMs: number; lifetimeMs: number; exchanges?: number }[];
+  exchangesSum: number;
+  exchangesCount: number;
+  /** closed connections that were preexisting (for the busiest-first order) */
+  closedPre: number;
+}
+
+export class PeerBook {
+  private readonly groups = new Map<string, Group>();
+
+  clear(): void {
+    this.groups.clear();
+  }
+
+  opened(c: Connection, atMs: number): void {
+    const g = this.group(c);
+    g.opened++;
+    g.opens.push(atMs);
+    trimBefore(g.opens, atMs - RATE_WINDOW_MS);
+  }
+
+  /** `lifetimeMs` undefined: not a known lifetime (preexisting) */
+  closed(c: Connection, atMs: number, lifetimeMs: number | undefined, exchanges: number | undefined): void {
+    const g = this.group(c);
+    g.closed++;
+    if (exchanges !== undefined) {
+      g.exchangesSum += exchanges;
+      g.exchangesCount++;
+    }
+    if (lifetimeMs === undefined) {
+      g.closedPre++;
+      return;
+    }
+    g.closes.push(exchanges === undefined ? { atMs, lifetimeMs } : { atMs, lifetimeMs, exchanges });
+    if (g.closes.length > PEER_LIFETIME_SAMPLES) g.closes.splice(0, g.closes.length - PEER_LIFETIME_SAMPLES);
+  }
+
+  /**
+   * Every group with the live connections (listeners left out) folded in, busiest first (most
+   * connections seen: opened + preexisting, then most live), at most `limit` rows plus an `other` row.
+   * `sinceMs`: when the counting started (for rates over less than a minute).
+   */
+  rows(live: readonly TrackedConnection[], nowMs: number, sinceMs: number, limit = 50): PeerStats[] {
+    const liveBy = new Map<string, TrackedConnection[]>();
+    for (const t of live) {
+      if (t.connection.state === 'LISTEN') continue;
+      const key = this.keyFor(t.connection);
+      const list = liveBy.get(key);
+      if (list) list.push(t);
+      else liveBy.set(key, [t]);
+    }
+    const keys = new Set([...this.groups.keys(), ...liveBy.keys()]);
+    const rows: PeerStats[] = [];
+    // busiest: the most connections seen (opened while watched, plus preexisting ones)
+    const seen = new Map<PeerStats, number>();
+    for (const key of keys) {
+      const g = this.groups.get(key) ?? newGroup(key);
+      const liveHere = liveBy.get(key) ?? [];
+      const row = statsOf(g, liveHere, nowMs, sinceMs);
+      seen.set(row, g.opened + g.closedPre + liveHere.filter((t) => t.preexisting).length);
+      rows.push(row);
+    }
+    const weight = (r: PeerStats): number => seen.get(r) ?? 0;
+    rows.sort((a, b) => weight(b) - weight(a) || b.live - a.live || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0) || (a.direction < b.direction ? -1 : 1));
+    if (rows.length <= limit) return rows;
+    const kept = rows.slice(0, limit);
+    kept.push(fold(rows.slice(limit)));
+    return kept;
+  }
+
+  private keyFor(c: Connection): string {
+    const key = peerKeyOf(c);
+    return this.groups.has(key) || this.groups.size < MAX_PEERS ? key : `${peerDirection(c)}|other`;
+  }
+
+  private group(c: Connection): Group {
+    const key = this.keyFor(c);
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      g = newGroup(key);
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+}
+
+function newGroup(key: string): Group {
+  const bar = key.indexOf('|');
+  return { peer: key.slice(bar + 1), direction: key.slice(0, bar) === 'in' ? 'in' : 'out', opened: 0, closed: 0, opens: [], closes: [], exchangesSum: 0, exchangesCount: 0, closedPre: 0 };
+}
+
+function trimBefore(times: number[], cutoff: number): void {
+  let i = 0;
+  while (i < times.length && times[i]! <= cutoff) i++;
+  if (i > 0) times.splice(0, i);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, sinceMs: number): PeerStats {
+  let exSum = g.exchangesSum;
+  let exCount = g.exchangesCount;
+  let maxExchanges = 0;
+  let stuckCloseWait = false;
+  for (const t of live) {
+    if (t.exchanges !== undefined) {
+      exSum += t.exchanges;
+      exCount++;
+      maxExchanges = Math.max(maxExchanges, t.exchanges);
+    }
+    if (t.connection.state === 'CLOSE_WAIT') {
+      const since = t.states[t.states.length - 1]?.atMs ?? t.firstSeenMs;
+      if (nowMs - since >= CLOSE_WAIT_MIN_MS) stuckCloseWait = true;
+    }
+  }
+  for (const c of g.closes) maxExchanges = Math.max(maxExchanges, c.exchanges ?? 0);
+  const recentOpens = g.opens.filter((t) => t > nowMs - RATE_WINDOW_MS && t <= nowMs).length;
+  const lifetimes = g.closes.map((c) => c.lifetimeMs);
+  const findings: PeerStats['findings'] = [];
+  if (maxExchanges >= REUSE_MIN_EXCHANGES) findings.push('reuse');
+  const windowCloses = g.closes.filter((c) => c.atMs > nowMs - RATE_WINDOW_MS);
+  if (windowCloses.length >= CHURN_MIN_CLOSES && median(windowCloses.map((c) => c.lifetimeMs)) < CHURN_MAX_MEDIAN_LIFETIME_MS) {
+    const ex = windowCloses.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
+    if (ex.length === 0 || median(ex) <= CHURN_MAX_MEDIAN_EXCHANGES) findings.push('churn');
+  }
+  if (stuckCloseWait) findings.push('close_wait');
+  return {
+    peer: g.peer,
+    direction: g.direction,
+    live: live.length,
+    opened: g.opened,
+    closed: g.closed,
+    opensPerMinute: perMinute(recentOpens, nowMs - sinceMs),
+    lifetimeMs: lifetimes.length > 0 ? { p50: median(lifetimes) } : null,
+    exchangesPerConnection: exCount > 0 ? exSum / exCount : null,
+    findings,
+  };
+}
+
+/** The rows beyond the limit, summed into one `other` row (medians cannot be summed: left null). */
+function fold(rest: readonly PeerStats[]): PeerStats {
+  const dirs = new Set(rest.map((r) => r.direction));
+  return {
+    peer: 'other',
+    direction: dirs.size === 1 ? rest[0]!.direction : 'out',
+    live: rest.reduce((s, r) => s + r.live, 0),
+    opened: rest.reduce((s, r) => s + r.opened, 0),
+    closed: rest.reduce((s, r) => s + r.closed, 0),
+    opensPerMinute: rest.reduce((s, r) => s + r.opensPerMinute, 0),
+    lifetimeMs: null,
+    exchangesPerConnection: null,
+    findings: [],
+  };
+}

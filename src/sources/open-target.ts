@@ -1,0 +1,93 @@
+// Opens what the user asked to watch: one PID, a PID list, processes by name, with or without their
+// descendants, always as one ProcessGroupSource over per-process sources (openSource), so every
+// connection carries the `pid` holding it and a `direction`. A single PID without --children is a
+// group of one: its snapshots have no `processes` list and its errors are the per-process source's.
+import { readFileSync } from 'node:fs';
+import type { SourceName } from '../model';
+import { SockwatchError } from '../errors';
+import { CachedProcessTable, readProcessTable, type ProcessEntry } from '../process/process-table';
+import { describeSpec, selectTargets, selfAndAncestors, type TargetSpec } from '../process/target-selection';
+import { openSource } from './open-source';
+import { ProcessGroupSource } from './process-group-source';
+import type { Source } from './source';
+import type { BriefChoice } from './lifecycle/open-lifecycle';
+import { DEFAULT_EPHEMERAL, parsePortRange } from './direction';
+
+export interface TargetOptions {
+  spec: TargetSpec;
+  source?: SourceName;
+  /** connections shorter than one poll (watch only; a snapshot has no between-poll time) */
+  brief?: BriefChoice;
+}
+
+function ephemeralPorts(): readonly [number, number] {
+  try {
+    return parsePortRange(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')) ?? DEFAULT_EPHEMERAL;
+  } catch {
+    return DEFAULT_EPHEMERAL;
+  }
+}
+
+/** Whether the spec needs the process table (names, descendants) at all. */
+export function isDynamic(spec: TargetSpec): boolean {
+  return spec.name !== undefined || spec.children;
+}
+
+/** A group answers with `processes` (several processes, or a selection that can change). */
+export function isGroup(spec: TargetSpec): boolean {
+  return isDynamic(spec) || spec.pids.length > 1;
+}
+
+export function openTarget(o: TargetOptions): ProcessGroupSource {
+  const table = new CachedProcessTable();
+  return new ProcessGroupSource({
+    spec: o.spec,
+    openOne: (pid) => openSource(pid, o.source),
+    readTable: () => table.read(),
+    selfPid: process.pid,
+    ephemeralPorts: ephemeralPorts(),
+  });
+}
+
+/**
+ * The target with its between-poll evidence: ONE facility for the whole group (destroy
+ * notifications are namespace-wide, and a bpftrace per member would multiply its cost), attached
+ * for the first process selected now. eBPF then names that process's outbound connections; the
+ * group's inbound ones are attributed by its listening ports whichever member accepted them.
+ */
+export async function openWatchedTarget(o: TargetOptions): Promise<Source> {
+  const group = openTarget(o);
+  const brief = o.brief ?? 'auto';
+  const first = o.spec.pids[0] ?? selectNow(o.spec)[0];
+  if (first === undefined) return group; // nothing to attach to yet: the first poll names what was tried
+  const { openLifecycle } = await import('./lifecycle/open-lifecycle');
+  const { withLifecycle } = await import('./lifecycle/lifecycle-feed');
+  return withLifecycle(group, await openLifecycle(first, brief));
+}
+
+/** The PIDs a spec selects now (sockwatch and its parents left out of name matches). */
+export function selectNow(spec: TargetSpec, table: readonly ProcessEntry[] = readProcessTable()): number[] {
+  return selectTargets(table, spec, selfAndAncestors(table, process.pid));
+}
+
+/**
+ * `--wait`: resolves once the spec selects something, checking every `intervalMs`; says once on
+ * stderr that it is waiting. Without --wait the caller's first snapshot fails naming the spec.
+ */
+export async function waitForTarget(spec: TargetSpec, intervalMs: number, say: (text: string) => void, signal?: AbortSignal): Promise<void> {
+  let said = false;
+  for (;;) {
+    if (selectNow(spec).length > 0) return;
+    if (!said) {
+      say(`sockwatch: waiting for a process matching ${describeSpec(spec)}`);
+      said = true;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, intervalMs);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(new SockwatchError('no_such_process', `stopped waiting for ${describeSpec(spec)}`));
+      }, { once: true });
+    });
+  }
+}
