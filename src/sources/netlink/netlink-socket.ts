@@ -376,19 +376,24 @@ export function subscribeSockDiag(groups: readonly number[], handlers: Multicast
     close();
     throw new SockwatchError('not_supported', `cannot join sock_diag multicast group (${errText(e)})`);
   }
-  raw.on('message', (buf, rinfo) => {
-    // only the kernel (port 0) sends to these groups; anything else is not ours to trust
-    if (rinfo.port === 0) handlers.datagram(buf);
-  });
-  raw.on('truncatedMessage', () => handlers.truncated());
-  raw.on('error', (err) => {
-    // recvmsg's ENOBUFS leaves the socket usable: only datagrams were lost
-    if (err.code === 'ENOBUFS') handlers.overrun();
-    else {
-      handlers.failed(errText(err));
-      close();
-    }
-  });
+  // Each runs inside the addon's callback: nothing may throw out of it (see guarded).
+  raw.on('message', (buf, rinfo) =>
+    guarded(() => {
+      // only the kernel (port 0) sends to these groups; anything else is not ours to trust
+      if (rinfo.port === 0) handlers.datagram(buf);
+    }),
+  );
+  raw.on('truncatedMessage', () => guarded(() => handlers.truncated()));
+  raw.on('error', (err) =>
+    guarded(() => {
+      // recvmsg's ENOBUFS leaves the socket usable: only datagrams were lost
+      if (err.code === 'ENOBUFS') handlers.overrun();
+      else {
+        handlers.failed(errText(err));
+        close();
+      }
+    }),
+  );
   raw.unref();
   return { close };
 }
