@@ -1,5 +1,5 @@
 // Verdicts drawn from what the tracker saw. Each threshold is a named constant with the reason for
-// its value; the README copies this list, so keep the two in step.
+// its value; docs/findings.md lists them, and test/unit/docs-findings.test.ts keeps the two in step.
 import type { Connection } from '../model';
 import type { Finding, LiveCountSample } from './tracker-types';
 import { formatDuration } from '../util/duration';
