@@ -37,7 +37,7 @@ function bootTime(): number | undefined {
 
 // Synchronous on purpose: these files are a few hundred bytes that the kernel formats on read, and
 // pollers read stat every poll. fs.promises.readFile costs open, fstat, read and close as four
-// thread-pool round trips (~0.3 ms here); readFileSync is one call of ~30 µs.
+// thread-pool round trips; readFileSync is one call, an order of magnitude cheaper.
 async function readProcFile(pid: number, name: string): Promise<string> {
   const path = `${PROC}/${pid}/${name}`;
   try {
