@@ -7,7 +7,7 @@ import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-c
 import type { SourceName, StateFilter } from '../model';
 import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
 import { SockwatchError } from '../errors';
-import type { MetricsAddress } from '../views/metrics/metrics-address';
+import type { WatchArgs } from './watch-args';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -167,25 +167,6 @@ function metricsArgs(o: MetricsFlags): Pick<WatchArgs, 'metrics' | 'metricsPeers
   if (o.metricsPeers !== undefined && o.metrics === undefined) throw new SockwatchError('invalid_argument', '--metrics-peers needs --metrics <addr>');
   return { metrics: o.metrics, metricsPeers: o.metricsPeers };
 }
-export interface WatchArgs {
-  intervalMs: number;
-  durationMs: number | undefined;
-  states: StateFilter;
-  json: boolean;
-  record: string | undefined;
-  /** write an HTML report here when the watch ends */
-  report?: string;
-  source: SourceName | undefined;
-  tui: boolean;
-  /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */
-  exportDir: string | undefined;
-  /** serve Prometheus metrics there (src/views/metrics) */
-  metrics?: MetricsAddress;
-  metricsPeers?: number;
-  /** `serve`: no stdout unless --json, and the target's exit does not end the watch */
-  serve?: boolean;
-}
-
 /** A usage error caught before commander parses: show the whole help, or one line. */
 export type Misuse = { help: true } | { error: string };
 

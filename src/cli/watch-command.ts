@@ -1,4 +1,4 @@
-import type { WatchArgs } from './main';
+import type { WatchArgs } from './watch-args';
 import { openSource } from '../sources/open-source';
 import { createTracker } from '../core/tracker';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
