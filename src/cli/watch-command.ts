@@ -120,7 +120,7 @@ async function watchWith(
   let tui: { destroy(): void; done: Promise<number> } | undefined;
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: first.process.cmdline, demoBanner: extras.banner?.join('\n'), htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {
