@@ -16,8 +16,12 @@ export { lookupUserName, userLabel } from './user-names';
 
 const PROC = '/proc';
 
+/**
+ * Linux with /proc mounted, as the procfs source needs it: the fd directory, not only stat (a
+ * /proc with fd directories always has stat files).
+ */
 export function hasProcfs(): boolean {
-  return process.platform === 'linux' && existsSync(`${PROC}/self/stat`);
+  return process.platform === 'linux' && existsSync(`${PROC}/self/fd`);
 }
 
 // btime moves when the wall clock is stepped, which would shift every computed start time; read

@@ -1,7 +1,7 @@
 import { SockwatchError } from '../../errors';
 import { compareByFd, stateMatches, type Connection, type Protocol, type Snapshot, type StateFilter } from '../../model';
-import { hasProcfs, permissionDeniedFor, readProcessIdentity, validatePid } from '../../process/process-info';
-import { WatchedProcess, readConsistently } from '../../process/watched-process';
+import { hasProcfs, permissionDeniedFor, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently, watchProcess } from '../../process/watched-process';
 import { isPermissionError, procReadError } from '../../process/proc-errors';
 import type { Source } from '../source';
 import { readSocketInodes } from './fd-inodes';
@@ -150,8 +150,5 @@ export class ProcfsSource implements Source {
 export async function createProcfsSource(pid: number, options: ProcfsSourceOptions = {}): Promise<ProcfsSource> {
   validatePid(pid);
   if (!hasProcfs()) throw new SockwatchError('not_supported', 'the procfs source needs Linux /proc');
-  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
-    throw procReadError(e, pid, `/proc/${pid}/stat`);
-  });
-  return new ProcfsSource(pid, new WatchedProcess(pid, identity), options);
+  return new ProcfsSource(pid, await watchProcess(pid), options);
 }
