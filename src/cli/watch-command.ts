@@ -1,6 +1,7 @@
 import type { WatchArgs } from './watch-args';
 import { openSource } from '../sources/open-source';
 import { createTracker } from '../core/tracker';
+import { findingMessage } from '../views/output/finding-message';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import type { JsonObject } from '../views/output/json-shapes';
@@ -67,7 +68,7 @@ async function watchWith(
 ): Promise<number> {
   const first = start.snapshot;
   const firstAt = first.observedAtMs ?? start.atMs;
-  const tracker = createTracker();
+  const tracker = createTracker({ describeFinding: findingMessage });
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start });
   metrics?.attach(session);
   // serve: headless, stdout only for --json
