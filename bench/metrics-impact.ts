@@ -150,7 +150,8 @@ export function metricsImpactTable(rows: readonly MetricsImpactRow[], connection
 export async function scrapeCostInProcess(connections: number, scrapes = 300): Promise<{ cpuMs: number; bytes: number }> {
   const { createTracker } = await import('../src/core/tracker');
   const { SockwatchMetrics } = await import('../src/views/metrics/sockwatch-metrics');
-  const tracker = createTracker();
+  const { findingMessage } = await import('../src/views/output/finding-message');
+  const tracker = createTracker({ describeFinding: findingMessage });
   const conns = Array.from({ length: connections }, (_, i) => ({
     fd: 10 + i,
     protocol: 'tcp' as const,

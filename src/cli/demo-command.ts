@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { WatchArgs } from './main';
+import type { WatchArgs } from './watch-args';
 import { runWatch } from './watch-command';
 import { DEMO_LOOPS, LESSONS, type DemoLoop } from '../demo/demo-loops';
 import { SockwatchError } from '../errors';

@@ -8,8 +8,8 @@ import { runSnapshot, SNAPSHOT_FORMATS, type SnapshotFormat } from './snapshot-c
 import type { SourceName, StateFilter } from '../model';
 import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-options';
 import { SockwatchError } from '../errors';
-import type { MetricsAddress } from '../views/metrics/metrics-address';
 import { BRIEF_CHOICES, type BriefChoice } from '../sources/lifecycle/open-lifecycle';
+import type { WatchArgs } from './watch-args';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -224,28 +224,6 @@ function metricsArgs(o: MetricsFlags): Pick<WatchArgs, 'metrics' | 'metricsPeers
   if (o.metricsPeers !== undefined && o.metrics === undefined) throw new SockwatchError('invalid_argument', '--metrics-peers needs --metrics <addr>');
   return { metrics: o.metrics, metricsPeers: o.metricsPeers };
 }
-export interface WatchArgs {
-  intervalMs: number;
-  durationMs: number | undefined;
-  states: StateFilter;
-  json: boolean;
-  record: string | undefined;
-  /** write an HTML report here when the watch ends */
-  report?: string;
-  source: SourceName | undefined;
-  brief: BriefChoice;
-  tui: boolean;
-  /** `--export-dir`, checked at start; undefined: the current directory, looked at only on export */
-  exportDir: string | undefined;
-  /** serve Prometheus metrics there (src/views/metrics) */
-  metrics?: MetricsAddress;
-  metricsPeers?: number;
-  /** `serve`: no stdout unless --json, and the target's exit does not end the watch */
-  serve?: boolean;
-  /** --wait: wait for a process matching --name */
-  wait?: boolean;
-}
-
 /** A usage error caught before commander parses: show the whole help, or one line; or the shorthand to expand. */
 export type Misuse = { help: true } | { error: string } | { rewrite: string[] };
 

@@ -61,7 +61,6 @@ async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   const handle = runTui(session, {
     exportDir: a.exportDir,
     command: rec.start.process.cmdline,
-    noColor: 'NO_COLOR' in process.env,
     replay: session,
     // The report covers the whole recording, wherever playback is.
     htmlReport: async (dir) => {

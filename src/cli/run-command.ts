@@ -10,7 +10,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { WatchArgs } from './main';
+import type { WatchArgs } from './watch-args';
 import { runWatch } from './watch-command';
 import { watchStartTime } from '../process/process-info';
 import { SockwatchError } from '../errors';

@@ -1,9 +1,10 @@
-import type { WatchArgs } from './main';
+import type { WatchArgs } from './watch-args';
 import { isGroup, openWatchedTarget, waitForTarget } from '../sources/open-target';
 import { childrenHint } from '../sources/children-hint';
 import { describeSpec, type TargetSpec } from '../process/target-selection';
 import { watchStartTime } from '../process/process-info';
 import { createTracker } from '../core/tracker';
+import { findingMessage } from '../views/output/finding-message';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import type { JsonObject } from '../views/output/json-shapes';
@@ -85,7 +86,7 @@ async function watchWith(
   const first = start.snapshot;
   const firstAt = first.observedAtMs ?? start.atMs;
   const pid = first.process.pid;
-  const tracker = createTracker(target.watchStart === undefined ? {} : { watchStart: target.watchStart });
+  const tracker = createTracker({ describeFinding: findingMessage, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start, keepPolling });
@@ -150,7 +151,7 @@ async function watchWith(
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
     const status = [extras.info, target.hint === undefined ? undefined : `hint: ${target.hint}`].filter((x): x is string => x !== undefined);
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, noColor: 'NO_COLOR' in process.env, demoBanner: extras.banner?.join('\n'), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, demoBanner: extras.banner?.join('\n'), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {

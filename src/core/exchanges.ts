@@ -118,13 +118,6 @@ function state(
   return { count, bytesSent, sending, segmentsSent, segmentsReceived, retransmits, pendingSent, pendingReceived };
 }
 
-/** Exchanges in a series of samples (one per poll), as the tracker counts them. */
-export function countExchanges(samples: readonly ExchangeSample[]): number {
-  let state: ExchangeState | undefined;
-  for (const s of samples) state = state === undefined ? firstExchangeState(s) : nextExchangeState(state, s);
-  return state?.count ?? 0;
-}
-
 /** A usable counter value, or undefined for a missing or malformed one. */
 function counter(v: number | undefined): number | undefined {
   return v !== undefined && Number.isFinite(v) && v >= 0 ? v : undefined;

@@ -1,9 +1,8 @@
 // Verdicts drawn from what the tracker saw. Each threshold is a named constant with the reason for
-// its value; the README copies this list, so keep the two in step.
+// its value; docs/findings.md lists them, and test/unit/docs-findings.test.ts keeps the two in step.
+// The numbers only: the sentences are built in views (src/views/output/finding-message.ts).
 import type { Connection } from '../model';
-import type { Finding, LiveCountSample } from './tracker-types';
-import { formatDuration } from '../util/duration';
-import { formatEndpoint } from './endpoint';
+import type { FindingFacts, FindingSubject, LiveCountSample } from './tracker-types';
 import { RATE_WINDOW_MS } from './rate';
 
 /**
@@ -110,38 +109,43 @@ export interface FindingsInput {
   reused: number;
 }
 
+/** A finding drawn, and what it is about (for its words). */
+export interface DrawnFinding {
+  facts: FindingFacts;
+  subject?: FindingSubject;
+}
+
 /** Problems first: close_wait, growth, churn, then reuse. */
-export function computeFindings(input: FindingsInput): Finding[] {
-  const out: Finding[] = [];
-  for (const f of [closeWaitFinding(input), growthFinding(input), churnFinding(input), reuseFinding(input)]) {
-    if (f !== undefined) out.push(f);
+export function computeFindings(input: FindingsInput): DrawnFinding[] {
+  const out: DrawnFinding[] = [];
+  for (const f of [closeWaitFinding(input), growthFinding(input), churnFinding(input)]) {
+    if (f !== undefined) out.push({ facts: f });
   }
+  const reuse = reuseFinding(input);
+  if (reuse !== undefined) out.push(reuse);
   return out;
 }
 
-export function reuseFinding(input: FindingsInput): Finding | undefined {
+export function reuseFinding(input: FindingsInput): DrawnFinding | undefined {
   const a = input.bestLive;
   const b = input.bestClosed;
   const best = a === undefined ? b : b === undefined || a.exchanges >= b.exchanges ? a : b;
   if (best === undefined) return undefined;
   const lifetimeMs = (best.closedAtMs ?? input.nowMs) - best.firstSeenMs;
-  const over = `${best.preexisting ? '≥' : ''}${formatDuration(lifetimeMs)}`;
-  const reused = input.reused;
-  const others = reused > 1 ? ` (${reused} connections carried ${REUSE_MIN_EXCHANGES} or more)` : '';
-  const local = formatEndpoint(best.connection.local);
-  const remote = formatEndpoint(best.connection.remote);
   return {
-    kind: 'reuse',
-    message: `connection ${local}→${remote} carried ${best.exchanges} exchanges over ${over} — keep-alive is working${others}`,
-    basis: 'exchanges',
-    id: best.id,
-    exchanges: best.exchanges,
-    lifetimeMs,
-    reusedConnections: reused,
+    facts: {
+      kind: 'reuse',
+      basis: 'exchanges',
+      id: best.id,
+      exchanges: best.exchanges,
+      lifetimeMs,
+      reusedConnections: input.reused,
+    },
+    subject: { connection: best.connection, preexisting: best.preexisting },
   };
 }
 
-export function churnFinding(input: FindingsInput): Finding | undefined {
+export function churnFinding(input: FindingsInput): FindingFacts | undefined {
   if (input.closesInWindow < CHURN_MIN_CLOSES) return undefined;
   const recent = input.recentCloses.filter((c) => c.atMs > input.nowMs - CHURN_WINDOW_MS && c.atMs <= input.nowMs);
   if (recent.length === 0) return undefined;
@@ -155,17 +159,8 @@ export function churnFinding(input: FindingsInput): Finding | undefined {
   const brief = recent.filter((c) => c.brief === true).length;
   const basis = brief === 0 ? 'polled' : brief === recent.length ? 'brief' : 'polled+brief';
 
-  const perMinute = Math.round(input.closesPerMinute);
-  let each = '';
-  if (medianExchanges !== undefined) {
-    const n = Math.round(medianExchanges);
-    each = `, ~${n} exchange${n === 1 ? '' : 's'} each`;
-  }
-  const finding: Finding = {
+  const finding: FindingFacts = {
     kind: 'churn',
-    message:
-      `${perMinute} new connections per minute, median lifetime ${formatDuration(medianLifetimeMs)}${each}` +
-      ' — keep-alive is not in effect (bodies not drained/closed, or the client disables it)',
     basis,
     perMinute: input.closesPerMinute,
     closesInWindow: input.closesInWindow,
@@ -177,7 +172,7 @@ export function churnFinding(input: FindingsInput): Finding | undefined {
   return finding;
 }
 
-export function closeWaitFinding(input: FindingsInput): Finding | undefined {
+export function closeWaitFinding(input: FindingsInput): FindingFacts | undefined {
   const stuck: { id: string; forMs: number }[] = [];
   for (const c of input.closeWait) {
     const forMs = input.nowMs - c.sinceMs;
@@ -186,20 +181,16 @@ export function closeWaitFinding(input: FindingsInput): Finding | undefined {
   if (stuck.length === 0) return undefined;
   let longestMs = 0;
   for (const s of stuck) if (s.forMs > longestMs) longestMs = s.forMs;
-  const n = stuck.length;
   return {
     kind: 'close_wait',
-    message:
-      `${n} connection${n === 1 ? '' : 's'} in CLOSE_WAIT for over ${formatDuration(CLOSE_WAIT_MIN_MS)} ` +
-      `(longest ${formatDuration(longestMs)}): the peer closed ${n === 1 ? 'it' : 'them'} but the process has not — a leak`,
     basis: 'live',
-    count: n,
+    count: stuck.length,
     longestMs,
     ids: stuck.slice(0, CLOSE_WAIT_MAX_IDS).map((s) => s.id),
   };
 }
 
-export function growthFinding(input: FindingsInput): Finding | undefined {
+export function growthFinding(input: FindingsInput): FindingFacts | undefined {
   const h = input.history;
   if (h.length < GROWTH_MIN_SAMPLES) return undefined;
   const first = h[0];
@@ -212,9 +203,6 @@ export function growthFinding(input: FindingsInput): Finding | undefined {
   if (fit === undefined || fit.slope <= 0 || fit.r2 < GROWTH_MIN_FIT) return undefined;
   return {
     kind: 'growth',
-    message:
-      `live connections grew from ${first.count} to ${last.count} over ${formatDuration(spanMs)}` +
-      ' — connections are being held, not released',
     basis: 'history',
     from: first.count,
     to: last.count,

@@ -8,9 +8,9 @@ export const RATE_WINDOW_MS = 60_000;
  */
 export const RATE_MIN_ELAPSED_MS = 10_000;
 /**
- * Polls with something to count that the window remembers. At the 100 ms default interval a minute
- * is 600 polls; the cap only bites when polling faster than every 6 ms, and then the window gets
- * shorter than a minute instead of memory growing.
+ * Polls with something to count that the window remembers: a minute is 60 polls at the 1 s
+ * default interval, 600 at 100 ms; the cap only bites when polling faster than every 6 ms, and
+ * then the window gets shorter than a minute instead of memory growing.
  */
 const MAX_ENTRIES = 10_000;
 

@@ -102,9 +102,12 @@ export interface LiveCountSample {
 
 export type FindingKind = 'reuse' | 'churn' | 'close_wait' | 'growth';
 
-export interface Finding {
+/**
+ * A finding as core draws it: numbers only. The words are the views' (findingMessage in
+ * src/views/output/finding-message.ts), given to the tracker as TrackerOptions.describeFinding.
+ */
+export interface FindingFacts {
   kind: FindingKind;
-  message: string;
   /**
    * What kind of evidence it rests on (e.g. churn: "polled", "brief", "polled+brief"); a change
    * of basis is an `updated` finding event.
@@ -113,6 +116,21 @@ export interface Finding {
   /** kind-specific numbers (e.g. exchanges, perMinute, medianLifetimeMs, count) */
   [detail: string]: unknown;
 }
+
+/** What a finding is about beyond its numbers: the connection a reuse finding names. */
+export interface FindingSubject {
+  connection: Connection;
+  /** it was open when the watch began: its lifetime is a lower bound */
+  preexisting: boolean;
+}
+
+/** A finding's facts and, for views, its sentence (the `message` of the JSON output). */
+export interface Finding extends FindingFacts {
+  message: string;
+}
+
+/** The words for a finding. */
+export type DescribeFinding = (facts: FindingFacts, subject: FindingSubject | undefined) => string;
 
 /** A finding as remembered for the whole watch: from when it held, and until when. */
 export interface LastingFinding {

@@ -46,6 +46,7 @@
 import { connectionKey } from '../model';
 import type { Connection, ProcessInfo, Snapshot, TcpInternals } from '../model';
 import type {
+  DescribeFinding,
   Finding,
   LastingFinding,
   LiveCountSample,
@@ -87,6 +88,11 @@ export interface TrackerOptions {
   historySize?: number;
   /** state changes kept per connection, the current state included; default 16 */
   stateHistorySize?: number;
+  /**
+   * The sentence of a finding (its `message`): views give findingMessage
+   * (src/views/output/finding-message.ts). Core holds no sentences: without one, it is the kind.
+   */
+  describeFinding?: DescribeFinding;
 }
 
 export const DEFAULT_HISTORY_SIZE = 600;
@@ -165,7 +171,10 @@ class LifetimeTracker implements Tracker {
   private pendingEnded: SocketEnded[] = [];
   private readonly unattributed = new BoundedCounts(UNATTRIBUTED_MAX_REMOTES);
 
+  private readonly describeFinding: DescribeFinding;
+
   constructor(options: TrackerOptions) {
+    this.describeFinding = options.describeFinding ?? ((f) => f.kind);
     this.samples = new RingBuffer<LiveCountSample>(options.historySize ?? DEFAULT_HISTORY_SIZE);
     const stateSize = options.stateHistorySize ?? DEFAULT_STATE_HISTORY_SIZE;
     if (!Number.isInteger(stateSize) || stateSize < 1) {
@@ -474,11 +483,15 @@ class LifetimeTracker implements Tracker {
   private computeAt(nowMs: number): Finding[] {
     if (this.lastInput === undefined) return [];
     const closesInWindow = this.recentCloses.sum(nowMs);
-    return computeFindings({
+    const drawn = computeFindings({
       ...this.lastInput,
       nowMs,
       closesInWindow,
       closesPerMinute: perMinute(closesInWindow, nowMs - this.watch.sinceMs),
+    });
+    return drawn.map(({ facts, subject }) => {
+      const { kind, ...rest } = facts;
+      return { kind, message: this.describeFinding(facts, subject), ...rest };
     });
   }
 

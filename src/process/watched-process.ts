@@ -1,6 +1,7 @@
 import { noSuchProcess } from '../errors';
 import type { ProcessInfo } from '../model';
-import { readProcessIdentity, readProcStat, type ProcessIdentity } from './process-info';
+import { readProcessIdentity, readProcStat, validatePid, type ProcessIdentity } from './process-info';
+import { procReadError } from './proc-errors';
 
 /**
  * The process a source watches, followed by PID. When the PID is found held by another process
@@ -53,4 +54,16 @@ export async function readConsistently<T>(watched: WatchedProcess, attempt: () =
     await onReplaced();
     if (n >= maxReplacements) throw noSuchProcess(watched.pid);
   }
+}
+
+/**
+ * What every /proc-based source does first: check the PID and read who holds it. Rejects with
+ * invalid_argument, no_such_process, permission_denied, or io_error naming the file.
+ */
+export async function watchProcess(pid: number): Promise<WatchedProcess> {
+  validatePid(pid);
+  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
+    throw procReadError(e, pid, `/proc/${pid}/stat`);
+  });
+  return new WatchedProcess(pid, identity);
 }

@@ -8,6 +8,7 @@
 // belong once it takes recorded ones.
 import type { Connection, ProcessInfo, SourceName } from '../model';
 import { createTracker } from '../core/tracker';
+import { findingMessage } from '../views/output/finding-message';
 import type { Tracker, TrackerEvent } from '../core/tracker-types';
 import type { RecordedConnection, Recording } from './recording';
 import { planSteps, type ReplayPlan, type ReplayStep } from './replay-plan';
@@ -68,7 +69,7 @@ export class Replayer {
 
   /** A fresh tracker, before the first step. */
   reset(): void {
-    this.trackerNow = createTracker();
+    this.trackerNow = createTracker({ describeFinding: findingMessage });
     this.live = new Map();
     this.idByKey = new Map();
     this.process = { ...this.recording.start.process };

@@ -3,7 +3,7 @@
 import type { Snapshot } from '../model';
 import { readProcessTable } from '../process/process-table';
 import { descendants } from '../process/target-selection';
-import { hasProcfs } from './open-source';
+import { hasProcfs } from '../process/process-info';
 
 /** descendants looked at, at most: the hint needs one that holds a socket, not a census */
 const MAX_CHILDREN_CHECKED = 16;

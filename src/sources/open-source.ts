@@ -1,17 +1,13 @@
 // Picks the source for a target. Each is loaded lazily: `snapshot` start-up must stay lean, and
 // netlink's native addon or systeminformation are only paid for when used.
-import * as fs from 'node:fs';
 import type { SourceName } from '../model';
 import type { Source } from './source';
 import { SockwatchError } from '../errors';
 import { withFallback } from './fallback-source';
+import { hasProcfs } from '../process/process-info';
 import type { BriefChoice } from './lifecycle/open-lifecycle';
 
 export const SOURCE_NAMES: readonly SourceName[] = ['procfs', 'netlink', 'systeminformation'];
-
-export function hasProcfs(): boolean {
-  return process.platform === 'linux' && fs.existsSync('/proc/self/fd');
-}
 
 /**
  * `brief` adds the facility for connections shorter than one poll (drainLifecycle,

@@ -23,5 +23,3 @@ export interface Source {
   /** Release handles (netlink sockets, timers). Safe to call twice. */
   close(): void;
 }
-
-export type SourceFactory = (pid: number) => Promise<Source>;

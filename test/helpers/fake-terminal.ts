@@ -3,7 +3,7 @@
 // Also a WatchSession the test drives by hand, backed by whatever tracker it is given.
 import { PassThrough, Writable } from 'node:stream';
 import type * as Blessed from 'blessed';
-import type { Connection, ProcessInfo, Snapshot, SourceName, StateFilter, TcpState } from '../../src/model';
+import type { Snapshot, SourceName, StateFilter } from '../../src/model';
 import type { Tracker, TrackerEvent } from '../../src/core/tracker-types';
 import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from '../../src/watch/session-types';
 import type { LifecycleStatus } from '../../src/core/lifecycle-types';
@@ -192,31 +192,4 @@ export function testSession(o: {
       return listeners.size;
     },
   };
-}
-
-// ---- synthetic snapshots ----
-
-export const TEST_PROCESS: ProcessInfo = {
-  pid: 4242,
-  command: 'node',
-  cmdline: 'node server.js --port 8080',
-  user: 'alice',
-  uid: 1000,
-  startTime: '2024-01-01T00:00:00.000Z',
-};
-
-export function testConn(i: number, over: Partial<Connection> & { state?: TcpState } = {}): Connection {
-  return {
-    fd: 10 + i,
-    protocol: 'tcp',
-    local: { address: '127.0.0.1', port: 40000 + i },
-    remote: { address: '10.0.0.2', port: 8000 + (i % 50) },
-    state: 'ESTABLISHED',
-    inode: 100000 + i,
-    ...over,
-  };
-}
-
-export function testSnapshot(connections: Connection[], proc: Partial<ProcessInfo> = {}): Snapshot {
-  return { process: { ...TEST_PROCESS, ...proc }, source: 'procfs', connections };
 }

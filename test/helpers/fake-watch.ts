@@ -4,6 +4,7 @@ import type { Snapshot, StateFilter } from '../../src/model';
 import type { Source } from '../../src/sources/source';
 import type { LifecycleStatus, SocketLifecycleEvent } from '../../src/core/lifecycle-types';
 import { createTracker } from '../../src/core/tracker';
+import { findingMessage } from '../../src/views/output/finding-message';
 import { startPollSession, type PollSession, type Timers } from '../../src/watch/poll-session';
 import { noSuchProcess } from '../../src/errors';
 
@@ -116,7 +117,7 @@ export async function startFakeWatch(o: {
   const session = startPollSession({
     pid: 4242,
     source,
-    tracker: createTracker(),
+    tracker: createTracker({ describeFinding: findingMessage }),
     intervalMs: o.intervalMs ?? 1000,
     states: o.states,
     first: { snapshot: first, atMs },

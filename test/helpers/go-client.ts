@@ -1,4 +1,4 @@
-// The Go net/http client in go/http-client.go, built once per machine (cached in the temp dir by
+// The one Go net/http client of the tests, go/http-client.go, built once per machine (cached in the temp dir by
 // the source's hash, so test files and runs share one build), started in one of its modes. It
 // reports its own truth: per request whether net/http reused a connection (httptrace GotConn),
 // and at the end its request and new-connection counts.
@@ -65,8 +65,10 @@ export interface GoClientOptions {
   count?: number;
   /** …or after this long */
   durationMs?: number;
-  /** stay alive after the last request (idle connections closed first) */
+  /** stay alive after the last request (idle connections closed first, unless keepOpen) */
   holdMs?: number;
+  /** keep the idle connections open through the hold, so a watch polls their final counters */
+  keepOpen?: boolean;
   /** no per-request lines (fast loops) */
   quiet?: boolean;
   user?: { uid: number; gid: number };
@@ -113,6 +115,7 @@ export async function startGoClient(o: GoClientOptions): Promise<GoClient> {
     '-url', o.url, '-mode', o.mode, '-interval', `${o.intervalMs}ms`, '-wait-stdin',
     '-count', String(o.count ?? 0), '-duration', `${o.durationMs ?? 0}ms`, '-hold', `${o.holdMs ?? 0}ms`,
     ...(o.quiet ? ['-quiet'] : []),
+    ...(o.keepOpen ? ['-keep-open'] : []),
   ];
   const child = spawn(bin, args, {
     stdio: ['pipe', 'pipe', 'pipe'],

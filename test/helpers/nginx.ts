@@ -1,4 +1,4 @@
-// A real nginx for integration tests: its own prefix in a temp dir, loopback ports picked by
+// The one real nginx for integration tests: its own prefix in a temp dir, loopback ports picked by
 // binding port 0 first, `daemon off` so it is our child, an access log that records which
 // connection carried each request ($connection, $connection_requests, $remote_port: the truth a
 // test compares sockwatch with, see nginx-access-log.ts), and a stop that leaves nothing running.

@@ -49,6 +49,11 @@ export function requireTools<T extends string>(...tools: T[]): Record<T, string>
   return found;
 }
 
+/** Debian's python3 rather than a version-manager shim (whose PID is a shell for a while). */
+export function pythonPath(): string {
+  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : requireTools('python3').python3;
+}
+
 /** Whether we are root (the eBPF cases need it). */
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;

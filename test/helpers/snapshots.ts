@@ -110,3 +110,16 @@ export function summarize(events: readonly TrackerEvent[]): string[] {
     }
   });
 }
+
+/** The process the TUI and metrics tests show: the default one with a longer command line and a uid. */
+export const TEST_PROCESS: ProcessInfo = proc({ cmdline: 'node server.js --port 8080', user: 'alice', uid: 1000 });
+
+/** connection number i of a screenful: its own fd, local port and inode, one of 50 remote ports */
+export function testConn(i: number, over: Partial<Connection> = {}): Connection {
+  return { ...conn({ inode: 100000 + i, fd: 10 + i, local: `127.0.0.1:${40000 + i}`, remote: `10.0.0.2:${8000 + (i % 50)}` }), ...over };
+}
+
+/** a snapshot of TEST_PROCESS (or it changed by `process`) */
+export function testSnapshot(connections: Connection[], process: Partial<ProcessInfo> = {}): Snapshot {
+  return snap(connections, { ...TEST_PROCESS, ...process });
+}

@@ -18,6 +18,13 @@ test('package.json names bin/sockwatch.js, an executable node script, as the com
   assert.match(fs.readFileSync(CLI, 'utf8').split('\n')[0]!, /^#!\/usr\/bin\/env node$/);
 });
 
+test('package.json names no module entry point: sockwatch is a command, not a library', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(CLI), '..', 'package.json'), 'utf8')) as Record<string, unknown>;
+  // A "main" or "exports" would promise an API; the contracts are the CLI flags and the JSON lines.
+  assert.equal(pkg['main'], undefined);
+  assert.equal(pkg['exports'], undefined);
+});
+
 test('through a symlink elsewhere it runs the CLI, and exit codes pass through', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-bin-'));
   try {

@@ -9,20 +9,20 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ndjson, sleep, startCli, type RunningCli } from '../helpers/cli';
 import {
-  buildGoClient,
   closeEnough,
   exchangesOf,
-  findTool,
-  parseGoReport,
+  goClientReport,
   parsePythonReport,
-  python,
   start,
-  startNginx,
   startPythonServer,
   stopRealHttp,
   FIXTURES,
   type ClientReport,
 } from '../helpers/real-http';
+import { killAllGoClients, startGoClient } from '../helpers/go-client';
+import { startNginx, stopAllNginx, type Nginx } from '../helpers/nginx';
+import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-log';
+import { pythonPath, requireTools } from '../helpers/real-tools';
 import * as path from 'node:path';
 
 /** Watches `pid` at the default interval until it exits or `stop()`; resolves with the events. */
@@ -74,15 +74,16 @@ function assertClose(rows: Row[]): void {
   for (const r of rows) assert.ok(closeEnough(r.measured, r.truth), `${r.what} is off:\n${text}`);
 }
 
-let goBuild: string | undefined;
-/** Built once per file (a few seconds), on first use, so a missing `go` fails the tests that need it. */
-function goClient(): string {
-  goBuild ??= buildGoClient();
-  return goBuild;
+/** nginx's own account: requests per connection, by client port, of the requests to `serverPort` */
+function nginxRequests(nginx: Nginx, serverPort: number, clientPorts?: ReadonlySet<number>): Map<number, number> {
+  const conns = requestsPerConnection(readAccessLog(nginx.accessLog)).filter((c) => c.serverPort === serverPort && (clientPorts === undefined || clientPorts.has(c.remotePort)));
+  return new Map(conns.map((c) => [c.remotePort, c.requests]));
 }
 
 describe('exchanges on real HTTP software, at the default 1 s interval', { concurrency: true }, () => {
   after(async () => {
+    killAllGoClients();
+    await stopAllNginx();
     await stopRealHttp();
     for (const r of table) console.log(`${r.what}: truth ${r.truth}, sockwatch ${r.measured}`);
   });
@@ -91,10 +92,12 @@ describe('exchanges on real HTTP software, at the default 1 s interval', { concu
     const server = await startPythonServer();
     // 16 requests at 2/s; each client keeps its connection open 2.5 s after its last request so a
     // poll sees its final counters before it closes.
-    const go = start(goClient(), [`http://127.0.0.1:${server.port}/`, '16', '2', '2500']);
-    const py = start(python(), [path.join(FIXTURES, 'http-client.py'), String(server.port), '16', '2', '2500']);
+    const go = await startGoClient({ url: `http://127.0.0.1:${server.port}/`, mode: 'keepalive', intervalMs: 500, count: 16, holdMs: 2500, keepOpen: true });
+    const py = start(pythonPath(), [path.join(FIXTURES, 'http-client.py'), String(server.port), '16', '2', '2500']);
     const [goWatch, pyWatch, serverWatch] = [watch(go.pid), watch(py.pid), watch(server.program.pid)];
-    const goReport = parseGoReport(await go.line(/^\{/, 20_000));
+    await goWatch.cli.waitFor(/"type":"start"/);
+    go.go();
+    const goReport = goClientReport(go, await go.done);
     const pyReport = parsePythonReport(await py.line(/^\{/, 20_000));
     assert.equal(goReport.requests, 16);
     assert.equal(goReport.byLocalPort.size, 1, 'Go reused one connection for every request');
@@ -112,51 +115,41 @@ describe('exchanges on real HTTP software, at the default 1 s interval', { concu
   });
 
   it('thousands of requests/s: a Go client at 400/s to nginx, ab -k through nginx to an upstream keep-alive pool', async () => {
-    const ab = findTool('ab');
-    const nginx = await startNginx(`
-daemon off;
-worker_processes 1;
-error_log stderr error;
-pid nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  log_format reqs '$connection $connection_requests $remote_port';
-  client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp; uwsgi_temp_path tmp; scgi_temp_path tmp;
-  keepalive_requests 100000;
-  keepalive_timeout 60s;
-  upstream backend { server 127.0.0.1:@PORT3@; keepalive 8; keepalive_requests 100000; }
-  server { listen 127.0.0.1:@PORT1@; access_log direct.log reqs; location / { return 200 "direct\\n"; } }
-  server { listen 127.0.0.1:@PORT2@; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
-  server { listen 127.0.0.1:@PORT3@; access_log backend.log reqs; location / { return 200 "backend\\n"; } }
-}
-`);
-    const [direct, proxy, backend] = nginx.ports as [number, number, number];
-    const nginxWatch = watch(nginx.workerPid);
-    await nginxWatch.cli.waitFor(/"type":"start"/);
-    const go = start(goClient(), [`http://127.0.0.1:${direct}/`, '1200', '400', '2500']);
+    const { ab } = requireTools('ab');
+    // Two single-process nginx: the front serves / itself and proxies /proxy/ to the backend
+    // through a pool of 8 keep-alive connections; each logs which connection carried each request.
+    const backend = await startNginx({ masterProcess: false });
+    const front = await startNginx({ masterProcess: false, upstream: { port: backend.port, keepalive: 8 } });
+    const [frontWatch, backendWatch] = [watch(front.pid), watch(backend.pid)];
+    await Promise.all([frontWatch.cli.waitFor(/"type":"start"/), backendWatch.cli.waitFor(/"type":"start"/)]);
+    const go = await startGoClient({ url: front.url('/'), mode: 'keepalive', intervalMs: 2.5, count: 1200, holdMs: 2500, keepOpen: true });
     const goWatch = watch(go.pid);
+    await goWatch.cli.waitFor(/"type":"start"/);
+    go.go();
     // ab's own connections close the moment it is done (between polls); the upstream connections
     // nginx opened for them stay in its keep-alive pool, and those are the ones compared.
-    const abRun = start(ab, ['-k', '-q', '-c', '4', '-n', '8000', `http://127.0.0.1:${proxy}/`]);
+    const abRun = start(ab, ['-k', '-q', '-c', '4', '-n', '8000', front.url('/proxy/')]);
     assert.equal(await abRun.exited, 0, `ab: ${abRun.lines().join('\n')}`);
     const abDone = abRun.lines().find((l) => /^Complete requests:\s+8000$/.test(l));
     assert.ok(abDone, `ab did not complete its 8000 requests: ${abRun.lines().join('\n')}`);
-    const goReport = parseGoReport(await go.line(/^\{/, 20_000));
+    const goReport = goClientReport(go, await go.done);
     assert.equal(goReport.requests, 1200);
     await go.exited;
     await sleep(1500);
-    nginxWatch.stop();
-    const [goEvents, nginxEvents] = await Promise.all([goWatch.events(), nginxWatch.events()]);
+    frontWatch.stop();
+    backendWatch.stop();
+    const [goEvents, frontEvents, backendEvents] = await Promise.all([goWatch.events(), frontWatch.events(), backendWatch.events()]);
 
-    const upstream = nginx.requestsByClientPort('backend.log');
+    const upstream = nginxRequests(backend, backend.port);
     assert.equal([...upstream.values()].reduce((a, b) => a + b, 0), 8000, 'every proxied request reached the backend');
+    const direct = front.port;
     assertClose([
       ...clientRows('Go net/http, 400/s', goReport, goEvents, direct),
-      ...serverRows('nginx, from Go at 400/s', nginx.requestsByClientPort('direct.log'), nginxEvents, direct),
-      // the same upstream connections seen from both ends, both in the nginx worker
-      ...clientRows('nginx upstream (ab -k -c 4)', { requests: 8000, byLocalPort: upstream }, nginxEvents, backend),
-      ...serverRows('nginx backend (ab -k -c 4)', upstream, nginxEvents, backend),
+      // the front's log also has ab's connections: only the Go client's are compared
+      ...serverRows('nginx, from Go at 400/s', nginxRequests(front, direct, new Set(goReport.byLocalPort.keys())), frontEvents, direct),
+      // the same upstream connections seen from both ends: the front's pool and the backend's accepts
+      ...clientRows('nginx upstream (ab -k -c 4)', { requests: 8000, byLocalPort: upstream }, frontEvents, backend.port),
+      ...serverRows('nginx backend (ab -k -c 4)', upstream, backendEvents, backend.port),
     ]);
   });
 });

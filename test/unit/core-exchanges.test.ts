@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { countExchanges, firstExchangeState, nextExchangeState, type ExchangeSample } from '../../src/core/exchanges';
+import { firstExchangeState, nextExchangeState, type ExchangeSample } from '../../src/core/exchanges';
+import { countExchanges } from '../helpers/oracles';
 
 // ---- a connection's traffic as the kernel counts it, sampled at polls ------------------------
 

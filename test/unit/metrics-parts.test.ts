@@ -4,7 +4,7 @@ import { parseMetricsAddress, formatMetricsAddress } from '../../src/views/metri
 import { instrumentSource } from '../../src/views/metrics/instrumented-source';
 import type { Source } from '../../src/sources/source';
 import { SockwatchError, noSuchProcess, isSockwatchError } from '../../src/errors';
-import { testSnapshot } from '../helpers/fake-terminal';
+import { testSnapshot } from '../helpers/snapshots';
 import type { SourceName } from '../../src/model';
 
 test('metrics addresses: loopback unless another interface is named', () => {

@@ -4,7 +4,8 @@ import { createTracker } from '../../src/core/tracker';
 import type { Connection } from '../../src/model';
 import { SockwatchMetrics } from '../../src/views/metrics/sockwatch-metrics';
 import { OTHER_PEER, PEER_MIN_CONNECTIONS, PeerFolder } from '../../src/views/metrics/peer-folder';
-import { testConn, testSession, testSnapshot } from '../helpers/fake-terminal';
+import { testSession } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 import { parsePromText } from '../helpers/prom-text';
 
 const T0 = 1_700_000_000_000;

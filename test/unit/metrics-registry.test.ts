@@ -4,7 +4,8 @@ import { createTracker } from '../../src/core/tracker';
 import type { TrackerEvent } from '../../src/core/tracker-types';
 import type { Connection } from '../../src/model';
 import { EXCHANGE_BUCKETS, LIFETIME_BUCKETS_SECONDS, POLL_BUCKETS_SECONDS, SockwatchMetrics } from '../../src/views/metrics/sockwatch-metrics';
-import { testConn, testSession, testSnapshot } from '../helpers/fake-terminal';
+import { testSession } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 import { parsePromText, seriesKey, type ParsedMetrics } from '../helpers/prom-text';
 
 const T0 = 1_700_000_000_000;

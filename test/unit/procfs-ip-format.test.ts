@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { formatIpv6Groups, normalizeAddressText, parseIpv6Text } from '../../src/sources/procfs/ip-format';
+import { formatIpv6Groups, parseIpv6Text } from '../../src/sources/procfs/ip-format';
+import { normalizeAddressText } from '../helpers/oracles';
 
 describe('formatIpv6Groups', () => {
   const cases: Array<[number[], string]> = [

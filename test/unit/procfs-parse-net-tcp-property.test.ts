@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import * as net from 'node:net';
 import fc from 'fast-check';
-import { parseNetTcp, parseNetTcpForInodes, parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
+import { parseNetTcpForInodes, parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
+import { parseNetTcp } from '../helpers/oracles';
 import { TCP_STATES, tcpStateCode, type Connection, type Protocol } from '../../src/model';
 
 const U32 = 0xffffffff;

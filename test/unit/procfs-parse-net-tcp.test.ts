@@ -4,7 +4,8 @@ import { endianness } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { TCP_STATES, type Connection, type Protocol } from '../../src/model';
-import { parseNetTcp, parseNetTcpForInodes, parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
+import { parseNetTcpForInodes, parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
+import { parseNetTcp } from '../helpers/oracles';
 
 const FIXTURES = path.join(__dirname, '../../../test/fixtures/procfs');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'latin1');

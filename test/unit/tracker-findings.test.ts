@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTracker } from '../../src/core/tracker';
+import { findingMessage } from '../../src/views/output/finding-message';
 import type { Finding, Tracker } from '../../src/core/tracker-types';
 import { CLOSE_WAIT_MIN_MS, linearFit, median } from '../../src/core/findings';
 import { inodes, snap, type ConnSpec } from '../helpers/snapshots';
@@ -14,7 +15,7 @@ function only(findings: Finding[], kind: Finding['kind']): Finding | undefined {
  * with a quiet poll between) and closes it `lifetimeMs` after opening. Polled every 100 ms.
  */
 function churnRun(opts: { everyMs: number; lifetimeMs: number; requests: number; untilMs: number; tcp?: boolean }): Tracker {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   for (let now = 100; now <= opts.untilMs; now += 100) {
     const conns: ConnSpec[] = [];
@@ -31,7 +32,7 @@ function churnRun(opts: { everyMs: number; lifetimeMs: number; requests: number;
 }
 
 test('reuse: a connection that carried 3+ exchanges is reported with its lifetime', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   const sends = [100, 100, 200, 200, 300, 300, 400];
   sends.forEach((bytesSent, i) => t.poll(snap([{ inode: 1, bytesSent }, { inode: 2, bytesSent: 50 }]), 100 + i * 1000));
@@ -50,7 +51,7 @@ test('reuse: a connection that carried 3+ exchanges is reported with its lifetim
 });
 
 test('reuse: not reported for two exchanges, nor without tcp internals', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   [100, 100, 200, 200, 200].forEach((bytesSent, i) => t.poll(snap([{ inode: 1, bytesSent }, { inode: 2 }]), 100 + i * 100));
   assert.equal(only(t.findings(1000), 'reuse'), undefined);
@@ -58,7 +59,7 @@ test('reuse: not reported for two exchanges, nor without tcp internals', () => {
 });
 
 test('reuse: a preexisting connection\'s lifetime is shown as a lower bound', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   [100, 100, 200, 200, 300].forEach((bytesSent, i) => t.poll(snap([{ inode: 1, bytesSent }]), i * 1000));
   assert.match(only(t.findings(4000), 'reuse')?.message ?? '', /over ≥4s/);
 });
@@ -102,14 +103,14 @@ test('churn: not reported for long-lived connections, multi-exchange ones, or a 
 });
 
 test('churn: preexisting connections closing do not count', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(inodes(1, 2, 3, 4, 5, 6, 7, 8), 0);
   t.poll(inodes(), 100);
   assert.equal(only(t.findings(100), 'churn'), undefined);
 });
 
 test('churn: connections closed by the process exiting are not churn', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   t.poll(inodes(1, 2, 3, 4, 5, 6, 7, 8), 100);
   t.processGone(1000);
@@ -119,7 +120,7 @@ test('churn: connections closed by the process exiting are not churn', () => {
 });
 
 test(`close_wait: live connections in CLOSE_WAIT for ${CLOSE_WAIT_MIN_MS} ms or more`, () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   t.poll(snap([{ inode: 1 }, { inode: 2 }, { inode: 3 }]), 100);
   t.poll(snap([{ inode: 1, state: 'CLOSE_WAIT' }, { inode: 2, state: 'CLOSE_WAIT' }, { inode: 3 }]), 1000);
@@ -134,7 +135,7 @@ test(`close_wait: live connections in CLOSE_WAIT for ${CLOSE_WAIT_MIN_MS} ms or 
 });
 
 test('close_wait: not reported once the process closes them, nor for other states', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   t.poll(snap([{ inode: 1, state: 'CLOSE_WAIT' }, { inode: 2, state: 'FIN_WAIT2' }]), 100);
   t.poll(snap([{ inode: 1, state: 'LAST_ACK' }, { inode: 2, state: 'FIN_WAIT2' }]), 500);
@@ -143,14 +144,14 @@ test('close_wait: not reported once the process closes them, nor for other state
 });
 
 test('close_wait: a preexisting connection counts from when it was first seen', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([{ inode: 1, state: 'CLOSE_WAIT' }]), 0);
   assert.equal(only(t.findings(1999), 'close_wait'), undefined);
   assert.equal(only(t.findings(2000), 'close_wait')?.count, 1);
 });
 
 function liveCounts(counts: number[], stepMs: number): Tracker {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   counts.forEach((n, i) => t.poll(inodes(...Array.from({ length: n }, (_, k) => k + 1)), i * stepMs));
   return t;
 }
@@ -186,8 +187,8 @@ test('growth: not reported for a flat count, churn noise, a warm-up burst, or to
 });
 
 test('no findings before the first poll or for a quiet process', () => {
-  assert.deepEqual(createTracker().findings(0), []);
-  const t = createTracker();
+  assert.deepEqual(createTracker({ describeFinding: findingMessage }).findings(0), []);
+  const t = createTracker({ describeFinding: findingMessage });
   for (let i = 0; i < 50; i++) t.poll(inodes(1, 2), i * 200);
   assert.deepEqual(t.findings(10_000), []);
 });
@@ -202,7 +203,7 @@ test('resetBaseline (the TUI\'s r) changes no finding', () => {
 });
 
 test('findings order: problems first', () => {
-  const t = createTracker();
+  const t = createTracker({ describeFinding: findingMessage });
   t.poll(snap([]), 0);
   for (let i = 1; i <= 40; i++) {
     const conns: ConnSpec[] = [{ inode: 1000, state: 'CLOSE_WAIT' }];
@@ -219,4 +220,22 @@ test('median and linear fit helpers', () => {
   const fit = linearFit([0, 1, 2, 3], [1, 3, 5, 7]);
   assert.deepEqual(fit, { slope: 2, r2: 1 });
   assert.equal(linearFit([0, 1, 2], [4, 4, 4]), undefined);
+});
+
+test('core draws numbers, views the words: without a describer the message is only the kind, the numbers are the same', () => {
+  const polls: [number, ReturnType<typeof snap>][] = [[0, snap([])]];
+  for (let now = 100; now <= 3000; now += 100) polls.push([now, snap([{ inode: 1, state: now >= 500 ? 'CLOSE_WAIT' : 'ESTABLISHED' }])]);
+  const plain = createTracker();
+  const worded = createTracker({ describeFinding: findingMessage });
+  for (const [at, s] of polls) {
+    plain.poll(s, at);
+    worded.poll(s, at);
+  }
+  const a = only(plain.findings(3000), 'close_wait');
+  const b = only(worded.findings(3000), 'close_wait');
+  assert.ok(a && b);
+  assert.equal(a.message, 'close_wait');
+  assert.match(b.message, /^1 connection in CLOSE_WAIT for over 2s/);
+  assert.deepEqual({ ...a, message: '' }, { ...b, message: '' });
+  assert.deepEqual(Object.keys(b).slice(0, 3), ['kind', 'message', 'basis'], 'the JSON keeps its key order');
 });

@@ -12,7 +12,7 @@ import { lineToTags } from '../../src/views/tui/draw';
 import { nextStates } from '../../src/views/tui/controller';
 import type { TcpState } from '../../src/model';
 import { createTracker } from '../../src/core/tracker';
-import { testConn, testSnapshot } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 
 test('sparkline: scaled bars, newest at the right, non-zero never blank', () => {
   assert.deepEqual(sparkline([0, 4, 8], 5, 1), ['  ▁▅█'.slice(0, 2) + ' ▄█']);

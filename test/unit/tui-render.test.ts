@@ -14,13 +14,12 @@ import {
   createFakeTerminal,
   screenLines,
   screenText,
-  testConn,
   testSession,
-  testSnapshot,
   waitFor,
   type FakeTerminal,
   type TestSession,
 } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 
 const T0 = 1_700_000_000_000;
 

@@ -14,7 +14,8 @@ import { writeReport } from '../../src/report/write-report';
 import { LiveReport } from '../../src/report/live-report';
 import { createTracker } from '../../src/core/tracker';
 import { eventJson, startEventJson, summaryJson } from '../../src/views/output/json-shapes';
-import { createFakeTerminal, screenText, testConn, testSession, testSnapshot, waitFor, TEST_PROCESS } from '../helpers/fake-terminal';
+import { createFakeTerminal, screenText, testSession, waitFor } from '../helpers/fake-terminal';
+import { testConn, testSnapshot, TEST_PROCESS } from '../helpers/snapshots';
 
 const FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'recordings', 'demo.ndjson');
 

@@ -9,7 +9,8 @@ import { EventLog } from '../../src/views/tui/event-log';
 import { initialUiState, scrollBy, type UiState } from '../../src/views/tui/ui-state';
 import { plain } from '../../src/views/tui/line';
 import { formatDuration } from '../../src/util/duration';
-import { testConn, testSession, testSnapshot, type TestSession } from '../helpers/fake-terminal';
+import { testSession, type TestSession } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 
 const T0 = 1_700_000_000_000;
 

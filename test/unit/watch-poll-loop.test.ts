@@ -8,7 +8,8 @@ import type { Connection, StateFilter, TcpState } from '../../src/model';
 import { EventStream } from '../../src/watch/event-stream';
 import { runTui } from '../../src/views/tui/run-tui';
 import { LAG_MIN_GAPS } from '../../src/watch/poll-cadence';
-import { createFakeTerminal, screenText, testConn, testSnapshot, waitFor } from '../helpers/fake-terminal';
+import { createFakeTerminal, screenText, waitFor } from '../helpers/fake-terminal';
+import { testConn, testSnapshot } from '../helpers/snapshots';
 import { startFakeWatch, type ScriptedPoll } from '../helpers/fake-watch';
 import type { SocketEnded } from '../../src/core/lifecycle-types';
 

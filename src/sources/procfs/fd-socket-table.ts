@@ -13,9 +13,9 @@ const UNSEEN = -1;
  * /proc/PID/fd kept between polls, so that a poll can skip the readlink of fds whose socket it
  * already knows to be open.
  *
- * Why: readlink of /proc/PID/fd/N costs ~5 µs (≈3 µs of kernel path walk and ptrace check, ≈2 µs
- * in Node), so 1,000 fds cost 5–7 ms per poll — alone more than a twentieth of an lsof run —
- * while readdir of the same directory costs ~0.4 ms. A caller that can tell by other means that
+ * Why: each readlink of /proc/PID/fd/N pays a kernel path walk and a ptrace check, so on a process
+ * with many fds the readlinks dominate the poll, while one readdir of the same directory is an
+ * order of magnitude cheaper. A caller that can tell by other means that
  * a socket is still open (the netlink source's exact lookups: a closed socket's lookup fails or
  * answers with inode 0) passes `stillOpen`; an fd whose number is still listed and whose socket
  * is still open cannot hold anything else (fd numbers are only reused after a close).

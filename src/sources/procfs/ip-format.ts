@@ -94,11 +94,3 @@ export function parseIpv4Text(text: string): number[] | undefined {
   }
   return bytes;
 }
-
-/** Any address text → the model's spelling; unparseable text is returned as is. */
-export function normalizeAddressText(text: string): string {
-  const v4 = parseIpv4Text(text);
-  if (v4) return formatIpv4Bytes(v4[0], v4[1], v4[2], v4[3]);
-  const v6 = parseIpv6Text(text);
-  return v6 ? formatIpv6Groups(v6) : text;
-}

@@ -171,16 +171,6 @@ export function parseNetTcpLine(line: string, protocol: Protocol): Connection | 
   return conn;
 }
 
-/** Every row of a table. O(host): for tests and one-off listings, not for polling. */
-export function parseNetTcp(text: string, protocol: Protocol): Connection[] {
-  const rows: Connection[] = [];
-  for (const line of text.split('\n')) {
-    const conn = parseNetTcpLine(line, protocol);
-    if (conn) rows.push(conn);
-  }
-  return rows;
-}
-
 /**
  * The inode column (field 9) of the line buf[start, end), found by skipping fields byte by byte
  * with no allocation; -1 when the line has no numeric field 9 (the header, malformed rows).
@@ -205,7 +195,7 @@ function inodeOfLine(buf: Uint8Array, start: number, end: number): number {
 
 /**
  * The rows whose inode is in `wanted`, from raw table bytes data[0, length). Only those rows are
- * decoded (by parseNetTcpLine, so results equal parseNetTcp's for the same rows); the rest cost a
+ * decoded (by parseNetTcpLine, so a row comes out as parseNetTcpLine makes it); the rest cost a
  * byte scan to their inode column. `length` lets a caller pass a reused, larger buffer.
  */
 export function parseNetTcpForInodes(

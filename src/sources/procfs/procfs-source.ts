@@ -1,7 +1,7 @@
 import { SockwatchError } from '../../errors';
 import { compareByFd, stateMatches, type Connection, type Protocol, type Snapshot, type StateFilter } from '../../model';
-import { hasProcfs, permissionDeniedFor, readProcessIdentity, validatePid } from '../../process/process-info';
-import { WatchedProcess, readConsistently } from '../../process/watched-process';
+import { hasProcfs, permissionDeniedFor, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently, watchProcess } from '../../process/watched-process';
 import { isPermissionError, procReadError } from '../../process/proc-errors';
 import type { Source } from '../source';
 import { readSocketInodes } from './fd-inodes';
@@ -19,11 +19,11 @@ export interface ProcfsSourceOptions {
 }
 
 /**
- * Floor of the adaptive rescan period. Reading the host tables costs ~1.8 µs per host socket
- * (~45 ms at 22,000), so rereading them every 1 s poll would make every poll O(host). Instead a
+ * Floor of the adaptive rescan period. Reading the host tables costs time in proportion to the
+ * sockets on the host, so rereading them every poll would make every poll O(host). Instead a
  * reread happens at most every max(DEFAULT_RESCAN_MS, RESCAN_COST_FACTOR × the last read's
- * duration): 5 s on a host of 22,000 sockets, longer on bigger hosts, so periodic rereads take at
- * most ~2% of a CPU. A new socket inode still triggers a read at once.
+ * duration), so periodic rereads take at most 1/RESCAN_COST_FACTOR of a CPU however big the host.
+ * A new socket inode still triggers a read at once.
  */
 export const DEFAULT_RESCAN_MS = 5000;
 const RESCAN_COST_FACTOR = 50;
@@ -150,8 +150,5 @@ export class ProcfsSource implements Source {
 export async function createProcfsSource(pid: number, options: ProcfsSourceOptions = {}): Promise<ProcfsSource> {
   validatePid(pid);
   if (!hasProcfs()) throw new SockwatchError('not_supported', 'the procfs source needs Linux /proc');
-  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
-    throw procReadError(e, pid, `/proc/${pid}/stat`);
-  });
-  return new ProcfsSource(pid, new WatchedProcess(pid, identity), options);
+  return new ProcfsSource(pid, await watchProcess(pid), options);
 }

@@ -1,8 +1,8 @@
 import type { Systeminformation } from 'systeminformation';
 import { noSuchProcess } from '../../errors';
 import { compareByFd, connectionKey, stateMatches, type Connection, type ProcessInfo, type Snapshot, type StateFilter } from '../../model';
-import { hasProcfs, processExists, readProcessIdentity, validatePid } from '../../process/process-info';
-import { WatchedProcess, readConsistently } from '../../process/watched-process';
+import { hasProcfs, processExists, validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently, watchProcess } from '../../process/watched-process';
 import type { Source } from '../source';
 import { connectionFromSysinfo } from './sysinfo-rows';
 import { checkSysinfoCanSee } from './sysinfo-visibility';
@@ -71,10 +71,10 @@ async function processInfoFromSysinfo(si: SystemInformation, pid: number): Promi
 export async function createSysinfoSource(pid: number): Promise<SysinfoSource> {
   validatePid(pid);
   if (hasProcfs()) {
-    const identity = await readProcessIdentity(pid);
+    const watched = await watchProcess(pid);
     await checkSysinfoCanSee(pid);
     const si = await import('systeminformation');
-    return new SysinfoSource(pid, si, new WatchedProcess(pid, identity));
+    return new SysinfoSource(pid, si, watched);
   }
   if (!(await processExists(pid))) throw noSuchProcess(pid);
   const si = await import('systeminformation');

@@ -15,7 +15,7 @@ import { KNOWN_FINDING_KINDS, LIVE_LABELS, liveLabels, peerOf } from './metric-l
 export const LIFETIME_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 /** 0 and 1 are "no reuse"; the reuse finding starts at 3. */
 export const EXCHANGE_BUCKETS = [0, 1, 2, 3, 5, 10, 25, 100, 1000];
-/** a steady poll costs a few ms on a small target and ~200 ms on one holding 20,000 connections */
+/** from a small target's poll to one holding tens of thousands of connections (docs/performance.md) */
 export const POLL_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** What the metrics read at scrape time: a WatchSession fits. */

@@ -1,5 +1,5 @@
 // Short human formats for table cells. Durations go through util/duration (one format project-wide).
-import type { TcpState, TimerInfo } from '../../model';
+import type { TcpState } from '../../model';
 import { formatDuration } from '../../util/duration';
 export { formatClock } from '../../util/duration';
 
@@ -43,18 +43,5 @@ export function stateLabel(s: TcpState, short: boolean): string {
   return short ? SHORT_STATE[s] : s;
 }
 
-const SHORT_TIMER: Record<TimerInfo['kind'], string> = {
-  none: '-',
-  retransmit: 'rtx',
-  keepalive: 'ka',
-  time_wait: 'tw',
-  zero_window_probe: 'zwp',
-};
-
-/** "keepalive 9.8s" or, compact, "ka 9.8s"; probes are appended only in the long form. */
-export function timerLabel(t: TimerInfo | undefined, compact: boolean): string {
-  if (!t || t.kind === 'none') return '-';
-  const kind = compact ? SHORT_TIMER[t.kind] : t.kind;
-  const probes = !compact && t.probes ? ` ×${t.probes}` : '';
-  return `${kind} ${formatDuration(t.expiresMs)}${probes}`;
-}
+/** The timer column: the one timer text of every view (src/views/output/endpoint-text.ts). */
+export { timerText as timerLabel } from '../output/endpoint-text';

@@ -1,7 +1,9 @@
 // A frame is built as styled text, not blessed tags, so the screen model stays free of blessed and
 // tests can compare plain strings. draw.ts is the only place that turns a Line into tags.
 
-export type Color = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray';
+import type { Color } from '../output/state-color';
+
+export type { Color };
 
 export interface Style {
   fg?: Color;

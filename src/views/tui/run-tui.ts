@@ -4,12 +4,14 @@ import type * as Blessed from 'blessed';
 import type { WatchSession } from '../../watch/session-types';
 import { TuiController, type ControllerDeps, type Exporter } from './controller';
 import { createFrame } from './draw';
+import { noColorRequested } from '../output/state-color';
 
 export interface TuiOptions {
   /** where `e` / `c` write export files */
   exportDir: string;
   /** the watched command line, shown until the first poll names the process */
   command?: string;
+  /** no color whatever NO_COLOR says (NO_COLOR itself is read here) */
   noColor?: boolean;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
@@ -43,9 +45,7 @@ export interface TuiHandle {
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function colorEnabled(opts: TuiOptions): boolean {
-  // https://no-color.org: present and not empty disables color.
-  const noColorEnv = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-  return !opts.noColor && !noColorEnv;
+  return !opts.noColor && !noColorRequested();
 }
 
 export function runTui(session: WatchSession, opts: TuiOptions): TuiHandle {

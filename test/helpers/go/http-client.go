@@ -40,8 +40,9 @@ func main() {
 	count := flag.Int("count", 0, "stop after this many requests (0: use -duration)")
 	duration := flag.Duration("duration", 0, "stop after this long (with -count 0)")
 	waitStdin := flag.Bool("wait-stdin", false, "wait for a line on stdin before the first request")
-	hold := flag.Duration("hold", 0, "stay alive this long after the last request (and after closing idle connections)")
+	hold := flag.Duration("hold", 0, "stay alive this long after the last request (after closing idle connections, unless -keep-open)")
 	quiet := flag.Bool("quiet", false, "no per-request lines (fast loops)")
+	keepOpen := flag.Bool("keep-open", false, "keep idle connections open through -hold (a watcher polls their final counters)")
 	flag.Parse()
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "-url is required")
@@ -124,7 +125,9 @@ func main() {
 		}
 	}
 	endMs := nowMs()
-	transport.CloseIdleConnections()
+	if !*keepOpen {
+		transport.CloseIdleConnections()
+	}
 	emit(map[string]interface{}{
 		"event": "done", "requests": requests, "failures": failures, "newConnections": newConns,
 		"reusedConnections": reusedConns, "dials": atomic.LoadInt64(&dials),
