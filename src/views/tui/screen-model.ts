@@ -5,12 +5,13 @@ import type { FindingKind, LastingFinding, LiveCountSample, TrackedConnection, T
 import type { ProcessInfo } from '../../model';
 import type { LagStats } from '../../watch/poll-cadence';
 import type { WatchSession } from '../../watch/session-types';
-import type { StateFilter, TcpState } from '../../model';
+import type { StateFilter } from '../../model';
 import { formatClock } from './format';
 import { formatDuration } from '../../util/duration';
 import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
 import { HELP_LINES } from './keys';
+import { STATE_COLORS } from '../output/state-color';
 import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
@@ -109,19 +110,8 @@ export interface ScreenModel {
   help: Line[] | null;
 }
 
-export const STATE_COLORS: Partial<Record<TcpState, Color>> = {
-  ESTABLISHED: 'green',
-  SYN_SENT: 'cyan',
-  SYN_RECV: 'cyan',
-  NEW_SYN_RECV: 'cyan',
-  FIN_WAIT1: 'yellow',
-  FIN_WAIT2: 'yellow',
-  CLOSING: 'yellow',
-  LAST_ACK: 'magenta',
-  TIME_WAIT: 'gray',
-  CLOSE_WAIT: 'red',
-  LISTEN: 'blue',
-};
+// One table of state colors for every view (views/output/state-color.ts).
+export { STATE_COLORS };
 
 const FINDING_COLORS: Record<FindingKind, Color> = {
   reuse: 'green',
