@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const port = (sink.address() as net.AddressInfo).port;
 
   const a = await startTarget(port);
-  const watch = spawn(process.execPath, [cli, 'watch', String(a.pid), '--json', '--interval', `${intervalMs}ms`, '--source', source], {
+  const watch = spawn(process.execPath, [cli, 'watch', String(a.pid), '--json', '--interval', `${intervalMs}ms`, '--source', source, '--brief', 'none'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
