@@ -20,7 +20,8 @@ const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const open = (port) => new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); s.on('error', () => {}); });
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
-  await wait(stepMs * 2);
+  // starts when told: the watch's first poll must come before the first connection
+  await new Promise((r) => process.stdin.once('data', r));
   const counts = { a: { opened: 0, closed: 0 }, b: { opened: 0, closed: 0 } };
   const held = [];
   for (let i = 0; i < 2; i++) { held.push(await open(b)); counts.b.opened++; }
@@ -54,8 +55,8 @@ async function server(): Promise<number> {
   return (s.address() as net.AddressInfo).port;
 }
 
-function startClient(a: number, b: number, stepMs: number): { child: ChildProcess; done: Promise<Truth> } {
-  const child = spawn(process.execPath, ['-e', CLIENT, String(a), String(b), String(stepMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startClient(a: number, b: number, stepMs: number): { child: ChildProcess; done: Promise<Truth>; go: () => void } {
+  const child = spawn(process.execPath, ['-e', CLIENT, String(a), String(b), String(stepMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   const done = new Promise<Truth>((resolve) => {
     let out = '';
@@ -65,7 +66,7 @@ function startClient(a: number, b: number, stepMs: number): { child: ChildProces
       if (line !== undefined) resolve(JSON.parse(line) as Truth);
     });
   });
-  return { child, done };
+  return { child, done, go: () => child.stdin!.write('go\n') };
 }
 
 describe('grouping by peer', () => {
@@ -73,6 +74,8 @@ describe('grouping by peer', () => {
     const [a, b] = [await server(), await server()];
     const client = startClient(a, b, 300);
     const cli = startCli(['watch', String(client.child.pid), '--json', '--interval', '50ms']);
+    await cli.waitFor(/"type":"start"/);
+    client.go();
     const truth = await client.done;
     await sleep(200);
     cli.child.kill('SIGINT');
@@ -101,6 +104,8 @@ describe('grouping by peer', () => {
     try {
       let truth: Truth | undefined;
       void client.done.then((t) => (truth = t));
+      session.poll(await source.snapshot('all'), Date.now());
+      client.go();
       while (truth === undefined) {
         session.poll(await source.snapshot('all'), Date.now());
         await sleep(50);
