@@ -1,4 +1,4 @@
-import type { SourceName, StateFilter } from '../model';
+import type { Snapshot, SourceName, StateFilter } from '../model';
 import { openSource } from '../sources/open-source';
 import { snapshotJson, connectionJson } from '../views/output/json-shapes';
 import { snapshotCsv } from '../views/output/snapshot-csv';
@@ -16,6 +16,23 @@ export interface SnapshotOptions {
   source?: SourceName;
 }
 
+/** What `snapshot` prints, in every format (the fast path in fast-snapshot.ts prints the same). */
+export function snapshotText(snap: Snapshot, timeMs: number, states: StateFilter, format: SnapshotFormat, color: boolean): string {
+  const conns = snap.connections; // sources return them in fd order
+  switch (format) {
+    case 'json':
+      return JSON.stringify(
+        snapshotJson({ timeMs, process: snap.process, source: snap.source, states, connections: conns.map(connectionJson) }),
+        null,
+        2,
+      ) + '\n';
+    case 'csv':
+      return snapshotCsv(conns.map((connection) => ({ connection })));
+    case 'table':
+      return snapshotTable(snap.process, states, conns, color);
+  }
+}
+
 export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<number> {
   const source = await openSource(pid, o.source);
   const timeMs = Date.now();
@@ -25,23 +42,7 @@ export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<numb
   } finally {
     source.close();
   }
-  const conns = snap.connections; // sources return them in fd order
-  let text: string;
-  switch (o.format) {
-    case 'json':
-      text = JSON.stringify(
-        snapshotJson({ timeMs, process: snap.process, source: snap.source, states: o.states, connections: conns.map(connectionJson) }),
-        null,
-        2,
-      ) + '\n';
-      break;
-    case 'csv':
-      text = snapshotCsv(conns.map((connection) => ({ connection })));
-      break;
-    case 'table':
-      text = snapshotTable(snap.process, o.states, conns, !o.output && useColor(process.stdout));
-      break;
-  }
+  const text = snapshotText(snap, timeMs, o.states, o.format, !o.output && useColor(process.stdout));
   // stdout is drained (and its errors reported) by the exit in main.ts.
   if (o.output) await writeOutputFile(o.output, text, { passThrough: true });
   else process.stdout.write(text);
