@@ -71,7 +71,9 @@ export interface DecodeOptions {
   /**
    * Rows of an earlier poll by inode: a row whose 48-byte sockId is unchanged reuses their
    * formatted addresses, cookie and sockId copy instead of building new ones (most of a steady
-   * poll's decoding cost and garbage, for a target of thousands of connections).
+   * poll's decoding cost and garbage, for a target of thousands of connections). When both
+   * carry tcp_info, the earlier row object itself is updated and returned: a caller passing
+   * `previous` must not keep those rows as a record of the earlier poll.
    */
   previous?: ReadonlyMap<number, InetDiagRow>;
   /**
@@ -184,7 +186,36 @@ function decodeRow(
   tcpInfoOf: TcpInfoDecoder,
 ): InetDiagRow {
   const family = buf[p]!;
+  const attrsEnd = p + payloadLen;
+  let infoAt = -1;
+  let infoLen = 0;
+  let a = p + nlmsgAlign(INET_DIAG_MSG_LEN);
+  while (a + 4 <= attrsEnd) {
+    const alen = dv.getUint16(a, HOST_LE);
+    if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
+    if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
+      infoAt = a + 4;
+      infoLen = alen - 4;
+    }
+    a += nlmsgAlign(alen);
+  }
   const same = prev !== undefined && prev.family === family && sameSockId(buf, p + 4, prev.sockId);
+
+  // The same socket as last poll, with tcp_info again: its row object is updated in place, so a
+  // steady poll of thousands of connections leaves no row garbage. Rows never leave the netlink
+  // source (rowToConnection copies what it needs), so nothing else sees the update.
+  if (same && infoAt >= 0 && prev.tcpInfo !== undefined) {
+    prev.state = buf[p + 1]!;
+    prev.timer = buf[p + 2]!;
+    prev.retrans = buf[p + 3]!;
+    prev.expiresMs = dv.getUint32(p + 52, HOST_LE);
+    prev.rqueue = dv.getUint32(p + 56, HOST_LE);
+    prev.wqueue = dv.getUint32(p + 60, HOST_LE);
+    prev.uid = dv.getUint32(p + 64, HOST_LE);
+    prev.tcpInfo = tcpInfoOf(dv, infoAt, infoLen);
+    return prev;
+  }
+
   let srcAddress: string;
   let dstAddress: string;
   let cookie: string;
@@ -220,17 +251,7 @@ function decodeRow(
     inode,
     sockId,
   };
-
-  const attrsEnd = p + payloadLen;
-  let a = p + nlmsgAlign(INET_DIAG_MSG_LEN);
-  while (a + 4 <= attrsEnd) {
-    const alen = dv.getUint16(a, HOST_LE);
-    if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
-    if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
-      row.tcpInfo = tcpInfoOf(dv, a + 4, alen - 4);
-    }
-    a += nlmsgAlign(alen);
-  }
+  if (infoAt >= 0) row.tcpInfo = tcpInfoOf(dv, infoAt, infoLen);
   return row;
 }
 
