@@ -297,3 +297,37 @@ test('replies to the older TCPDIAG_GETSOCK request (type 18) decode like SOCK_DI
   other.writeUInt16LE(19, 4);
   assert.equal(decodeInetDiag(other).rows.length, expected.rows.length - 1);
 });
+
+test('previous rows: the same socket again is updated in place and keeps its endpoints; a changed tuple gets new ones', () => {
+  const { bin } = load('tcp4-loopback');
+  const first = decodeInetDiag(bin).rows.filter((r) => r.tcpInfo !== undefined);
+  assert.ok(first.length >= 2);
+  const firstConns = first.map((r) => rowToConnection(r, 3)!);
+  const previous = new Map(first.map((r) => [r.inode, r]));
+
+  // the same bytes a poll later: the row objects and the endpoint objects are carried over
+  const again = decodeInetDiag(bin, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  assert.deepEqual(again.map((r) => previous.get(r.inode) === r), again.map(() => true));
+  const againConns = again.map((r) => rowToConnection(r, 3)!);
+  againConns.forEach((c, i) => {
+    assert.equal(c.local, firstConns[i]!.local);
+    assert.deepEqual(c.remote, firstConns[i]!.remote);
+    assert.notEqual(c, firstConns[i], 'each poll has its own Connection');
+  });
+
+  // one socket's source port changes under the same inode (a fixture edited): a new row, new endpoints
+  const edited = Buffer.from(bin);
+  const target = first[0]!;
+  const msgs = messages(edited);
+  let at = 0;
+  for (const m of msgs) {
+    if (m.length >= 16 + 72 && m.readUInt32LE(16 + 68) === target.inode) break;
+    at += m.length;
+  }
+  edited.writeUInt16BE((target.srcPort + 1) & 0xffff, at + 16 + 4);
+  const moved = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.find((r) => r.inode === target.inode)!;
+  assert.notEqual(moved, previous.get(target.inode));
+  const movedConn = rowToConnection(moved, 3)!;
+  assert.equal(movedConn.local.port, (target.srcPort + 1) & 0xffff);
+  assert.equal(firstConns[0]!.local.port, target.srcPort, 'the earlier connection keeps what it said');
+});

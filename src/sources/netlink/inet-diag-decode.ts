@@ -20,6 +20,7 @@ import {
 } from './sock-diag-constants';
 import { decodeTcpInfo, decodeTcpInfoForModel, type TcpInfo } from './tcp-info';
 import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
+import type { Endpoint } from '../../model';
 
 const ENOENT = 2;
 
@@ -57,6 +58,11 @@ export interface InetDiagRow {
   sockId: Uint8Array;
   /** absent when the reply carried no INET_DIAG_INFO attribute (TIME_WAIT, NEW_SYN_RECV, or not asked) */
   tcpInfo?: TcpInfo;
+  /**
+   * The connection's endpoint objects, built by rowToConnection once per socket and carried from
+   * poll to poll with the decoded strings: every poll's Connection shares them (never mutated).
+   */
+  endpoints?: { local: Endpoint; remote: Endpoint } | undefined;
 }
 
 export interface DecodeOptions {
@@ -220,8 +226,9 @@ function decodeRow(
   let dstAddress: string;
   let cookie: string;
   let sockId: Uint8Array;
+  let endpoints: InetDiagRow['endpoints'];
   if (same) {
-    ({ srcAddress, dstAddress, cookie, sockId } = prev);
+    ({ srcAddress, dstAddress, cookie, sockId, endpoints } = prev);
   } else {
     const v4 = family === AF_INET;
     srcAddress = v4 ? formatV4(buf, p + 8) : formatV6(buf, p + 8);
@@ -250,6 +257,7 @@ function decodeRow(
     uid: dv.getUint32(p + 64, HOST_LE),
     inode,
     sockId,
+    endpoints,
   };
   if (infoAt >= 0) row.tcpInfo = tcpInfoOf(dv, infoAt, infoLen);
   return row;
