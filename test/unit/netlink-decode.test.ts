@@ -331,3 +331,35 @@ test('previous rows: the same socket again is updated in place and keeps its end
   assert.equal(movedConn.local.port, (target.srcPort + 1) & 0xffff);
   assert.equal(firstConns[0]!.local.port, target.srcPort, 'the earlier connection keeps what it said');
 });
+
+test('previous rows: a model tcp_info object is refilled with the new values, not replaced', () => {
+  const { bin } = load('tcp4-loopback');
+  const one = decodeInetDiag(bin, { modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  const previous = new Map(one.map((r) => [r.inode, r]));
+  const infos = one.map((r) => r.tcpInfo);
+  const before = one.map((r) => r.tcpInfo!.bytesReceived);
+  const conns = one.map((r) => rowToConnection(r, 3)!);
+
+  // bytes_received of every socket grows by 1000 (u64 at tcp_info offset 128)
+  const edited = Buffer.from(bin);
+  for (let off = 0; off < edited.length; ) {
+    const len = edited.readUInt32LE(off);
+    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
+      const alen = edited.readUInt16LE(a);
+      if (alen < 4) break;
+      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
+        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
+        edited.writeUInt32LE(edited.readUInt32LE(at) + 1000, at);
+      }
+      a += nlmsgAlign(alen);
+    }
+    off += nlmsgAlign(len);
+  }
+  const two = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  two.forEach((r, i) => {
+    assert.equal(r.tcpInfo, infos[i], 'the same object');
+    assert.equal(r.tcpInfo!.bytesReceived, before[i]! + 1000);
+    assert.equal(rowToConnection(r, 3)!.tcp!.bytesReceived, before[i]! + 1000);
+    assert.equal(conns[i]!.tcp!.bytesReceived, before[i], 'an earlier Connection keeps its own numbers');
+  });
+});

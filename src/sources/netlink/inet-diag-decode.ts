@@ -180,7 +180,8 @@ function sameSockId(buf: Uint8Array, at: number, sockId: Uint8Array): boolean {
   return true;
 }
 
-type TcpInfoDecoder = (dv: DataView, off: number, len: number) => TcpInfo;
+/** `into`: an earlier row's tcp_info object the decoder may refill instead of building one */
+type TcpInfoDecoder = (dv: DataView, off: number, len: number, into?: TcpInfo) => TcpInfo;
 
 function decodeRow(
   buf: Uint8Array,
@@ -218,7 +219,7 @@ function decodeRow(
     prev.rqueue = dv.getUint32(p + 56, HOST_LE);
     prev.wqueue = dv.getUint32(p + 60, HOST_LE);
     prev.uid = dv.getUint32(p + 64, HOST_LE);
-    prev.tcpInfo = tcpInfoOf(dv, infoAt, infoLen);
+    prev.tcpInfo = tcpInfoOf(dv, infoAt, infoLen, prev.tcpInfo);
     return prev;
   }
 
