@@ -8,7 +8,9 @@
 import type { StateFilter } from '../model';
 import { parseStateList } from './state-list';
 
-export type PlainFormat = 'table' | 'json' | 'csv';
+import type { SnapshotFormat } from '../views/output/snapshot-text';
+
+export type PlainFormat = SnapshotFormat;
 
 export interface PlainSnapshot {
   pid: number;
@@ -88,7 +90,7 @@ function fullCli(argv: string[]): Promise<void> {
 async function runPlain(p: PlainSnapshot): Promise<boolean> {
   const { isSockwatchError } = await import('../errors');
   const { netlinkOneShot } = await import('../sources/netlink/one-shot');
-  const { snapshotText } = await import('./snapshot-command');
+  const { snapshotText } = await import('../views/output/snapshot-text');
   let timeMs = Date.now();
   let snap;
   try {

@@ -1,12 +1,10 @@
-import type { Snapshot, SourceName, StateFilter } from '../model';
+import type { SourceName, StateFilter } from '../model';
 import { openSource } from '../sources/open-source';
-import { snapshotJson, connectionJson } from '../views/output/json-shapes';
-import { snapshotCsv } from '../views/output/snapshot-csv';
-import { snapshotTable } from '../views/output/snapshot-table';
+import { snapshotText, type SnapshotFormat } from '../views/output/snapshot-text';
 import { useColor } from '../views/output/state-color';
 import { writeOutputFile } from '../views/output/safe-file';
 
-export type SnapshotFormat = 'table' | 'json' | 'csv';
+export type { SnapshotFormat };
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['table', 'json', 'csv'];
 
 export interface SnapshotOptions {
@@ -14,23 +12,6 @@ export interface SnapshotOptions {
   format: SnapshotFormat;
   output?: string;
   source?: SourceName;
-}
-
-/** What `snapshot` prints, in every format (the fast path in fast-snapshot.ts prints the same). */
-export function snapshotText(snap: Snapshot, timeMs: number, states: StateFilter, format: SnapshotFormat, color: boolean): string {
-  const conns = snap.connections; // sources return them in fd order
-  switch (format) {
-    case 'json':
-      return JSON.stringify(
-        snapshotJson({ timeMs, process: snap.process, source: snap.source, states, connections: conns.map(connectionJson) }),
-        null,
-        2,
-      ) + '\n';
-    case 'csv':
-      return snapshotCsv(conns.map((connection) => ({ connection })));
-    case 'table':
-      return snapshotTable(snap.process, states, conns, color);
-  }
 }
 
 export async function runSnapshot(pid: number, o: SnapshotOptions): Promise<number> {

@@ -10,7 +10,7 @@ import { rowToConnection } from './inet-diag-connection';
 import type { InetDiagRow } from './inet-diag-decode';
 import { inFdOrder } from './in-fd-order';
 import { stateMask } from './inet-diag-request';
-import { KnownSockets } from './known-sockets';
+import type { KnownSockets } from './known-sockets';
 import { checkSameNetNamespace } from './netlink-availability';
 import { SockDiagSocket } from './netlink-socket';
 
@@ -38,16 +38,17 @@ export async function netlinkOneShot(pid: number, states: StateFilter, opts: One
   const target = new WatchedProcess(pid, identity);
   const socket = new SockDiagSocket();
   const dumper = new FamilyDumper(socket);
-  const known = new KnownSockets(dumper);
+  // loaded only for tcp_info: the table and CSV never need it
+  const known = opts.tcpInfo ? new (require('./known-sockets') as typeof import('./known-sockets')).KnownSockets(dumper) : undefined;
   try {
     const connections = await readConsistently(
       target,
-      () => readOnce(pid, states, dumper, opts.tcpInfo ? known : undefined),
+      () => readOnce(pid, states, dumper, known),
       () => checkSameNetNamespace(pid),
     );
     return { process: target.info, source: 'netlink', connections };
   } finally {
-    known.close();
+    known?.close();
     socket.close();
   }
 }
