@@ -185,7 +185,10 @@ export class NetlinkSource implements Source {
     this.notInTable = notInTable;
     await this.unixSockets.learn(notInTable.keys(), inodeToFd);
     if (rows.length > 0) {
-      const refresh = await this.known.refresh(this.lastRows).catch(() => undefined);
+      // The dump's rows as the earlier poll where there was none (the first poll): the refresh
+      // then reuses their decoded addresses, cookie and sockId instead of a second copy each.
+      const previous = this.lastRows.size > 0 ? this.lastRows : new Map(rows.map((r) => [r.inode, r]));
+      const refresh = await this.known.refresh(previous).catch(() => undefined);
       if (refresh) {
         const withInfo = new Map(refresh.rows(inodeToFd).map((r) => [r.inode, r]));
         // A socket closed between dump and refresh keeps its dump row (no tcp_info): it was there.
