@@ -82,6 +82,18 @@ export function spawnNode(script: string, args: readonly string[], fds: number):
   return child;
 }
 
+/** Call before starting some children; the function returned stops those (and only those). */
+export function stopLater(): () => void {
+  const before = new Set(children);
+  return () => {
+    for (const c of [...children]) {
+      if (before.has(c)) continue;
+      children.delete(c);
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+  };
+}
+
 export function stopAll(): void {
   killAll();
 }

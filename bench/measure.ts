@@ -1,7 +1,7 @@
 // Timing helpers: in-process polls (process.cpuUsage: all threads of this process) and child
 // commands (wall from hrtime around the run; CPU and peak RSS from /usr/bin/time, which reads
 // the child's rusage — its own children included).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export interface Sample {
@@ -84,4 +84,28 @@ export function repeatCommand(cmd: string, args: readonly string[], runs: number
   for (let i = 0; i < runs; i++) results.push(timeCommand(cmd, args));
   const rss = results.flatMap((r) => (r.rssKiB === undefined ? [] : [r.rssKiB]));
   return { summary: summarize(results, rss), last: results[results.length - 1]! };
+}
+
+/**
+ * Wall ms from spawning `cmd` until its stdout's first line (e.g. `watch --json`'s start event,
+ * printed after the first poll); the command is then killed. NaN when no line came in time.
+ */
+export function timeToFirstLine(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let done = false;
+    const finish = (ms: number): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(ms);
+    };
+    const timer = setTimeout(() => finish(Number.NaN), timeoutMs);
+    child.stdout.on('data', (b: Buffer) => {
+      if (b.includes(10)) finish(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+    child.once('exit', () => finish(Number.NaN));
+  });
 }

@@ -7,7 +7,8 @@ import { createProcfsSource } from '../src/sources/procfs/procfs-source';
 import type { Source } from '../src/sources/source';
 import { summarize, timeInProcess, type Sample, type Summary } from './measure';
 
-export const ESTABLISHED: StateFilter = new Set(['ESTABLISHED']);
+/** What `watch` asks its source for every poll: every state (--state only filters the views). */
+export const POLL_STATES: StateFilter = 'all';
 const INTERVAL_MS = 1000;
 
 export interface PollResult {
@@ -22,10 +23,10 @@ export interface PollResult {
 async function pollLoop(source: Source, polls: number, counters: () => string): Promise<PollResult> {
   const first: Sample[] = [];
   let connections = 0;
-  first.push(await timeInProcess(async () => (connections = (await source.snapshot(ESTABLISHED)).connections.length)));
+  first.push(await timeInProcess(async () => (connections = (await source.snapshot(POLL_STATES)).connections.length)));
   const before = counters();
   const steady: Sample[] = [];
-  for (let i = 0; i < polls; i++) steady.push(await timeInProcess(() => source.snapshot(ESTABLISHED)));
+  for (let i = 0; i < polls; i++) steady.push(await timeInProcess(() => source.snapshot(POLL_STATES)));
   source.close();
   return { first: summarize(first), steady: summarize(steady), connections, note: `${before} → ${counters()}` };
 }

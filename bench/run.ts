@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { maxFdsPerChild, stopAll } from './children-registry';
-import { hasCommand, repeatCommand, timeCommand, type Summary } from './measure';
+import { maxFdsPerChild, stopAll, stopLater } from './children-registry';
+import { hasCommand, median, repeatCommand, timeCommand, timeToFirstLine, type Summary } from './measure';
+import { kernelFloor, type Floor } from './kernel-floor';
 import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
 import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
 import { benchTargetImpact, type ImpactRow } from './target-impact';
@@ -18,6 +19,8 @@ const quick = process.argv.includes('--quick');
 const HOST_SOCKETS = quick ? 2_000 : 22_000;
 const TARGET = quick ? 200 : 1_000;
 const BIG_TARGET = quick ? 5_000 : 100_000;
+/** Targets measured between the main one and the big one, for the scaling curve. */
+const CURVE_TARGETS = quick ? [500, 1_000] : [5_000, 10_000];
 const POLLS = quick ? 15 : 40;
 const RUNS = quick ? 3 : 7;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -43,6 +46,27 @@ interface Row {
 const rows: Row[] = [];
 const bigRows: Row[] = [];
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+/** One point of the scaling curve: a target's steady netlink poll next to the kernel's floor. */
+interface CurvePoint {
+  connections: number;
+  hostSockets: number;
+  steady: Summary;
+  floor: Floor | string;
+}
+
+function floorRow(into: Row[], floor: Floor | string, steady: Summary): void {
+  if (typeof floor === 'string') {
+    into.push({ tool: 'kernel floor (bench/kernel-floor.c)', wallMs: Number.NaN, cpuMs: Number.NaN, note: floor });
+    return;
+  }
+  into.push({
+    tool: 'kernel floor (bench/kernel-floor.c, C: readdir + exact lookups with tcp_info)',
+    wallMs: floor.wallMs,
+    cpuMs: floor.cpuMs,
+    note: `${floor.sockets} lookups ${floor.lookupsCpuMs.toFixed(2)} ms + readdir ${floor.readdirCpuMs.toFixed(2)} ms; netlink steady poll = ${(steady.cpuMs / floor.cpuMs).toFixed(1)}× this (median), ${(steady.meanCpuMs / floor.cpuMs).toFixed(1)}× (amortized)`,
+  });
+}
 
 function pollRows(into: Row[], name: string, r: PollResult): void {
   into.push({ tool: `${name} first poll (in-process)`, wallMs: r.first.wallMs, cpuMs: r.first.cpuMs, note: `${r.connections} connections` });
@@ -90,7 +114,12 @@ async function main(): Promise<void> {
   const lsofArgs = ['-nP', '-p', pid, '-a', '-iTCP', '-sTCP:ESTABLISHED'];
   const lsof = commandRow(rows, `lsof ${lsofArgs.join(' ')}`, 'lsof', lsofArgs, RUNS);
   log('  polls…');
-  pollRows(rows, 'sockwatch netlink', await benchNetlink(target.pid, POLLS));
+  const curve: CurvePoint[] = [];
+  const mainPoll = await benchNetlink(target.pid, POLLS);
+  pollRows(rows, 'sockwatch netlink', mainPoll);
+  const mainFloor = kernelFloor(target.pid, POLLS);
+  floorRow(rows, mainFloor, mainPoll.steady);
+  curve.push({ connections: target.connections, hostSockets, steady: mainPoll.steady, floor: mainFloor });
   pollRows(rows, 'sockwatch procfs', await benchProcfs(target.pid, POLLS));
   log('  one-shot commands…');
   commandRow(rows, 'sockwatch snapshot PID (auto → netlink)', ENTRY, ['snapshot', pid], RUNS);
@@ -105,6 +134,9 @@ async function main(): Promise<void> {
   rows.push({ tool: 'systeminformation networkConnections() (node + call)', wallMs: si.wallMs, cpuMs: si.cpuMs, note: '1 run; whole host, no PID filter' });
   const watchRss = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
   rows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: watchRss.wallMs, cpuMs: watchRss.cpuMs, ...(watchRss.rssKiB ? { rssKiB: watchRss.rssKiB } : {}), note: 'whole run incl. start-up' });
+  const startups: number[] = [];
+  for (let i = 0; i < 3; i++) startups.push(await timeToFirstLine(ENTRY, ['watch', pid, '--json']));
+  rows.push({ tool: 'sockwatch watch PID --json: start-up to the first line', wallMs: median(startups), cpuMs: Number.NaN, note: `3 runs: ${startups.map((x) => x.toFixed(0)).join(', ')} ms (the start event follows the first poll)` });
 
   log('  target impact (ping-pong alone, under sockwatch, under lsof)…');
   const impact = await benchTargetImpact({ idle: TARGET, runMs: 500, repeats: quick ? 3 : 12, entry: ENTRY, withLsof: hasCommand('lsof') });
@@ -115,13 +147,27 @@ async function main(): Promise<void> {
     metricsImpactTable(await benchMetricsImpact(target.pid, quick ? 2 : 5), target.connections) +
     `\n\nOne scrape in-process (no HTTP), ${target.connections} live connections, --metrics-peers 10: ${scrapeCost.cpuMs.toFixed(2)} CPU ms (${scrapeCost.bytes} bytes of text).`;
 
+  for (const size of CURVE_TARGETS) {
+    log(`  scaling curve: ${size} connections…`);
+    const stop = stopLater();
+    const t = await buildTarget(size, 200);
+    const host = countHostTcpSockets();
+    const r = await benchNetlink(t.pid, quick ? 6 : 10);
+    curve.push({ connections: t.connections, hostSockets: host, steady: r.steady, floor: kernelFloor(t.pid, 10) });
+    stop();
+  }
+
   log(`  big target: ${BIG_TARGET} connections…`);
   const big = await buildTarget(BIG_TARGET, 150);
   const bigHost = countHostTcpSockets();
   log(`  target PID ${big.pid} holds ${big.connections}; host TCP sockets ${bigHost}`);
   if (big.connections < BIG_TARGET) log(`  (capped: one process may hold only ${maxFdsPerChild()} fds here and prlimit cannot raise it)`);
   const bigPolls = quick ? 5 : 6;
-  pollRows(bigRows, 'sockwatch netlink', await benchNetlink(big.pid, bigPolls));
+  const bigPoll = await benchNetlink(big.pid, bigPolls);
+  pollRows(bigRows, 'sockwatch netlink', bigPoll);
+  const bigFloor = kernelFloor(big.pid, 9);
+  floorRow(bigRows, bigFloor, bigPoll.steady);
+  curve.push({ connections: big.connections, hostSockets: bigHost, steady: bigPoll.steady, floor: bigFloor });
   pollRows(bigRows, 'sockwatch procfs', await benchProcfs(big.pid, bigPolls));
   const bigLsofArgs = ['-nP', '-p', String(big.pid), '-a', '-iTCP', '-sTCP:ESTABLISHED'];
   const bigLsof = commandRow(bigRows, `lsof ${bigLsofArgs.join(' ')}`, 'lsof', bigLsofArgs, 1);
@@ -130,7 +176,7 @@ async function main(): Promise<void> {
   stopAll();
 
   const totalS = (Date.now() - started) / 1000;
-  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS, impact: impact.rows, metricsImpact });
+  const md = report({ hostSockets, target: target.connections, lsof, bigHost, bigTarget: big.connections, bigLsof, totalS, impact: impact.rows, metricsImpact, curve });
   process.stdout.write(md);
   if (!quick) writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
 
@@ -152,6 +198,27 @@ function table(list: readonly Row[], lsof: Summary | undefined): string {
     );
   }
   return lines.join('\n');
+}
+
+function curveTable(points: readonly CurvePoint[]): string {
+  const lines = [
+    '| connections | host TCP sockets | steady poll CPU ms (median) | amortized ms | kernel floor ms | median ÷ floor | µs per connection (median) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const sorted = [...points].sort((a, b) => a.connections - b.connections);
+  for (const p of sorted) {
+    const f = typeof p.floor === 'string' ? undefined : p.floor.cpuMs;
+    lines.push(`| ${p.connections} | ${p.hostSockets} | ${fmt(p.steady.cpuMs)} | ${fmt(p.steady.meanCpuMs)} | ${fmt(f, 2)} | ${f ? `${(p.steady.cpuMs / f).toFixed(1)}×` : '–'} | ${fmt((p.steady.cpuMs * 1000) / p.connections)} |`);
+  }
+  // 100k: the slope between the two largest targets, carried on (the host grows with the target)
+  const [a, b] = sorted.slice(-2);
+  let extrapolation = '';
+  if (a && b && b.connections > a.connections) {
+    const slope = (b.steady.cpuMs - a.steady.cpuMs) / (b.connections - a.connections);
+    const at100k = b.steady.cpuMs + slope * (100_000 - b.connections);
+    extrapolation = `\n\n100,000 connections, extrapolated from the two largest targets (${(slope * 1000).toFixed(1)} µs per added connection): about ${at100k.toFixed(0)} ms CPU per poll.`;
+  }
+  return lines.join('\n') + extrapolation;
 }
 
 function impactTable(list: readonly ImpactRow[]): string {
@@ -185,6 +252,7 @@ function report(o: {
   totalS: number;
   impact: readonly ImpactRow[];
   metricsImpact: string;
+  curve: readonly CurvePoint[];
 }): string {
   return `# sockwatch bench results${quick ? ' (--quick)' : ''}
 
@@ -225,6 +293,13 @@ ${o.metricsImpact}
 ## Target holding ${o.bigTarget} connections (host: ${o.bigHost} TCP sockets)
 ${o.bigTarget < BIG_TARGET ? `\nAsked for ${BIG_TARGET}; one process may hold only ${maxFdsPerChild()} fds on this machine (hard RLIMIT_NOFILE, and prlimit may not raise it), so this is the largest single target the bench could build.\n` : ''}
 ${table(bigRows, o.bigLsof)}
+
+## Scaling: steady netlink poll by target size
+
+Each target on top of the same background (its loopback peers add to the host's sockets); the
+poll asks for every state, as \`watch\` does; the floor is bench/kernel-floor.c on the same target.
+
+${curveTable(o.curve)}
 `;
 }
 

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/src/cli/main.js').main(process.argv);
+require('../dist/src/cli/fast-snapshot.js').mainFast(process.argv);

@@ -1,7 +1,8 @@
 // Parsers for command-line values. Each throws commander's InvalidArgumentError so a bad value is
 // a usage error (exit 2) with commander's one-line message.
 import { InvalidArgumentError } from 'commander';
-import { TCP_STATES, type SourceName, type StateFilter, type TcpState } from '../model';
+import type { SourceName, StateFilter } from '../model';
+import { parseStateList } from './state-list';
 import { formatExactDuration, MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { SOURCE_NAMES } from '../sources/open-source';
 import { isSockwatchError } from '../errors';
@@ -22,16 +23,11 @@ export function parsePidList(text: string): number[] {
 
 /** "established", "all", or a comma list of state names, case-insensitive. */
 export function parseStates(text: string): StateFilter {
-  const parts = text.split(',').map((s) => s.trim().toUpperCase().replace(/-/g, '_')).filter(Boolean);
-  if (parts.length === 0) throw new InvalidArgumentError('expected "all" or a comma list of TCP states.');
-  if (parts.includes('ALL')) return 'all';
-  const set = new Set<TcpState>();
-  for (const p of parts) {
-    const known = TCP_STATES.find((s) => s === p);
-    if (!known) throw new InvalidArgumentError(`unknown state "${p}" (known: all, ${TCP_STATES.join(', ').toLowerCase()}).`);
-    set.add(known);
+  try {
+    return parseStateList(text);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
   }
-  return set;
 }
 
 /** A duration in [minMs, maxMs] (whole ms); maxMs is shown in the message in human units. */

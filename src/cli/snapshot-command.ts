@@ -1,13 +1,11 @@
-import { stateMatches, type SourceName, type StateFilter } from '../model';
+import type { SourceName, StateFilter } from '../model';
 import { openTarget, waitForTarget } from '../sources/open-target';
 import type { TargetSpec } from '../process/target-selection';
-import { snapshotJson, connectionJson } from '../views/output/json-shapes';
-import { snapshotCsv } from '../views/output/snapshot-csv';
-import { snapshotTable } from '../views/output/snapshot-table';
+import { snapshotText, type SnapshotFormat } from '../views/output/snapshot-text';
 import { useColor } from '../views/output/state-color';
 import { writeOutputFile } from '../views/output/safe-file';
 
-export type SnapshotFormat = 'table' | 'json' | 'csv';
+export type { SnapshotFormat };
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['table', 'json', 'csv'];
 
 export interface SnapshotOptions {
@@ -31,24 +29,7 @@ export async function runSnapshot(target: number | TargetSpec, o: SnapshotOption
   } finally {
     source.close();
   }
-  const conns = snap.connections.filter((c) => stateMatches(o.states, c.state)); // in PID, then fd order
-  const processes = snap.processes !== undefined && snap.processes.length > 1 ? snap.processes : undefined;
-  let text: string;
-  switch (o.format) {
-    case 'json':
-      text = JSON.stringify(
-        snapshotJson({ timeMs, process: snap.process, ...(processes ? { processes } : {}), source: snap.source, states: o.states, connections: conns.map(connectionJson) }),
-        null,
-        2,
-      ) + '\n';
-      break;
-    case 'csv':
-      text = snapshotCsv(conns.map((connection) => ({ connection })));
-      break;
-    case 'table':
-      text = snapshotTable(processes ?? snap.process, o.states, conns, !o.output && useColor(process.stdout));
-      break;
-  }
+  const text = snapshotText(snap, timeMs, o.states, o.format, !o.output && useColor(process.stdout));
   // stdout is drained (and its errors reported) by the exit in main.ts.
   if (o.output) await writeOutputFile(o.output, text, { passThrough: true });
   else process.stdout.write(text);

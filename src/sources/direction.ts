@@ -6,12 +6,22 @@
 // 3. a connection first seen after its listener is gone: `in` when its local port is outside the
 //    kernel's ephemeral range and its remote port inside it, `out` otherwise (a client's local
 //    port is ephemeral).
+import { readFileSync } from 'node:fs';
 import type { Connection, Endpoint } from '../model';
 
 export type Direction = 'in' | 'out';
 
 /** Linux's default net.ipv4.ip_local_port_range. */
 export const DEFAULT_EPHEMERAL: readonly [number, number] = [32768, 60999];
+
+/** The kernel's ephemeral range now (net.ipv4.ip_local_port_range), or Linux's default. */
+export function ephemeralPorts(): readonly [number, number] {
+  try {
+    return parsePortRange(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')) ?? DEFAULT_EPHEMERAL;
+  } catch {
+    return DEFAULT_EPHEMERAL;
+  }
+}
 
 export function parsePortRange(text: string): [number, number] | undefined {
   const m = /^\s*(\d{1,5})\s+(\d{1,5})\s*$/.exec(text);

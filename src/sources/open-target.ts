@@ -2,7 +2,6 @@
 // descendants, always as one ProcessGroupSource over per-process sources (openSource), so every
 // connection carries the `pid` holding it and a `direction`. A single PID without --children is a
 // group of one: its snapshots have no `processes` list and its errors are the per-process source's.
-import { readFileSync } from 'node:fs';
 import type { SourceName } from '../model';
 import { SockwatchError } from '../errors';
 import { CachedProcessTable, readProcessTable, type ProcessEntry } from '../process/process-table';
@@ -11,7 +10,7 @@ import { openSource } from './open-source';
 import { ProcessGroupSource } from './process-group-source';
 import type { Source } from './source';
 import type { BriefChoice } from './lifecycle/open-lifecycle';
-import { DEFAULT_EPHEMERAL, parsePortRange } from './direction';
+import { ephemeralPorts } from './direction';
 
 export interface TargetOptions {
   spec: TargetSpec;
@@ -20,13 +19,6 @@ export interface TargetOptions {
   brief?: BriefChoice;
 }
 
-function ephemeralPorts(): readonly [number, number] {
-  try {
-    return parsePortRange(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')) ?? DEFAULT_EPHEMERAL;
-  } catch {
-    return DEFAULT_EPHEMERAL;
-  }
-}
 
 /** Whether the spec needs the process table (names, descendants) at all. */
 export function isDynamic(spec: TargetSpec): boolean {

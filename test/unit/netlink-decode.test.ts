@@ -297,3 +297,69 @@ test('replies to the older TCPDIAG_GETSOCK request (type 18) decode like SOCK_DI
   other.writeUInt16LE(19, 4);
   assert.equal(decodeInetDiag(other).rows.length, expected.rows.length - 1);
 });
+
+test('previous rows: the same socket again is updated in place and keeps its endpoints; a changed tuple gets new ones', () => {
+  const { bin } = load('tcp4-loopback');
+  const first = decodeInetDiag(bin).rows.filter((r) => r.tcpInfo !== undefined);
+  assert.ok(first.length >= 2);
+  const firstConns = first.map((r) => rowToConnection(r, 3)!);
+  const previous = new Map(first.map((r) => [r.inode, r]));
+
+  // the same bytes a poll later: the row objects and the endpoint objects are carried over
+  const again = decodeInetDiag(bin, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  assert.deepEqual(again.map((r) => previous.get(r.inode) === r), again.map(() => true));
+  const againConns = again.map((r) => rowToConnection(r, 3)!);
+  againConns.forEach((c, i) => {
+    assert.equal(c.local, firstConns[i]!.local);
+    assert.deepEqual(c.remote, firstConns[i]!.remote);
+    assert.notEqual(c, firstConns[i], 'each poll has its own Connection');
+  });
+
+  // one socket's source port changes under the same inode (a fixture edited): a new row, new endpoints
+  const edited = Buffer.from(bin);
+  const target = first[0]!;
+  const msgs = messages(edited);
+  let at = 0;
+  for (const m of msgs) {
+    if (m.length >= 16 + 72 && m.readUInt32LE(16 + 68) === target.inode) break;
+    at += m.length;
+  }
+  edited.writeUInt16BE((target.srcPort + 1) & 0xffff, at + 16 + 4);
+  const moved = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.find((r) => r.inode === target.inode)!;
+  assert.notEqual(moved, previous.get(target.inode));
+  const movedConn = rowToConnection(moved, 3)!;
+  assert.equal(movedConn.local.port, (target.srcPort + 1) & 0xffff);
+  assert.equal(firstConns[0]!.local.port, target.srcPort, 'the earlier connection keeps what it said');
+});
+
+test('previous rows: a model tcp_info object is refilled with the new values, not replaced', () => {
+  const { bin } = load('tcp4-loopback');
+  const one = decodeInetDiag(bin, { modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  const previous = new Map(one.map((r) => [r.inode, r]));
+  const infos = one.map((r) => r.tcpInfo);
+  const before = one.map((r) => r.tcpInfo!.bytesReceived);
+  const conns = one.map((r) => rowToConnection(r, 3)!);
+
+  // bytes_received of every socket grows by 1000 (u64 at tcp_info offset 128)
+  const edited = Buffer.from(bin);
+  for (let off = 0; off < edited.length; ) {
+    const len = edited.readUInt32LE(off);
+    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
+      const alen = edited.readUInt16LE(a);
+      if (alen < 4) break;
+      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
+        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
+        edited.writeUInt32LE(edited.readUInt32LE(at) + 1000, at);
+      }
+      a += nlmsgAlign(alen);
+    }
+    off += nlmsgAlign(len);
+  }
+  const two = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  two.forEach((r, i) => {
+    assert.equal(r.tcpInfo, infos[i], 'the same object');
+    assert.equal(r.tcpInfo!.bytesReceived, before[i]! + 1000);
+    assert.equal(rowToConnection(r, 3)!.tcp!.bytesReceived, before[i]! + 1000);
+    assert.equal(conns[i]!.tcp!.bytesReceived, before[i], 'an earlier Connection keeps its own numbers');
+  });
+});

@@ -3,6 +3,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
+import { readlinkSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { FdSocketTable } from '../../src/sources/procfs/fd-socket-table';
 
 const servers: net.Server[] = [];
@@ -45,3 +48,67 @@ test('confirmed-open sockets are not read again; everything else is', async () =
 function countFdsOf(inodes: ReadonlyMap<number, number>): number {
   return inodes.size;
 }
+
+// A child whose fds the test moves: its own /proc/self/fd listing would show the listing's own
+// directory fd. Commands on stdin, one JSON answer per line with the fd it reports.
+const CHILD = String.raw`
+const fs = require('node:fs'), net = require('node:net'), rl = require('node:readline');
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+rl.createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, arg] = line.split(' ');
+  if (cmd === 'open') out({ fd: fs.openSync('/dev/null', 'r') });
+  else if (cmd === 'close') { fs.closeSync(Number(arg)); out({ fd: Number(arg) }); }
+  else if (cmd === 'listen') { const s = net.createServer().listen(0, '127.0.0.1', () => out({ fd: s._handle.fd })); }
+});
+process.stdin.on('end', () => process.exit(0));
+out({ ready: true });
+`;
+
+test('the listing is skipped only while the open-fd count and every known fd say nothing changed', async (t) => {
+  if (statSync('/proc/self/fd').size === 0) {
+    t.skip('this kernel (before 6.2) reports no fd count in the size of /proc/PID/fd: every pass lists it');
+    return;
+  }
+  const child = spawn(process.execPath, ['-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const ask = async (cmd: string): Promise<number> => {
+    if (cmd) child.stdin!.write(`${cmd}\n`);
+    return (JSON.parse(String((await lines.next()).value)) as { fd: number }).fd;
+  };
+  try {
+    await ask('');
+    const pid = child.pid!;
+    const fdCount = (): number => statSync(`/proc/${pid}/fd`).size;
+    await ask('open');
+    const hole = await ask('open');
+    const last = await ask('open');
+    // a hole below the last file: a socket opened later takes a number the table has not seen
+    await ask(`close ${hole}`);
+    const table = new FdSocketTable(pid);
+    const first = await table.scan();
+    assert.equal(table.lastListed, true);
+    const steady = await table.scan(() => true);
+    assert.equal(table.lastListed, false, 'nothing changed: no listing');
+    assert.deepEqual([...steady].sort(), [...first].sort());
+
+    // close a file, open a socket: the count is the same, the set of fds is not
+    const before = fdCount();
+    await ask(`close ${last}`);
+    const fd = await ask('listen');
+    assert.equal(fdCount(), before, 'one fd closed, one opened');
+    const inode = Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]);
+    assert.ok(!first.has(inode), 'the socket is new');
+
+    const after = await table.scan(() => true);
+    assert.equal(table.lastListed, true, 'the closed file was noticed, so the directory was listed');
+    assert.equal(after.get(inode), fd, 'the new socket is found on the fd the child reports');
+    assert.equal(after.size, first.size + 1);
+
+    // an unconfirmed socket is read again, listing or not
+    await table.scan(() => false);
+    assert.equal(table.lastListed, false);
+    assert.ok(table.lastReadlinks >= after.size);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

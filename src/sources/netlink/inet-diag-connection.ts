@@ -10,10 +10,13 @@ export function rowToConnection(row: InetDiagRow, fd?: number): Connection | und
   const state = tcpStateFromCode(row.state);
   if (state === undefined) return undefined;
   const info = row.tcpInfo;
+  // Built once per socket (see InetDiagRow.endpoints): a poll of thousands of connections
+  // otherwise allocates two more objects per connection, which then live until the next poll.
+  const ends = (row.endpoints ??= { local: { address: row.srcAddress, port: row.srcPort }, remote: { address: row.dstAddress, port: row.dstPort } });
   const conn: Connection = {
     protocol: row.family === AF_INET ? 'tcp' : 'tcp6',
-    local: { address: row.srcAddress, port: row.srcPort },
-    remote: { address: row.dstAddress, port: row.dstPort },
+    local: ends.local,
+    remote: ends.remote,
     state,
     inode: row.inode,
     // For a listener the kernel puts the backlog limit in wqueue; procfs prints 0 there, and both
@@ -32,9 +35,12 @@ export function rowToConnection(row: InetDiagRow, fd?: number): Connection | und
   return conn;
 }
 
+/** Shared by every connection without a timer (most of them); frozen, as it is shared. */
+const NO_TIMER: TimerInfo = Object.freeze({ kind: 'none', expiresMs: 0 });
+
 function timerOf(row: InetDiagRow, info: TcpInfo | undefined): TimerInfo {
   const kind = TIMER_KINDS[row.timer] ?? 'none';
-  if (kind === 'none') return { kind, expiresMs: 0 };
+  if (kind === 'none') return NO_TIMER;
   const probing = kind === 'keepalive' || kind === 'zero_window_probe';
   return { kind, expiresMs: row.expiresMs, probes: probing ? (info?.probes ?? row.retrans) : row.retrans };
 }

@@ -20,6 +20,7 @@ import {
 } from './sock-diag-constants';
 import { decodeTcpInfo, decodeTcpInfoForModel, type TcpInfo } from './tcp-info';
 import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
+import type { Endpoint } from '../../model';
 
 const ENOENT = 2;
 
@@ -57,6 +58,11 @@ export interface InetDiagRow {
   sockId: Uint8Array;
   /** absent when the reply carried no INET_DIAG_INFO attribute (TIME_WAIT, NEW_SYN_RECV, or not asked) */
   tcpInfo?: TcpInfo;
+  /**
+   * The connection's endpoint objects, built by rowToConnection once per socket and carried from
+   * poll to poll with the decoded strings: every poll's Connection shares them (never mutated).
+   */
+  endpoints?: { local: Endpoint; remote: Endpoint } | undefined;
 }
 
 export interface DecodeOptions {
@@ -71,7 +77,9 @@ export interface DecodeOptions {
   /**
    * Rows of an earlier poll by inode: a row whose 48-byte sockId is unchanged reuses their
    * formatted addresses, cookie and sockId copy instead of building new ones (most of a steady
-   * poll's decoding cost and garbage, for a target of thousands of connections).
+   * poll's decoding cost and garbage, for a target of thousands of connections). When both
+   * carry tcp_info, the earlier row object itself is updated and returned: a caller passing
+   * `previous` must not keep those rows as a record of the earlier poll.
    */
   previous?: ReadonlyMap<number, InetDiagRow>;
   /**
@@ -172,7 +180,8 @@ function sameSockId(buf: Uint8Array, at: number, sockId: Uint8Array): boolean {
   return true;
 }
 
-type TcpInfoDecoder = (dv: DataView, off: number, len: number) => TcpInfo;
+/** `into`: an earlier row's tcp_info object the decoder may refill instead of building one */
+type TcpInfoDecoder = (dv: DataView, off: number, len: number, into?: TcpInfo) => TcpInfo;
 
 function decodeRow(
   buf: Uint8Array,
@@ -184,13 +193,43 @@ function decodeRow(
   tcpInfoOf: TcpInfoDecoder,
 ): InetDiagRow {
   const family = buf[p]!;
+  const attrsEnd = p + payloadLen;
+  let infoAt = -1;
+  let infoLen = 0;
+  let a = p + nlmsgAlign(INET_DIAG_MSG_LEN);
+  while (a + 4 <= attrsEnd) {
+    const alen = dv.getUint16(a, HOST_LE);
+    if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
+    if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
+      infoAt = a + 4;
+      infoLen = alen - 4;
+    }
+    a += nlmsgAlign(alen);
+  }
   const same = prev !== undefined && prev.family === family && sameSockId(buf, p + 4, prev.sockId);
+
+  // The same socket as last poll, with tcp_info again: its row object is updated in place, so a
+  // steady poll of thousands of connections leaves no row garbage. Rows never leave the netlink
+  // source (rowToConnection copies what it needs), so nothing else sees the update.
+  if (same && infoAt >= 0 && prev.tcpInfo !== undefined) {
+    prev.state = buf[p + 1]!;
+    prev.timer = buf[p + 2]!;
+    prev.retrans = buf[p + 3]!;
+    prev.expiresMs = dv.getUint32(p + 52, HOST_LE);
+    prev.rqueue = dv.getUint32(p + 56, HOST_LE);
+    prev.wqueue = dv.getUint32(p + 60, HOST_LE);
+    prev.uid = dv.getUint32(p + 64, HOST_LE);
+    prev.tcpInfo = tcpInfoOf(dv, infoAt, infoLen, prev.tcpInfo);
+    return prev;
+  }
+
   let srcAddress: string;
   let dstAddress: string;
   let cookie: string;
   let sockId: Uint8Array;
+  let endpoints: InetDiagRow['endpoints'];
   if (same) {
-    ({ srcAddress, dstAddress, cookie, sockId } = prev);
+    ({ srcAddress, dstAddress, cookie, sockId, endpoints } = prev);
   } else {
     const v4 = family === AF_INET;
     srcAddress = v4 ? formatV4(buf, p + 8) : formatV6(buf, p + 8);
@@ -219,18 +258,9 @@ function decodeRow(
     uid: dv.getUint32(p + 64, HOST_LE),
     inode,
     sockId,
+    endpoints,
   };
-
-  const attrsEnd = p + payloadLen;
-  let a = p + nlmsgAlign(INET_DIAG_MSG_LEN);
-  while (a + 4 <= attrsEnd) {
-    const alen = dv.getUint16(a, HOST_LE);
-    if (alen < 4 || a + alen > attrsEnd) break; // a broken attribute list costs only the attributes
-    if ((dv.getUint16(a + 2, HOST_LE) & NLA_TYPE_MASK) === INET_DIAG_INFO) {
-      row.tcpInfo = tcpInfoOf(dv, a + 4, alen - 4);
-    }
-    a += nlmsgAlign(alen);
-  }
+  if (infoAt >= 0) row.tcpInfo = tcpInfoOf(dv, infoAt, infoLen);
   return row;
 }
 

@@ -35,7 +35,10 @@ interface KnownSocket {
   remotePort: number;
   listening: boolean;
   /** its exact-lookup request, once built */
-  request?: Buffer;
+  request: Buffer | undefined;
+  /** the filtered dump (by KnownSockets.dumpCount) that last returned it, and that last decoded it */
+  seenIn: number;
+  decodedIn: number;
 }
 
 function knownOf(row: InetDiagRow): KnownSocket {
@@ -45,6 +48,9 @@ function knownOf(row: InetDiagRow): KnownSocket {
     localPort: row.srcPort,
     remotePort: row.dstPort,
     listening: row.state === LISTEN_CODE,
+    request: undefined,
+    seenIn: 0,
+    decodedIn: 0,
   };
 }
 
@@ -76,6 +82,8 @@ export class KnownSockets {
   lookups = 0;
   /** kernel-filtered dumps done (walks) */
   filteredDumps = 0;
+  /** filtered dumps done, as the stamp of the latest (KnownSocket.seenIn) */
+  private dumpCount = 0;
 
   private known = new Map<number, KnownSocket>();
   /** bumped on every change to `known`: the port filter is cached against it */
@@ -199,26 +207,57 @@ export class KnownSockets {
     const { filter, bytecode, families } = this.portFilter();
     const { replies, walks } = await this.dumper.dump(families, { states: FD_STATES_MASK, bytecode });
     this.filteredDumps += walks;
-    const seen = new Set<number>();
-    for (const chunks of replies) forEachDumpEntry(chunks, (inode) => seen.add(inode));
-    this.forgetUnless(seen);
+    // Which sockets the dump holds: a stamp on the known ones, a set for the others (sockets of
+    // other processes on the same ports, or the target's new ones). A set of every inode was
+    // rebuilt each poll, and at 20,000 connections that was a good part of the poll's garbage.
+    const dump = ++this.dumpCount;
+    const known = this.known;
+    const others = new Set<number>();
+    for (const chunks of replies) {
+      forEachDumpEntry(chunks, (inode) => {
+        const k = known.get(inode);
+        if (k !== undefined) k.seenIn = dump;
+        else others.add(inode);
+      });
+    }
+    this.forgetUnseen(dump);
+    const has = (inode: number): boolean => known.get(inode)?.seenIn === dump || others.has(inode);
     return {
-      has: (inode) => seen.has(inode),
+      has,
       rows: (wanted) => {
         const rows: InetDiagRow[] = [];
-        const got = new Set<number>();
+        const gotOthers = new Set<number>();
         for (const chunks of replies) {
           for (const row of checked(decodeInetDiag(chunks, { wantedInodes: wanted, previous, modelTcpInfo: true }))) {
-            if (got.has(row.inode)) continue; // a table changing while walked can show a socket twice
-            got.add(row.inode);
+            // a table changing while walked can show a socket twice
+            const k = known.get(row.inode);
+            if (k !== undefined) {
+              if (k.decodedIn === dump) continue;
+              k.decodedIn = dump;
+            } else {
+              if (gotOthers.has(row.inode)) continue;
+              gotOthers.add(row.inode);
+            }
             rows.push(row);
           }
         }
         // Many foreign sockets: other processes share the target's remote ports (say, a busy
         // database port); cover the target's sockets by their local ports instead.
-        if (filter.remote.length > 0 && seen.size - got.size > Math.max(FOREIGN_ROWS_TOLERATED, this.known.size / 4)) this.remoteNoisy = true;
+        const foreign = others.size - gotOthers.size;
+        if (filter.remote.length > 0 && foreign > Math.max(FOREIGN_ROWS_TOLERATED, this.known.size / 4)) this.remoteNoisy = true;
         return rows;
       },
     };
+  }
+
+  /** Forgets the known sockets the filtered dump `dump` did not return. */
+  private forgetUnseen(dump: number): void {
+    let forgot = false;
+    for (const [inode, k] of this.known) {
+      if (k.seenIn === dump) continue;
+      this.known.delete(inode);
+      forgot = true;
+    }
+    if (forgot) this.version++;
   }
 }

@@ -14,6 +14,7 @@ import { checkSameNetNamespace } from './netlink-availability';
 import { FD_STATES_MASK, stateMask } from './inet-diag-request';
 import { KnownSockets, type Refresh } from './known-sockets';
 import { inFdOrder } from './in-fd-order';
+import { UnixSockets } from './unix-sockets';
 import { SockDiagSocket, type NetlinkDumpOptions } from './netlink-socket';
 
 /** How often a poll also dumps the host table and re-reads every fd link; see NetlinkSource. */
@@ -53,9 +54,11 @@ export interface NetlinkSourceOptions extends NetlinkDumpOptions {
  *   socket, or TCP not yet connected — still read by readlink every poll, so a new inode on its fd
  *   is seen at once;
  * - the refresh fails (the poll falls back to a dump);
- * - every fullRefreshMs (30 s): a settled socket that connected late, or one whose tuple changed
- *   (disconnect + connect again), is found within that time. The same poll re-reads every fd link
- *   (see FdSocketTable for the one case that needs it).
+ * - every fullRefreshMs (30 s), while some socket inode is settled as not in the table: one that
+ *   connected late is found within that time. Unix sockets (told apart by unix_diag lookups,
+ *   UnixSockets) never count as unsettled: a unix socket never becomes TCP. A known socket whose
+ *   tuple changed (disconnect + connect again) fails its lookup and is dumped for at once. Every
+ *   fullRefreshMs the poll also re-reads every fd link (see FdSocketTable for the case that needs it).
  * An unfiltered dump asks for no tcp_info (the host's tcp_info is most of its cost); the target's
  * rows then get it from a refresh as above.
  * A closed connection needs no dump: its fd disappears, and the refresh no longer returns it
@@ -72,6 +75,7 @@ export class NetlinkSource implements Source {
   private readonly dumper: FamilyDumper;
   private readonly fds: FdSocketTable;
   private readonly known: KnownSockets;
+  private readonly unixSockets: UnixSockets;
   /** inode → dumps it was missing from */
   private notInTable = new Map<number, number>();
   /** the target's rows of the last poll: unchanged identities reuse their decoded strings */
@@ -89,6 +93,7 @@ export class NetlinkSource implements Source {
     this.dumper = new FamilyDumper(this.socket);
     this.known = new KnownSockets(this.dumper, { socketOptions: opts, ...(opts.lookupMax === undefined ? {} : { lookupMax: opts.lookupMax }) });
     this.fds = new FdSocketTable(pid);
+    this.unixSockets = new UnixSockets(this.socket);
     this.fullRefreshMs = opts.fullRefreshMs ?? FULL_REFRESH_MS;
     this.nowMs = opts.nowMs ?? Date.now;
   }
@@ -115,21 +120,22 @@ export class NetlinkSource implements Source {
     const full = now - this.lastFullMs >= this.fullRefreshMs || now < this.lastFullMs;
 
     // The refresh first: it tells the fd scan which sockets are still open (no readlink needed).
+    // A periodic refresh reads every fd link again, and dumps only if some socket is unaccounted for.
     let refresh: Refresh | undefined;
-    if (!full && this.known.size > 0) refresh = await this.known.refresh(this.lastRows).catch(() => undefined);
-    const inodeToFd = await this.fds.scan(refresh && ((inode) => refresh.has(inode)));
+    if (this.known.size > 0) refresh = await this.known.refresh(this.lastRows).catch(() => undefined);
+    const inodeToFd = await this.fds.scan(!full && refresh ? (inode) => refresh.has(inode) : undefined);
     // The read that sees a socket gone: the time of this snapshot's evidence.
     const observedAtMs = this.nowMs();
 
     let rows: InetDiagRow[];
-    if (full || refresh === undefined || this.needsDump(inodeToFd, refresh)) {
+    if (refresh === undefined || this.needsDump(inodeToFd, refresh, full)) {
       rows = await this.dumpAndLearn(inodeToFd, states);
-      if (full) this.lastFullMs = now;
     } else {
       rows = refresh.rows(inodeToFd);
       // a filtered dump may bring new sockets of the target (a listener's, a backend's)
       for (const row of rows) this.known.learn(row);
     }
+    if (full) this.lastFullMs = now;
 
     const connections: Connection[] = [];
     const lastRows = new Map<number, InetDiagRow>();
@@ -144,11 +150,15 @@ export class NetlinkSource implements Source {
     return { process: this.target.info, source: 'netlink', connections: inFdOrder(connections), observedAtMs };
   }
 
-  private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh): boolean {
+  /**
+   * An unfiltered dump is needed for a socket the refresh did not return, unless it is a unix
+   * socket (never TCP) or, outside a periodic refresh, settled as not in the table.
+   */
+  private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh, periodic: boolean): boolean {
     for (const inode of inodeToFd.keys()) {
-      if (refresh.has(inode)) continue;
+      if (refresh.has(inode) || this.unixSockets.has(inode)) continue;
       const missed = this.notInTable.get(inode);
-      if (missed === undefined || missed < 2) return true;
+      if (periodic || missed === undefined || missed < 2) return true;
     }
     return false;
   }
@@ -177,8 +187,12 @@ export class NetlinkSource implements Source {
       if (!this.known.has(inode)) notInTable.set(inode, (this.notInTable.get(inode) ?? 0) + 1);
     }
     this.notInTable = notInTable;
+    await this.unixSockets.learn(notInTable.keys(), inodeToFd);
     if (rows.length > 0) {
-      const refresh = await this.known.refresh(this.lastRows).catch(() => undefined);
+      // The dump's rows as the earlier poll where there was none (the first poll): the refresh
+      // then reuses their decoded addresses, cookie and sockId instead of a second copy each.
+      const previous = this.lastRows.size > 0 ? this.lastRows : new Map(rows.map((r) => [r.inode, r]));
+      const refresh = await this.known.refresh(previous).catch(() => undefined);
       if (refresh) {
         const withInfo = new Map(refresh.rows(inodeToFd).map((r) => [r.inode, r]));
         // A socket closed between dump and refresh keeps its dump row (no tcp_info): it was there.

@@ -149,23 +149,41 @@ export function decodeTcpInfo(dv: DataView, off: number, len: number): TcpInfo {
  * thousands of rows per poll building them was the largest single JS cost (~2 µs a row, plus
  * the garbage). Same presence rule as decodeTcpInfo: a field past the attribute's end is absent.
  */
-export function decodeTcpInfoForModel(dv: DataView, off: number, len: number): TcpInfo {
+export function decodeTcpInfoForModel(dv: DataView, off: number, len: number, into?: TcpInfo): TcpInfo {
   if (len < MODEL_LEN) return decodePartial(dv, off, len); // old kernels: rare, keep one code path for the rule
+  // An earlier poll's object for the same socket is refilled: at tens of thousands of rows, a
+  // new one per row per poll lived until the next poll and was promoted by the scavenger.
+  const o = into instanceof ModelTcpInfo ? into : new ModelTcpInfo();
   const le = HOST_LE;
-  return {
-    retransmits: dv.getUint8(off + 2),
-    probes: dv.getUint8(off + 3),
-    lastDataSent: dv.getUint32(off + 44, le),
-    lastDataRecv: dv.getUint32(off + 52, le),
-    rtt: dv.getUint32(off + 68, le),
-    rttvar: dv.getUint32(off + 72, le),
-    totalRetrans: dv.getUint32(off + 100, le),
-    bytesAcked: readU64(dv, off + 120),
-    bytesReceived: readU64(dv, off + 128),
-    dataSegsIn: dv.getUint32(off + 152, le),
-    dataSegsOut: dv.getUint32(off + 156, le),
-    bytesSent: readU64(dv, off + 200),
-  };
+  o.retransmits = dv.getUint8(off + 2);
+  o.probes = dv.getUint8(off + 3);
+  o.lastDataSent = dv.getUint32(off + 44, le);
+  o.lastDataRecv = dv.getUint32(off + 52, le);
+  o.rtt = dv.getUint32(off + 68, le);
+  o.rttvar = dv.getUint32(off + 72, le);
+  o.totalRetrans = dv.getUint32(off + 100, le);
+  o.bytesAcked = readU64(dv, off + 120);
+  o.bytesReceived = readU64(dv, off + 128);
+  o.dataSegsIn = dv.getUint32(off + 152, le);
+  o.dataSegsOut = dv.getUint32(off + 156, le);
+  o.bytesSent = readU64(dv, off + 200);
+  return o;
+}
+
+/** What decodeTcpInfoForModel fills: exactly its fields, so an instance can be refilled whole. */
+class ModelTcpInfo implements TcpInfo {
+  retransmits = 0;
+  probes = 0;
+  lastDataSent = 0;
+  lastDataRecv = 0;
+  rtt = 0;
+  rttvar = 0;
+  totalRetrans = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+  dataSegsIn = 0;
+  dataSegsOut = 0;
+  bytesSent = 0;
 }
 
 /** Through tcpi_bytes_sent (linux 4.19+): every field decodeTcpInfoForModel reads is present. */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { noSuchProcess } from '../../errors';
 import { permissionDeniedFor } from '../../process/process-info';
 import { isGoneError, isPermissionError, procReadError } from '../../process/proc-errors';
@@ -22,9 +22,15 @@ const UNSEEN = -1;
  * Every other fd — new numbers, non-sockets, sockets not confirmed open — is read again each pass,
  * so a socket opened on the number of a just-closed file is seen at once.
  *
+ * With `stillOpen`, the directory is not even listed when its size (the open-fd count) says no fd
+ * was added or removed on balance and every fd of the last pass is still open (see
+ * sameFdsAsLastPass): a file closed and a socket opened in between changes no count, but the
+ * file's fd is read again and found gone, so the directory is listed.
+ *
  * The one case this misses: a socket that stays open elsewhere (dup'ed onto another fd, or passed
- * to another process) after this fd is closed and its number reused. Callers pass no `stillOpen`
- * every so often (a full pass) to bound that.
+ * to another process) after this fd is closed and its number reused, or (listing skipped) after
+ * this fd is closed and another one opened. Callers pass no `stillOpen` every so often (a full
+ * pass) to bound that.
  */
 export class FdSocketTable {
   private readonly dir: string;
@@ -38,6 +44,11 @@ export class FdSocketTable {
   private spare: Float64Array = new Float64Array(0);
   /** readlink calls in the last pass (for benchmarks and tests) */
   lastReadlinks = 0;
+  /** whether the last pass listed the directory (for benchmarks and tests) */
+  lastListed = false;
+  /** the fd numbers of the last pass, and the largest */
+  private lastFds: Int32Array = new Int32Array(0);
+  private lastMaxFd = -1;
 
   constructor(private readonly pid: number) {
     this.dir = `/proc/${pid}/fd`;
@@ -48,6 +59,35 @@ export class FdSocketTable {
    * Rejects with no_such_process when the process is gone, permission_denied naming the owner.
    */
   async scan(stillOpen?: (inode: number) => boolean): Promise<Map<number, number>> {
+    if (stillOpen !== undefined) {
+      const same = this.sameFdsAsLastPass();
+      if (same !== undefined) {
+        const inodes = await this.pass(same, this.lastMaxFd, stillOpen);
+        if (inodes !== undefined) return inodes;
+      }
+    }
+    return (await this.pass(await this.listFds(), undefined, stillOpen))!;
+  }
+
+  /**
+   * The last pass's fd numbers when the directory's size (the open-fd count, Linux 6.2+; 0 on
+   * older kernels) equals their count: then, if every one of them is still open (the pass checks:
+   * a socket confirmed by the caller, anything else read again), no other fd can exist and the
+   * readdir is not needed. A readdir sorts the names (libuv's scandir) and costs far more than
+   * the one stat.
+   */
+  private sameFdsAsLastPass(): Int32Array | undefined {
+    if (this.lastFds.length === 0) return undefined;
+    let size: number;
+    try {
+      size = statSync(this.dir).size;
+    } catch {
+      return undefined; // the full pass says why
+    }
+    return size === this.lastFds.length ? this.lastFds : undefined;
+  }
+
+  private async listFds(): Promise<Int32Array> {
     const dir = this.dir;
     let names: string[];
     try {
@@ -56,17 +96,27 @@ export class FdSocketTable {
       if (isPermissionError(e)) throw await permissionDeniedFor(this.pid);
       throw procReadError(e, this.pid, dir);
     }
-
     // Parse the names once; readdir lists them in name order ("10" before "9"), not by number.
     const fds = new Int32Array(names.length);
     let count = 0;
-    let maxFd = -1;
     for (const name of names) {
       const fd = Number(name);
       if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) continue;
       fds[count++] = fd;
-      if (fd > maxFd) maxFd = fd;
     }
+    return count === fds.length ? fds : fds.slice(0, count);
+  }
+
+  /**
+   * One pass over `fds`. With `knownSet` (the fds are the last pass's, believed to be all the
+   * open ones), resolves undefined as soon as one of them turns out closed: the caller then
+   * lists the directory.
+   */
+  private async pass(fds: Int32Array, knownSet: number | undefined, stillOpen: ((inode: number) => boolean) | undefined): Promise<Map<number, number> | undefined> {
+    const dir = this.dir;
+    const count = fds.length;
+    let maxFd = knownSet ?? -1;
+    if (knownSet === undefined) for (let i = 0; i < count; i++) if (fds[i]! > maxFd) maxFd = fds[i]!;
 
     const prev = this.links;
     const links = this.spare.length > maxFd ? this.spare.fill(UNSEEN) : new Float64Array(maxFd + 1).fill(UNSEEN);
@@ -82,6 +132,7 @@ export class FdSocketTable {
           target = readlinkSync(`${dir}/${fd}`);
         } catch (e) {
           if (isGoneError(e)) {
+            if (knownSet !== undefined) return undefined;
             vanished = true;
             continue;
           }
@@ -99,6 +150,10 @@ export class FdSocketTable {
     if (vanished && !existsSync(dir)) throw noSuchProcess(this.pid);
     this.spare = prev;
     this.links = links;
+    // with an fd gone mid-pass, the list is not the open set: the next pass lists the directory
+    this.lastFds = vanished ? new Int32Array(0) : fds;
+    this.lastMaxFd = maxFd;
+    this.lastListed = knownSet === undefined;
 
     // In fd order, so the first fd seen for an inode is its lowest.
     const inodes = new Map<number, number>();
@@ -112,6 +167,7 @@ export class FdSocketTable {
 
   /** Forget everything: the next scan reads every link. */
   reset(): void {
+    this.lastFds = new Int32Array(0);
     this.links = new Float64Array(0);
     this.spare = new Float64Array(0);
   }
