@@ -2,7 +2,7 @@
 // between-poll evidence) and never reads a clock, a file or a terminal, so every behaviour here is
 // unit-tested with synthetic sequences.
 //
-// Semantics worth knowing (see also ARCHITECTURE.md, "Identity and time"):
+// Semantics worth knowing (see also docs/architecture.md, "Identity and time"):
 // - Everything the target holds is tracked, in any state; a state filter (--state, the TUI's `f`)
 //   is a lens applied by the views (lens.ts), never here. ESTABLISHED → CLOSE_WAIT is a `state`
 //   event; a connection lives from the first poll that sees it until its socket is gone from the
