@@ -3,6 +3,7 @@
 import type { Connection, Protocol } from '../../src/model';
 import { firstExchangeState, nextExchangeState, type ExchangeSample, type ExchangeState } from '../../src/core/exchanges';
 import { parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
+import { BC_D_GE, BC_D_LE, BC_JMP, BC_S_GE, BC_S_LE, HOST_LE_BC } from '../../src/sources/netlink/inet-diag-bytecode';
 import { formatIpv4Bytes, formatIpv6Groups, parseIpv4Text, parseIpv6Text } from '../../src/sources/procfs/ip-format';
 
 /** Exchanges in a series of samples (one per poll), as the tracker counts them. */
@@ -28,4 +29,46 @@ export function normalizeAddressText(text: string): string {
   if (v4) return formatIpv4Bytes(v4[0], v4[1], v4[2], v4[3]);
   const v6 = parseIpv6Text(text);
   return v6 ? formatIpv6Groups(v6) : text;
+}
+
+/**
+ * Evaluates a program the way inet_diag_bc_run does, to check the programs the builder emits
+ * without a kernel: true when a socket with these ports is accepted.
+ */
+export function runPortBytecode(bc: Uint8Array, localPort: number, remotePort: number): boolean {
+  const dv = new DataView(bc.buffer, bc.byteOffset, bc.byteLength);
+  let pc = 0;
+  let len = bc.byteLength;
+  while (len > 0) {
+    const code = bc[pc]!;
+    const yesOff = bc[pc + 1]!;
+    const noOff = dv.getUint16(pc + 2, HOST_LE_BC);
+    let yes = true;
+    const arg = () => dv.getUint16(pc + 6, HOST_LE_BC);
+    switch (code) {
+      case 0:
+        break;
+      case BC_JMP:
+        yes = false;
+        break;
+      case BC_S_GE:
+        yes = localPort >= arg();
+        break;
+      case BC_S_LE:
+        yes = localPort <= arg();
+        break;
+      case BC_D_GE:
+        yes = remotePort >= arg();
+        break;
+      case BC_D_LE:
+        yes = remotePort <= arg();
+        break;
+      default:
+        throw new RangeError(`op ${code} at ${pc} is not one this builder emits`);
+    }
+    const step = yes ? yesOff : noOff;
+    pc += step;
+    len -= step;
+  }
+  return len === 0;
 }

@@ -1,5 +1,6 @@
 // The port-filter bytecode builder: exact bytes for small programs (checked against the kernel's
 // rules in inet_diag_bc_audit / inet_diag_bc_run), and the evaluator over many ports.
+import { runPortBytecode } from '../helpers/oracles';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -8,7 +9,6 @@ import {
   buildPortFilterBytecode,
   bytecodeLength,
   portRanges,
-  runPortBytecode,
 } from '../../src/sources/netlink/inet-diag-bytecode';
 import { planPortFilter } from '../../src/sources/netlink/port-filter-plan';
 import { buildInetDiagDumpRequest } from '../../src/sources/netlink/inet-diag-request';

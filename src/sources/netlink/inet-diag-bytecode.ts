@@ -20,11 +20,11 @@
 
 export const INET_DIAG_REQ_BYTECODE = 1;
 
-const BC_JMP = 1;
-const BC_S_GE = 2;
-const BC_S_LE = 3;
-const BC_D_GE = 4;
-const BC_D_LE = 5;
+export const BC_JMP = 1;
+export const BC_S_GE = 2;
+export const BC_S_LE = 3;
+export const BC_D_GE = 4;
+export const BC_D_LE = 5;
 
 const CMP_LEN = 8;
 const JMP_LEN = 4;
@@ -143,46 +143,5 @@ function writeOp(buf: Buffer, at: number, code: number, yes: number, no: number)
   else buf.writeUInt16BE(no, at + 2);
 }
 
-const HOST_LE_BC = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const HOST_LE_BC = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/**
- * Evaluates a program the way inet_diag_bc_run does, for tests and for checking a filter
- * against connections without a kernel: true when a socket with these ports is accepted.
- */
-export function runPortBytecode(bc: Uint8Array, localPort: number, remotePort: number): boolean {
-  const dv = new DataView(bc.buffer, bc.byteOffset, bc.byteLength);
-  let pc = 0;
-  let len = bc.byteLength;
-  while (len > 0) {
-    const code = bc[pc]!;
-    const yesOff = bc[pc + 1]!;
-    const noOff = dv.getUint16(pc + 2, HOST_LE_BC);
-    let yes = true;
-    const arg = () => dv.getUint16(pc + 6, HOST_LE_BC);
-    switch (code) {
-      case 0:
-        break;
-      case BC_JMP:
-        yes = false;
-        break;
-      case BC_S_GE:
-        yes = localPort >= arg();
-        break;
-      case BC_S_LE:
-        yes = localPort <= arg();
-        break;
-      case BC_D_GE:
-        yes = remotePort >= arg();
-        break;
-      case BC_D_LE:
-        yes = remotePort <= arg();
-        break;
-      default:
-        throw new RangeError(`op ${code} at ${pc} is not one this builder emits`);
-    }
-    const step = yes ? yesOff : noOff;
-    pc += step;
-    len -= step;
-  }
-  return len === 0;
-}

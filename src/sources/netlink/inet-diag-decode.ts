@@ -275,13 +275,6 @@ function formatV6(b: Uint8Array, o: number): string {
   return formatIpv6Groups(groups);
 }
 
-/** One socket of a dump reply, as read without decoding the row. */
-export interface DumpEntry {
-  inode: number;
-  srcPort: number;
-  dstPort: number;
-}
-
 /**
  * Calls `each` for every inet_diag_msg in dump replies (header fields only: no formatting, no
  * allocation), so a caller can learn which sockets a dump holds before deciding which to decode.

@@ -2,9 +2,8 @@
 // Whether it can see the target at all is netlink-availability's question.
 
 import { stateMatches, type Connection, type Snapshot, type StateFilter } from '../../model';
-import { readProcessIdentity, validatePid } from '../../process/process-info';
-import { WatchedProcess, readConsistently } from '../../process/watched-process';
-import { procReadError } from '../../process/proc-errors';
+import { validatePid } from '../../process/process-info';
+import { WatchedProcess, readConsistently, watchProcess } from '../../process/watched-process';
 import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
 import { rowToConnection } from './inet-diag-connection';
@@ -229,10 +228,7 @@ export type NetlinkSourceHandle = Source & { counters(): NetlinkCounters };
 export async function createNetlinkSource(pid: number, opts: NetlinkSourceOptions = {}): Promise<NetlinkSourceHandle> {
   validatePid(pid);
   checkSameNetNamespace(pid);
-  const identity = await readProcessIdentity(pid).catch((e: unknown) => {
-    throw procReadError(e, pid, `/proc/${pid}/stat`);
-  });
-  const source = new NetlinkSource(pid, new WatchedProcess(pid, identity), opts);
+  const source = new NetlinkSource(pid, await watchProcess(pid), opts);
   return {
     name: source.name,
     snapshot: (states) => source.snapshot(states),
