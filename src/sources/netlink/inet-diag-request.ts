@@ -63,8 +63,8 @@ export const EXT_TCP_INFO = 1 << (INET_DIAG_INFO - 1);
 /**
  * nlmsghdr + inet_diag_req_v2 (SOCK_DIAG_BY_FAMILY) for one family, in host byte order as netlink
  * wants. For AF_UNSPEC: nlmsghdr + the older inet_diag_req (TCPDIAG_GETSOCK), whose dump the
- * kernel runs with AF_UNSPEC, i.e. both families in one walk of the tables; with 22,000 sockets
- * that walk is ~5 ms of kernel time saved per dump. Same attributes, same reply messages (typed
+ * kernel runs with AF_UNSPEC, i.e. both families in one walk of the tables instead of two (the
+ * walk is a dump's kernel cost; see docs/performance.md). Same attributes, same reply messages (typed
  * TCPDIAG_GETSOCK), same bytecode filter.
  */
 export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {

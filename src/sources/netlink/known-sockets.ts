@@ -12,13 +12,13 @@ import { AF_INET, AF_INET6 } from './sock-diag-constants';
 
 /**
  * How a poll refreshes the known sockets: exact lookups or one kernel-filtered dump. A lookup
- * costs ~10 µs here (1,000 in 10.7 ms): ~2.6 µs of kernel time (spent in the sendmsg that
- * carries the batch, per a CPU profile), the rest receiving its reply, which is its own datagram
- * and its own callback from the addon into JS. A filtered dump costs one walk of the host's connection table (kernel time, ~4–9 ms at
- * 22,000 sockets whatever the filter) plus ~3 µs per returned socket. Measured with 22,000 host
- * sockets and a target of 1,000: lookups 10.7 ms, filtered dump 14.5 ms; with 19,800 the dump
- * wins by far. The crossover moves with the host's size; an adaptive choice from measured costs
- * mis-chose at 1,000 in the bench, so it is a fixed count: lookups up to LOOKUP_MAX.
+ * costs a little kernel time (in the sendmsg that carries the batch) and, mostly, receiving its
+ * reply, which is its own datagram and its own callback from the addon into JS: it grows with the
+ * target. A filtered dump costs one walk of the host's connection table whatever the filter, plus
+ * a little per returned socket: it grows with the host. Lookups win for small targets, the dump
+ * for large ones; the crossover moves with the host's size, and an adaptive choice from measured
+ * costs mis-chose in the bench, so it is a fixed count: lookups up to LOOKUP_MAX (figures in
+ * docs/performance.md).
  */
 export const LOOKUP_MAX = 2000;
 
@@ -185,7 +185,7 @@ export class KnownSockets {
 
   /**
    * The filtered dump's port filter, rebuilt only when the known sockets (or remoteNoisy) changed:
-   * planning it walks every known socket and sorts their ports (~10 ms per poll at 20,000), while
+   * planning it walks every known socket and sorts their ports (costly for large targets), while
    * a steady target keeps the same sockets poll after poll.
    */
   private portFilter(): PortFilterCache {

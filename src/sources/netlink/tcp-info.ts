@@ -146,7 +146,7 @@ export function decodeTcpInfo(dv: DataView, off: number, len: number): TcpInfo {
 /**
  * Only the fields rowToConnection reads (retransmits, probes, bytes, data segments, rtt, idle times), for the
  * source's per-poll decoding: the full struct is ~57 properties per row, and at tens of
- * thousands of rows per poll building them was the largest single JS cost (~2 µs a row, plus
+ * thousands of rows per poll building them was the largest single JS cost in profiles (plus
  * the garbage). Same presence rule as decodeTcpInfo: a field past the attribute's end is absent.
  */
 export function decodeTcpInfoForModel(dv: DataView, off: number, len: number, into?: TcpInfo): TcpInfo {
