@@ -166,6 +166,7 @@ export class TuiController {
       rows: this.rows(),
       derived: this.derived(),
       plain: !this.d.color,
+      replay: this.d.replay !== undefined,
     });
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;

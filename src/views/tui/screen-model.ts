@@ -10,7 +10,7 @@ import { formatClock } from './format';
 import { formatDuration } from '../../util/duration';
 import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
-import { HELP_LINES } from './keys';
+import { helpEntries } from './keys';
 import { STATE_COLORS } from '../output/state-color';
 import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
 import { selectRows } from './rows';
@@ -38,6 +38,8 @@ export interface ScreenInput {
   derived?: DerivedView;
   /** no color (NO_COLOR): DIR says in/out instead of ←/→ */
   plain?: boolean;
+  /** a replay: the help lists its keys too */
+  replay?: boolean;
 }
 
 /**
@@ -354,15 +356,16 @@ function statusLine(i: ScreenInput, t: TableModel): Line {
   return [...fillLine(left, w - right.length - 1), seg(' '), seg(right, { fg: 'gray' })];
 }
 
-function helpLines(): Line[] {
-  const keyW = Math.max(...HELP_LINES.map(([k]) => k.length));
-  return [
-    [seg('sockwatch keys', { bold: true })],
-    [],
-    ...HELP_LINES.map(([k, what]) => [seg(padEnd(k, keyW + 2), { bold: true, fg: 'cyan' }), seg(what)]),
-    [],
-    [seg('any key closes this help', { fg: 'gray' })],
-  ];
+/** Generated from the key table (keys.ts), the replay's keys included in a replay. */
+export function helpLines(replay: boolean, height: number): Line[] {
+  const entries = helpEntries(replay);
+  const keyW = Math.max(...entries.map(([k]) => k.length));
+  const title: Line = [seg(replay ? 'sockwatch keys (replay)' : 'sockwatch keys', { bold: true })];
+  const rows: Line[] = entries.map(([k, what]) => [seg(padEnd(k, keyW + 2), { bold: true, fg: 'cyan' }), seg(what)]);
+  // In its border the overlay takes 2 more lines; a short terminal loses the spacing first (the
+  // `?` row already says any key closes it).
+  if (rows.length + 4 + 2 > height) return [title, ...rows];
+  return [title, [], ...rows, [], [seg('any key closes this help', { fg: 'gray' })]];
 }
 
 interface Heights {
@@ -464,6 +467,6 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
     log,
     status,
     lines: lines.slice(0, height).map((l) => clipLine(l, width)),
-    help: ui.help ? helpLines() : null,
+    help: ui.help ? helpLines(i.replay === true, height) : null,
   };
 }
