@@ -184,6 +184,24 @@ test('/ filters rows by text: Enter applies, Esc clears', async () => {
   }
 });
 
+test('Esc alone clears an applied filter (and the status line)', async () => {
+  const h = start(three);
+  try {
+    await h.until(/PID 4242/);
+    await h.term.press('/', '5', '4', '3', '2', KEYS.enter);
+    await h.until(/1-1\/1 \(of 3\) "5432"/);
+    assert.equal(h.rows().length, 1);
+    await h.term.press(KEYS.escape);
+    await h.until(/1-3\/3/);
+    assert.doesNotMatch(h.text(), /\(of 3\)|"5432"/);
+    assert.equal(h.rows().length, 3);
+    // the status line is back to the key hints
+    assert.match(h.text(), /\? help  q quit/);
+  } finally {
+    await quit(h);
+  }
+});
+
 test('f switches the state filter between all and established', async () => {
   const h = start([testConn(1), testConn(2, { state: 'CLOSE_WAIT' })]);
   try {

@@ -261,7 +261,8 @@ export class TuiController {
         this.ui = scrollBy(this.ui, a.by, this.viewport, this.ui.grouped ? this.derived().peers.length : this.rows().length);
         break;
       case 'dismiss':
-        this.ui = { ...this.ui, status: null };
+        // Esc undoes what `/` applied, as well as closing the prompt while typing.
+        this.ui = this.ui.filterText !== '' ? { ...this.ui, filterText: '', scroll: 0, follow: false, status: null } : { ...this.ui, status: null };
         break;
     }
     this.requestRedraw();

@@ -60,7 +60,7 @@ export const KEY_TABLE: readonly KeyRow<Action>[] = [
   { keys: [k('S', { ch: 'S' }, { type: 'reverse' })], help: 'reverse the sort order' },
   { keys: [k('f', { ch: 'f' }, { type: 'states' })], help: 'show: the --state filter / all states (all are tracked)' },
   { keys: [k('/', { ch: '/' }, { type: 'prompt' })], help: 'filter rows by text (Enter applies, Esc clears)' },
-  { keys: [k('Esc', { name: 'escape' }, { type: 'dismiss' })], help: 'clear the status line' },
+  { keys: [k('Esc', { name: 'escape' }, { type: 'dismiss' })], help: 'clear the text filter and the status line' },
   { keys: [k('r', { ch: 'r' }, { type: 'reset' })], help: 'count on screen from now (the summary is unchanged)' },
   { keys: [k('g', { ch: 'g' }, { type: 'group' })], help: 'one row per peer (remote endpoint out, local in), or back' },
   {
