@@ -272,3 +272,34 @@ test('a long status message keeps its end (the failure reason) at 100 columns', 
   const short = plain(model(session, { width: 100, ui: { status: { text: 'exported JSON: /tmp/x.json', kind: 'info' } } }).status);
   assert.match(short, /^exported JSON: \/tmp\/x\.json +1-1\/1/);
 });
+
+test('IDLE never reads more than AGE for a connection seen since it opened; a preexisting one keeps the kernel figure under its ≥ AGE', () => {
+  // tcp_info counts idle from the last data (a direction with none yet: from long before); AGE from first seen
+  const tcp = (idle: number) => ({ bytesSent: 0, bytesReceived: 0, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: idle, lastReceiveMs: idle, cookie: String(idle) });
+  const old = testConn(1, { tcp: tcp(3_600_000) });
+  const fresh = testConn(2, { tcp: tcp(3_600_000) });
+  const tracker = createTracker();
+  const session = testSession({ tracker, startedMs: T0 });
+  session.poll(testSnapshot([old]), T0);
+  session.poll(testSnapshot([old, fresh]), T0 + 1000);
+  session.poll(testSnapshot([old, fresh]), T0 + 3000);
+  const m = model(session);
+  const cells = (line: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    let at = 0;
+    for (const c of m.table.columns) {
+      out[c.id] = line.slice(at, at + c.width).trim();
+      at += c.width + 1;
+    }
+    return out;
+  };
+  const rows = rowTexts(m).map(cells);
+  const freshRow = rows.find((r) => r.fd === '12');
+  const oldRow = rows.find((r) => r.fd === '11');
+  assert.ok(freshRow && oldRow, rowTexts(m).join('\n'));
+  // seen for 2 s (polls at 1 s and 3 s), shown at 3 s: age 2s, idle at most the 2 s it was seen
+  assert.equal(freshRow.age, formatDuration(2000));
+  assert.equal(freshRow.idle, formatDuration(2000));
+  assert.equal(oldRow.age, `≥${formatDuration(3000)}`);
+  assert.equal(oldRow.idle, formatDuration(3_600_000));
+});

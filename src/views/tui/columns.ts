@@ -44,9 +44,18 @@ export function wantedColumns(hasTcp: boolean, hasTimer: boolean, several = fals
   return ids;
 }
 
+/**
+ * Idle time as of the last observation. The kernel counts it from the last data sent/received (or
+ * from long before, for a direction with no data yet), AGE from the poll that first saw the
+ * connection: a connection seen since it opened cannot have been idle longer than it was seen, so
+ * its idle time is capped at its age then and IDLE never reads more than AGE. A preexisting one
+ * keeps the kernel's figure: its AGE is a lower bound (≥).
+ */
 export function idleMs(t: TrackedConnection): number | undefined {
   const tcp = t.connection.tcp;
-  return tcp ? Math.min(tcp.lastSendMs, tcp.lastReceiveMs) : undefined;
+  if (!tcp) return undefined;
+  const idle = Math.min(tcp.lastSendMs, tcp.lastReceiveMs);
+  return t.preexisting ? idle : Math.max(0, Math.min(idle, t.lastSeenMs - t.firstSeenMs));
 }
 
 /** `plain`: no color (NO_COLOR): words instead of arrows, which would read as nothing in particular */
