@@ -8,6 +8,7 @@ import { ReplaySession } from '../replay/replay-session';
 import type { Recording } from '../replay/recording';
 import { endpointWidthFor, eventHeader, eventLine, startLine, summaryLines } from '../views/output/event-lines';
 import { formatEndpoint } from '../core/endpoint';
+import { formatDuration } from '../util/duration';
 import type { TrackerEvent } from '../core/tracker-types';
 import type { Endpoint } from '../model';
 import { stdoutOpen } from './stdout-gone';
@@ -69,7 +70,8 @@ function replayLines(rec: Recording): number {
 
 async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   const analysis = analyzeRecording(rec);
-  const session = new ReplaySession(new Replayer(rec), analysis.marks, rec.name, { sourceName: sourceNameOf(rec) });
+  const replayer = new Replayer(rec);
+  const session = new ReplaySession(replayer, analysis.marks, rec.name, { sourceName: sourceNameOf(rec) });
   const { runTui } = await import('../views/tui/run-tui');
   const handle = runTui(session, {
     exportDir: a.exportDir,
@@ -84,5 +86,14 @@ async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   session.begin();
   const code = await handle.done;
   await session.stop();
+  // The full screen is gone: what was replayed stays on the normal screen, as a watch's summary does.
+  if (stdoutOpen()) {
+    const nowMs = session.now();
+    const lines = [
+      `replayed ${rec.name}: ${formatDuration(nowMs - session.startedMs)} of ${formatDuration(replayer.plan.endMs - session.startedMs)}`,
+      ...summaryLines(session.tracker, nowMs),
+    ];
+    process.stdout.write(lines.map((l) => l + '\n').join(''));
+  }
   return code;
 }
