@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTracker } from '../../src/core/tracker';
 import type { Connection } from '../../src/model';
+import type { LastingFinding } from '../../src/core/tracker-types';
 import { runTui, type TuiHandle, type TuiOptions } from '../../src/views/tui/run-tui';
 import {
   KEYS,
@@ -422,6 +423,59 @@ test('redraws between polls reuse the poll\'s walk of the connections (live, sta
     h.session.poll(testSnapshot(Array.from({ length: 201 }, (_, i) => testConn(i))), T0 + 5000);
     await h.until(/\/201 following/);
     assert.deepEqual(calls, { live: 1, stats: 1, findings: 1 }, 'a poll walks them once');
+  } finally {
+    await quit(h);
+  }
+});
+
+test('F shows the next findings when more hold than the banner has lines for', async () => {
+  const tracker = createTracker();
+  const kinds = ['churn', 'close_wait', 'growth', 'reuse', 'churn'] as const;
+  // five findings that held (the oldest first, as the tracker keeps them): the view, not the rules, is under test
+  const history: LastingFinding[] = kinds.map((kind, n) => ({ finding: { kind, basis: 'polled', message: `finding number ${n + 1}` }, sinceMs: T0 + n, untilMs: null }));
+  const withFindings = new Proxy(tracker, {
+    get(target, key) {
+      if (key === 'findingHistory') return () => history;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const session = testSession({ tracker: withFindings, startedMs: T0 });
+  session.poll(testSnapshot(three), T0);
+  const term = createFakeTerminal(80, 24);
+  const tui = runTui(session, { exportDir: os.tmpdir(), input: term.input, output: term.output });
+  const text = (): string => screenText(tui.screen);
+  try {
+    // newest first: 5, 4 on their own lines, then which are shown
+    await waitFor(() => /findings 1–2 of 5 · F shows the next/.test(text()), 'the findings pager line');
+    assert.match(text(), /finding number 5/);
+    assert.match(text(), /finding number 4/);
+    assert.doesNotMatch(text(), /finding number 3/);
+    await term.press('F');
+    await waitFor(() => /findings 3–4 of 5/.test(text()), 'the next findings');
+    assert.match(text(), /finding number 3/);
+    assert.match(text(), /finding number 2/);
+    assert.doesNotMatch(text(), /finding number 5/);
+    await term.press('F');
+    await waitFor(() => /findings 5 of 5/.test(text()), 'the last one');
+    assert.match(text(), /finding number 1/);
+    await term.press('F');
+    await waitFor(() => /findings 1–2 of 5/.test(text()), 'around again');
+    assert.match(text(), /finding number 5/);
+    // every finding stays on one line
+    for (const l of screenLines(tui.screen).filter((x) => /finding number/.test(x))) assert.match(l, /^ [A-Z_]+  finding number \d\s*$/);
+  } finally {
+    tui.destroy();
+    await tui.done;
+  }
+});
+
+test('F with every finding on screen says so', async () => {
+  const h = start(three);
+  try {
+    await h.until(/PID 4242/);
+    await h.term.press('F');
+    await h.until(/no findings/);
   } finally {
     await quit(h);
   }

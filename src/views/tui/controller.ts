@@ -58,6 +58,8 @@ export class TuiController {
   private derivedCache: { version: number; view: DerivedView } | undefined;
   private viewport = 0;
   private shownColumns: ColumnId[] = ['fd'];
+  /** ScreenModel.findingsPage of the last frame */
+  private findingsPage = 0;
   private cooldown: NodeJS.Timeout | undefined;
   private pending = false;
   private disposed = false;
@@ -171,6 +173,7 @@ export class TuiController {
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;
     this.shownColumns = model.table.columns.map((c) => c.id);
+    this.findingsPage = model.findingsPage;
     paintFrame(this.d.frame, model, this.d.color);
     screen.render();
   }
@@ -257,6 +260,18 @@ export class TuiController {
         this.ui = { ...this.ui, grouped: !this.ui.grouped, scroll: 0, follow: false };
         this.setStatus(this.ui.grouped ? 'grouped by peer: remote endpoint (out) or local endpoint (in); g shows connections' : 'one row per connection');
         break;
+      case 'findings': {
+        const total = this.derived().findings.length;
+        if (total === 0) this.setStatus('no findings');
+        else if (this.findingsPage >= total) this.setStatus(`all ${total} finding${total === 1 ? ' is' : 's are'} shown`);
+        else {
+          const next = this.ui.findingsFrom + this.findingsPage;
+          const from = next >= total ? 0 : next;
+          this.ui = { ...this.ui, findingsFrom: from };
+          this.setStatus(`findings from ${from + 1} of ${total} (holding first, newest first)`);
+        }
+        break;
+      }
       case 'scroll':
         this.ui = scrollBy(this.ui, a.by, this.viewport, this.ui.grouped ? this.derived().peers.length : this.rows().length);
         break;

@@ -12,6 +12,7 @@ export type Action =
   | { type: 'reset' }
   | { type: 'help' }
   | { type: 'group' }
+  | { type: 'findings' }
   | { type: 'scroll'; by: number | 'page-up' | 'page-down' | 'top' | 'bottom' }
   | { type: 'dismiss' };
 
@@ -63,6 +64,7 @@ export const KEY_TABLE: readonly KeyRow<Action>[] = [
   { keys: [k('Esc', { name: 'escape' }, { type: 'dismiss' })], help: 'clear the text filter and the status line' },
   { keys: [k('r', { ch: 'r' }, { type: 'reset' })], help: 'count on screen from now (the summary is unchanged)' },
   { keys: [k('g', { ch: 'g' }, { type: 'group' })], help: 'one row per peer (remote endpoint out, local in), or back' },
+  { keys: [k('F', { ch: 'F' }, { type: 'findings' })], help: 'show the next findings when more hold than fit' },
   {
     keys: [k('↑', { name: 'up' }, { type: 'scroll', by: -1 }), k('↓', { name: 'down' }, { type: 'scroll', by: 1 }), k('j', { ch: 'j' }, { type: 'scroll', by: 1 }), k('k', { ch: 'k' }, { type: 'scroll', by: -1 })],
     help: 'scroll one row',

@@ -110,6 +110,8 @@ export interface ScreenModel {
   lines: Line[];
   /** the help overlay's lines, when it is open */
   help: Line[] | null;
+  /** findings the banner shows at once (what `F` moves by); all of them when they fit */
+  findingsPage: number;
 }
 
 // One table of state colors for every view (views/output/state-color.ts).
@@ -226,9 +228,23 @@ export function orderFindings(all: readonly LastingFinding[]): LastingFinding[] 
   return [...holding, ...cleared];
 }
 
-function findingLines(all: readonly LastingFinding[], width: number, max: number): Line[] {
+/**
+ * One line per finding. When more hold than there are lines, the last line says which are shown
+ * and that `F` shows the next ones; `from` (UiState.findingsFrom) picks the first.
+ */
+export function findingLines(all: readonly LastingFinding[], width: number, max: number, from = 0): Line[] {
   const findings = orderFindings(all);
-  const shown = findings.length > max ? findings.slice(0, max - 1) : findings;
+  if (max <= 0) return [];
+  let shown = findings;
+  let more: Line | undefined;
+  if (findings.length > max) {
+    const page = Math.max(1, max - 1);
+    // a `from` past the end (findings that cleared and aged out are still listed, so rarely) starts over
+    const start = from >= 0 && from < findings.length ? from : 0;
+    shown = findings.slice(start, start + page);
+    const range = shown.length === 1 ? `${start + 1}` : `${start + 1}–${start + shown.length}`;
+    more = clipLine([seg(`  findings ${range} of ${findings.length} · F shows the next`, { fg: 'gray' })], width);
+  }
   const lines = shown.map((l) => {
     const f = l.finding;
     if (l.untilMs !== null) {
@@ -238,7 +254,7 @@ function findingLines(all: readonly LastingFinding[], width: number, max: number
     const color = FINDING_COLORS[f.kind] ?? 'yellow';
     return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: color, inverse: true, bold: true }), seg(' '), seg(oneLine(f.message), { fg: color })], width);
   });
-  if (findings.length > shown.length) lines.push([seg(`  +${findings.length - shown.length} more findings (the summary lists all)`, { fg: 'gray' })]);
+  if (more && max > 1) lines.push(more);
   return lines;
 }
 
@@ -436,7 +452,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
       };
 
   const chart = chartLines(i, derived, h.chart);
-  const findingsShown = findingLines(findings, width, h.findings).slice(0, h.findings);
+  const findingsShown = findingLines(findings, width, h.findings, ui.findingsFrom).slice(0, h.findings);
   const log: Line[] = [];
   if (h.log > 0) {
     const entries = i.log.recent(h.log, ui.states);
@@ -468,5 +484,6 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
     status,
     lines: lines.slice(0, height).map((l) => clipLine(l, width)),
     help: ui.help ? helpLines(i.replay === true, height) : null,
+    findingsPage: findings.length > h.findings ? Math.max(1, h.findings - 1) : findings.length,
   };
 }

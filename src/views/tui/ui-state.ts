@@ -30,6 +30,8 @@ export interface UiState {
   paused: boolean;
   /** `g`: the table shows one row per peer instead of one per connection */
   grouped: boolean;
+  /** `F`: the first finding the banner shows when more hold than it has lines for */
+  findingsFrom: number;
 }
 
 export function initialUiState(states: StateFilter = 'all'): UiState {
@@ -45,6 +47,7 @@ export function initialUiState(states: StateFilter = 'all'): UiState {
     states,
     paused: false,
     grouped: false,
+    findingsFrom: 0,
   };
 }
 
