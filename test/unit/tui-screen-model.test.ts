@@ -303,3 +303,23 @@ test('IDLE never reads more than AGE for a connection seen since it opened; a pr
   assert.equal(oldRow.age, `≥${formatDuration(3000)}`);
   assert.equal(oldRow.idle, formatDuration(3_600_000));
 });
+
+test('80x24 and narrower: LOCAL and REMOTE are whole on every row; other columns go first and are named', () => {
+  const tcp = (i: number) => ({ bytesSent: 123456 * i, bytesReceived: 99999 * i, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 120, lastReceiveMs: 4000, cookie: String(i) });
+  const conns = Array.from({ length: 12 }, (_, i) =>
+    testConn(i, { local: { address: '127.0.0.1', port: 39184 + i }, remote: { address: '127.0.0.1', port: 44481 }, direction: 'out', state: i % 2 ? 'CLOSE_WAIT' : 'ESTABLISHED', tcp: tcp(i), timer: { kind: 'keepalive', expiresMs: 9800 } }),
+  );
+  const { session } = setup(conns, 3);
+  for (const width of [80, 72, 64, 56]) {
+    for (const sortKey of ['fd', 'local', 'timer'] as const) {
+      const m = model(session, { width, ui: { sort: { key: sortKey, descending: false } } });
+      const rows = rowTexts(m);
+      assert.ok(rows.length > 0);
+      for (const r of rows) {
+        assert.match(r, /127\.0\.0\.1:\d{5} +127\.0\.0\.1:44481 /, `cut at ${width} (sorted by ${sortKey}): ${r}`);
+        assert.doesNotMatch(r, /…/);
+      }
+      if (m.table.hidden.length > 0) assert.match(plain(m.status), / hidden · /);
+    }
+  }
+});

@@ -366,6 +366,12 @@ function statusLine(i: ScreenInput, t: TableModel): Line {
     } else left = [seg(text, style)];
   } else {
     left = [seg('? help  q quit  space pause  e/c export  s/S sort  / filter', { fg: 'gray' })];
+    // The key hints are always the same; what is hidden and where the view is are not: on a
+    // narrow terminal the hints give way.
+    if (right.length + 20 > w) {
+      if (right.length + 1 >= w) return fillLine([seg(clipEnd(right, w), { fg: 'gray' })], w);
+      return [...fillLine(left, w - right.length - 1), seg(' '), seg(right, { fg: 'gray' })];
+    }
   }
   // The row position yields to the message on a narrow terminal.
   if (right.length + 20 > w) return fillLine(left, w);
