@@ -480,3 +480,26 @@ test('F with every finding on screen says so', async () => {
     await quit(h);
   }
 });
+
+test('the demo legend folds to one line at the first key press, or on its own after a while', async () => {
+  const banner = 'demo: PID 9 is an HTTP client\n  remote port 1 = keepalive: reused\n  remote port 2 = churn: new conn per request\n  remote port 3 = leak: CLOSE_WAIT';
+  const folded = 'demo: client PID 9 · remote port 1 keepalive, 2 churn, 3 leak';
+  const h = start(three, { demoBanner: banner, demoBannerFolded: folded });
+  try {
+    await h.until(/remote port 3 = leak/);
+    assert.doesNotMatch(h.text(), /2 churn, 3 leak/);
+    await h.term.press('j');
+    await h.until(/2 churn, 3 leak/);
+    assert.doesNotMatch(h.text(), /remote port 3 = leak/);
+  } finally {
+    await quit(h);
+  }
+  const idle = start(three, { demoBanner: banner, demoBannerFolded: folded, legendFoldMs: 300 });
+  try {
+    await idle.until(/remote port 3 = leak/);
+    await idle.until(/2 churn, 3 leak/, 'the legend folded without a key');
+    assert.doesNotMatch(idle.text(), /remote port 1 = keepalive/);
+  } finally {
+    await quit(idle);
+  }
+});

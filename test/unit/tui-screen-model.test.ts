@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTracker } from '../../src/core/tracker';
-import type { Tracker } from '../../src/core/tracker-types';
+import type { FindingKind, LastingFinding, Tracker } from '../../src/core/tracker-types';
 import type { Connection } from '../../src/model';
-import { buildScreenModel, type ScreenInput, type ScreenModel } from '../../src/views/tui/screen-model';
+import { buildScreenModel, deriveView, fitFinding, type ScreenInput, type ScreenModel } from '../../src/views/tui/screen-model';
 import { EventLog } from '../../src/views/tui/event-log';
 import { initialUiState, scrollBy, type UiState } from '../../src/views/tui/ui-state';
 import { plain } from '../../src/views/tui/line';
@@ -322,4 +322,43 @@ test('80x24 and narrower: LOCAL and REMOTE are whole on every row; other columns
       if (m.table.hidden.length > 0) assert.match(plain(m.status), / hidden · /);
     }
   }
+});
+
+test('the demo legend folds to one line once read, and 80x24 then gives the table 8 rows', () => {
+  const tcp = (i: number) => ({ bytesSent: 1, bytesReceived: 1, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 120, lastReceiveMs: 4000, cookie: String(i) });
+  const conns = Array.from({ length: 20 }, (_, i) => testConn(i, { direction: 'out', tcp: tcp(i), timer: { kind: 'keepalive', expiresMs: 900 } }));
+  const { session } = setup(conns, 3);
+  const banner = ['demo: PID 9 is an HTTP client; its servers run in PID 8 on 127.0.0.1.', '  remote port 1 = keepalive: body drained, closed → 1 connection, reused', '  remote port 2 = churn: body abandoned undrained → new conn per request', '  remote port 3 = leak: never read → they pile up, then CLOSE_WAIT'].join('\n');
+  const folded = 'demo: client PID 9 · remote port 1 keepalive, 2 churn, 3 leak';
+  const unread = model(session, { demoBanner: banner, demoBannerFolded: folded });
+  assert.equal(unread.banners.length, 4);
+  const read = model(session, { demoBanner: banner, demoBannerFolded: folded, ui: { legendFolded: true } });
+  assert.deepEqual(read.banners.map((l) => plain(l).trim()), [folded]);
+  assert.equal(read.lines.length, 24);
+  assert.ok(read.table.viewport >= 8, `table rows at 80x24: ${read.table.viewport}\n${text(read).join('\n')}`);
+  assert.ok(read.table.viewport > unread.table.viewport);
+  // without a folded text the first line stands for the legend
+  assert.deepEqual(model(session, { demoBanner: banner, ui: { legendFolded: true } }).banners.map((l) => plain(l).trim()), ['demo: PID 9 is an HTTP client; its servers run in PID 8 on 127.0.0.1.']);
+});
+
+test('findings take one line each at 80 columns and keep their lesson', () => {
+  const { session, tracker } = setup([testConn(1)]);
+  const messages: [FindingKind, string][] = [
+    ['reuse', 'connection 127.0.0.1:41562→127.0.0.1:44331 carried 12 exchanges over ≥14s — keep-alive is working'],
+    ['close_wait', '2 connections in CLOSE_WAIT for over 2s (longest 3.2s): the peer closed them but the process has not — a leak'],
+  ];
+  const findings: LastingFinding[] = messages.map(([kind, message], n) => ({ finding: { kind, basis: 'polled', message }, sinceMs: T0 + n, untilMs: null }));
+  const derived = { ...deriveView(tracker, session.now()), findings };
+  for (const width of [80, 64]) {
+    const m = model(session, { derived, width });
+    assert.equal(m.findings.length, 2);
+    const lines = m.findings.map(plain);
+    for (const l of lines) assert.ok(l.length <= width, l);
+    assert.match(lines.find((l) => l.includes('REUSE')) ?? '', / — keep-alive is working$/);
+    assert.match(lines.find((l) => l.includes('CLOSE_WAIT')) ?? '', / — a leak$/);
+  }
+  // a message that fits is left whole
+  assert.equal(fitFinding('a — b', 80), 'a — b');
+  // no lesson: clipped at a word
+  assert.equal(fitFinding('one two three four five six', 15), 'one two three…');
 });

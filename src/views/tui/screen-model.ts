@@ -32,6 +32,8 @@ export interface ScreenInput {
   /** shown until the first poll names the process */
   command?: string;
   demoBanner?: string;
+  /** the demo banner in one line, shown once the legend is folded (UiState.legendFolded) */
+  demoBannerFolded?: string;
   /** selectRows() output, when the caller has it cached; computed here otherwise */
   rows?: readonly TrackedConnection[];
   /** deriveView() output, when the caller has it cached; computed here otherwise */
@@ -159,7 +161,9 @@ function bannerLines(i: ScreenInput, d: DerivedView): Line[] {
   if (i.demoBanner) {
     // The demo passes one line per loop it runs; each keeps its own row (clipped, not wrapped), and
     // a short terminal keeps the first ones so the table still gets rows.
-    const given = i.demoBanner.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+    const lines = i.demoBanner.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+    // Once read, the legend folds to one line and gives the table its rows back.
+    const given = i.ui.legendFolded ? [oneLine(i.demoBannerFolded ?? lines[0] ?? '')] : lines;
     const max = i.height >= 30 ? 6 : i.height >= 20 ? 4 : 1;
     const style = { fg: 'cyan' as const, inverse: true };
     for (const l of given.slice(0, max)) out.push(fillLine([seg(' ' + l, style)], i.width, style));
@@ -228,6 +232,34 @@ export function orderFindings(all: readonly LastingFinding[]): LastingFinding[] 
   return [...holding, ...cleared];
 }
 
+/** the lesson a finding keeps at least ("keep-alive is not in effect") before its evidence is cut */
+const FINDING_LESSON_MIN = 28;
+
+/** Clips at a word boundary when one is near, so a cut reads as a cut, not as a word. */
+function clipWords(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return clipEnd(text, width);
+  const cut = text.slice(0, width - 1);
+  const space = cut.lastIndexOf(' ');
+  return (space >= width * 0.6 ? cut.slice(0, space) : cut).trimEnd() + '…';
+}
+
+/**
+ * A finding's message on one line of `room` cells. Messages read "evidence — lesson" (views/output/
+ * finding-message.ts); a long one cuts its evidence before its lesson ("… — a leak", "… —
+ * keep-alive is working"), and the lesson keeps at least its start.
+ */
+export function fitFinding(message: string, room: number): string {
+  if (message.length <= room) return message;
+  const cut = message.indexOf(' — ');
+  if (cut < 0) return clipWords(message, room);
+  const fact = message.slice(0, cut);
+  const lesson = message.slice(cut + 3);
+  const factRoom = Math.max(0, Math.min(fact.length, room - 3 - Math.min(lesson.length, FINDING_LESSON_MIN)));
+  const factShown = clipWords(fact, factRoom);
+  return `${factShown} — ${clipWords(lesson, Math.max(0, room - 3 - factShown.length))}`;
+}
+
 /**
  * One line per finding. When more hold than there are lines, the last line says which are shown
  * and that `F` shows the next ones; `from` (UiState.findingsFrom) picks the first.
@@ -247,12 +279,14 @@ export function findingLines(all: readonly LastingFinding[], width: number, max:
   }
   const lines = shown.map((l) => {
     const f = l.finding;
+    const tag = ` ${f.kind.toUpperCase()} `;
+    const room = width - tag.length - 1;
     if (l.untilMs !== null) {
       const span = `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
-      return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: 'gray', inverse: true }), seg(' '), seg(`held ${span}: ${oneLine(f.message)}`, { fg: 'gray' })], width);
+      return clipLine([seg(tag, { fg: 'gray', inverse: true }), seg(' '), seg(fitFinding(`held ${span}: ${oneLine(f.message)}`, room), { fg: 'gray' })], width);
     }
     const color = FINDING_COLORS[f.kind] ?? 'yellow';
-    return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: color, inverse: true, bold: true }), seg(' '), seg(oneLine(f.message), { fg: color })], width);
+    return clipLine([seg(tag, { fg: color, inverse: true, bold: true }), seg(' '), seg(fitFinding(oneLine(f.message), room), { fg: color })], width);
   });
   if (more && max > 1) lines.push(more);
   return lines;
@@ -390,6 +424,9 @@ export function helpLines(replay: boolean, height: number): Line[] {
   return [title, [], ...rows, [], [seg('any key closes this help', { fg: 'gray' })]];
 }
 
+/** rows the table keeps before the chart and log stop shrinking (80x24 gets them) */
+const TABLE_ROWS_WANTED = 8;
+
 interface Heights {
   chart: number;
   findings: number;
@@ -398,7 +435,7 @@ interface Heights {
 
 /**
  * Chart and log grow with the terminal; the table gets what is left. The chart and log give up
- * lines first so the table keeps a useful 5 rows, then anything goes to keep 3.
+ * lines first so the table keeps a useful 8 rows, then anything goes to keep 3.
  */
 function sectionHeights(height: number, fixed: number, findings: number): Heights {
   const h: Heights = {
@@ -407,7 +444,7 @@ function sectionHeights(height: number, fixed: number, findings: number): Height
     log: height >= 44 ? 10 : height >= 32 ? 6 : 3,
   };
   const rowsLeft = (): number => height - fixed - h.chart - h.findings - (h.log > 0 ? h.log + 1 : 0);
-  while (rowsLeft() < 5) {
+  while (rowsLeft() < TABLE_ROWS_WANTED) {
     if (h.log > 2) h.log--;
     else if (h.chart > 3) h.chart--;
     else break;

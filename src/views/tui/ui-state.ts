@@ -32,6 +32,8 @@ export interface UiState {
   grouped: boolean;
   /** `F`: the first finding the banner shows when more hold than it has lines for */
   findingsFrom: number;
+  /** the demo's legend is folded to one line (after the first key press, or a while: controller.ts) */
+  legendFolded: boolean;
 }
 
 export function initialUiState(states: StateFilter = 'all'): UiState {
@@ -48,6 +50,7 @@ export function initialUiState(states: StateFilter = 'all'): UiState {
     paused: false,
     grouped: false,
     findingsFrom: 0,
+    legendFolded: false,
   };
 }
 
