@@ -56,7 +56,9 @@ export async function runDemo(which: DemoLoop | 'all', a: WatchArgs): Promise<nu
       `demo: PID ${client.pid} is an HTTP client; its servers run in PID ${server.pid} on 127.0.0.1.`,
       ...loops.map((l) => `  remote port ${ports[l]} = ${l}: ${LESSONS[l]}`),
     ];
-    return await runWatch(client.pid!, a, { banner });
+    // the legend once read (the TUI folds it): which remote port is which loop
+    const bannerFolded = `demo: client PID ${client.pid} · remote port ${loops.map((l) => `${ports[l]} ${l}`).join(', ')}`;
+    return await runWatch(client.pid!, a, { banner, bannerFolded });
   } finally {
     process.removeListener('exit', killAll);
     await Promise.all(children.map(stopChild));

@@ -6,7 +6,11 @@ import { analyzeRecording } from '../replay/replay-analysis';
 import { compareSummaries } from '../replay/summary-check';
 import { ReplaySession } from '../replay/replay-session';
 import type { Recording } from '../replay/recording';
-import { EVENT_HEADER, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { endpointWidthFor, eventHeader, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { formatEndpoint } from '../core/endpoint';
+import { formatDuration } from '../util/duration';
+import type { TrackerEvent } from '../core/tracker-types';
+import type { Endpoint } from '../model';
 import { stdoutOpen } from './stdout-gone';
 import type { StateFilter, TcpState } from '../model';
 import { writeReport } from '../report/write-report';
@@ -32,14 +36,24 @@ function statesOf(rec: Recording): StateFilter {
   return rec.start.states.length === 0 ? 'all' : new Set<TcpState>(rec.start.states);
 }
 
+function* endpointsOf(events: readonly TrackerEvent[]): Generator<Endpoint> {
+  for (const e of events) {
+    if (e.type === 'open' || e.type === 'close' || e.type === 'state') yield* [e.conn.connection.local, e.conn.connection.remote];
+  }
+}
+
 function replayLines(rec: Recording): number {
   const out = (line: string): void => {
     if (stdoutOpen()) process.stdout.write(line + '\n');
   };
   const r = new Replayer(rec);
   out(`replaying ${rec.name}: ${startLine(rec.start.process, sourceNameOf(rec), rec.start.intervalMs, statesOf(rec)).replace(/^watching/, 'watched')}`);
-  out(EVENT_HEADER);
-  while (!r.done) for (const e of r.next()) out(eventLine(e));
+  // The whole recording is at hand: the endpoint columns fit every endpoint in it.
+  const events: TrackerEvent[] = [];
+  while (!r.done) events.push(...r.next());
+  const width = Math.max(endpointWidthFor(endpointsOf(events)), ...[...endpointsOf(events)].map((e) => formatEndpoint(e).length));
+  out(eventHeader(false, width));
+  for (const e of events) out(eventLine(e, false, width));
   for (const l of summaryLines(r.tracker, r.plan.endMs)) out(l);
   if (!rec.summary) {
     out('check: the recording has no summary (cut short?); the one above is computed from its events');
@@ -56,7 +70,8 @@ function replayLines(rec: Recording): number {
 
 async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   const analysis = analyzeRecording(rec);
-  const session = new ReplaySession(new Replayer(rec), analysis.marks, rec.name, { sourceName: sourceNameOf(rec) });
+  const replayer = new Replayer(rec);
+  const session = new ReplaySession(replayer, analysis.marks, rec.name, { sourceName: sourceNameOf(rec) });
   const { runTui } = await import('../views/tui/run-tui');
   const handle = runTui(session, {
     exportDir: a.exportDir,
@@ -71,5 +86,14 @@ async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   session.begin();
   const code = await handle.done;
   await session.stop();
+  // The full screen is gone: what was replayed stays on the normal screen, as a watch's summary does.
+  if (stdoutOpen()) {
+    const nowMs = session.now();
+    const lines = [
+      `replayed ${rec.name}: ${formatDuration(nowMs - session.startedMs)} of ${formatDuration(replayer.plan.endMs - session.startedMs)}`,
+      ...summaryLines(session.tracker, nowMs),
+    ];
+    process.stdout.write(lines.map((l) => l + '\n').join(''));
+  }
   return code;
 }

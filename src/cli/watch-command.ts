@@ -21,6 +21,8 @@ import { LiveReport } from '../report/live-report';
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
   banner?: string[];
+  /** the banner in one line, shown in the TUI once its legend is folded */
+  bannerFolded?: string;
   /** `run`: when the watch began (before CMD was spawned), on the process start-time scale */
   watchStart?: string;
   /** `run`: settles with CMD's exit status; the watch ends then, with that status */
@@ -151,7 +153,7 @@ async function watchWith(
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
     const status = [extras.info, target.hint === undefined ? undefined : `hint: ${target.hint}`].filter((x): x is string => x !== undefined);
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, demoBanner: extras.banner?.join('\n'), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, demoBanner: extras.banner?.join('\n'), ...(extras.bannerFolded !== undefined ? { demoBannerFolded: extras.bannerFolded } : {}), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {

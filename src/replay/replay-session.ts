@@ -8,7 +8,7 @@ import type { TrackerEvent } from '../core/tracker-types';
 import type { NoticeListener, UpdateListener, WatchSession } from '../watch/session-types';
 import type { LifecycleStatus } from '../core/lifecycle-types';
 import type { LagStats } from '../watch/poll-cadence';
-import type { KeyPress } from '../views/tui/keys';
+import { replayActionFor, type KeyPress } from '../views/tui/keys';
 import { formatDuration } from '../util/duration';
 import type { Replayer } from './replayer';
 import { MARK_CLOSE, MARK_FINDING, MARK_OPEN } from './replay-analysis';
@@ -159,29 +159,24 @@ export class ReplaySession implements WatchSession {
     return `REPLAY ${this.name}: ${at} of ${total}, poll ${this.r.position + 1}/${this.r.steps.length}, ${this.speedText()}, ${state} — ←/→ step, +/- speed, [/] previous/next event`;
   }
 
-  /** The replay keys; returns a status line when the key was one of them. */
+  /** The replay keys (views/tui/keys.ts REPLAY_KEYS); returns a status line when the key was one of them. */
   handleKey(k: KeyPress): string | undefined {
-    if (k.ctrl) return undefined;
-    if (k.ch === ' ') {
-      // space pauses playback (in a live watch it freezes the screen while polling goes on)
-      this.setPaused(!this.isPaused);
-      return this.isPaused ? 'playback paused' : 'playing';
-    }
-    if (k.name === 'left') return this.step(-1), 'stepped back';
-    if (k.name === 'right') return this.step(1), 'stepped forward';
-    switch (k.ch) {
-      case '+':
-      case '=':
-        this.faster(1);
+    const a = replayActionFor(k);
+    if (a === undefined) return undefined;
+    switch (a.type) {
+      case 'playback':
+        // space pauses playback (in a live watch it freezes the screen while polling goes on)
+        this.setPaused(!this.isPaused);
+        return this.isPaused ? 'playback paused' : 'playing';
+      case 'step':
+        this.step(a.by);
+        return a.by < 0 ? 'stepped back' : 'stepped forward';
+      case 'speed':
+        this.faster(a.by);
         return `speed ${this.speedText()}`;
-      case '-':
-        this.faster(-1);
-        return `speed ${this.speedText()}`;
-      case '[':
-        return this.jump(-1) ? 'previous open/close/finding' : 'no earlier open, close or finding';
-      case ']':
+      case 'jump':
+        if (a.by < 0) return this.jump(-1) ? 'previous open/close/finding' : 'no earlier open, close or finding';
         return this.jump(1) ? 'next open/close/finding' : 'no later open, close or finding';
     }
-    return undefined;
   }
 }

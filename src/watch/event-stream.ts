@@ -6,7 +6,7 @@ import type { ProcessInfo } from '../model';
 import type { TrackedConnection } from '../core/tracker-types';
 import { EventLens } from '../core/lens';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { eventHeader, eventLine, groupStartLine, startLine, summaryLines } from '../views/output/event-lines';
+import { endpointWidthFor, eventHeader, eventLine, groupStartLine, IPV4_ENDPOINT_WIDTH, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
 import type { WatchSession } from './session-types';
 
@@ -26,6 +26,8 @@ export class EventStream {
   private readonly unsubscribeNotice: () => void;
   /** line output has a PID column (a group) */
   private pidColumn = false;
+  /** LOCAL/REMOTE width of the line output, fixed at start so the columns stay aligned */
+  private endpointWidth = IPV4_ENDPOINT_WIDTH;
 
   constructor(
     private readonly session: WatchSession,
@@ -36,7 +38,7 @@ export class EventStream {
     this.unsubscribe = session.onUpdate((events) => {
       for (const e of this.lens.pass(events)) {
         sinks.json(eventJson(pid, e));
-        sinks.line?.(eventLine(e, this.pidColumn));
+        sinks.line?.(eventLine(e, this.pidColumn, this.endpointWidth));
       }
     });
     this.unsubscribeNotice = session.onNotice((n) => {
@@ -57,6 +59,7 @@ export class EventStream {
     const s = this.session;
     const processes = extra.processes !== undefined && extra.processes.length > 1 ? extra.processes : undefined;
     this.pidColumn = extra.group !== undefined;
+    this.endpointWidth = endpointWidthFor(s.tracker.live().flatMap((t) => [t.connection.local, t.connection.remote]));
     this.sinks.json(
       startEventJson({
         timeMs: atMs,
@@ -76,7 +79,7 @@ export class EventStream {
 
   /** the header line of the event lines (with a PID column for a group) */
   header(): string {
-    return eventHeader(this.pidColumn);
+    return eventHeader(this.pidColumn, this.endpointWidth);
   }
 
   /** The summary: NDJSON object and lines. The counts and findings cover every state. */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../helpers/cli';
 import { startLoopbackClient, startLoopbackServer, stopLoopbackChildren } from '../helpers/loopback';
+import { syntheticRecording } from '../helpers/synthetic-recording';
 
 const SOCKET = `sockwatch-tui-test-${process.pid}`;
 const SESSION = 'tui';
@@ -26,12 +27,12 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 }
 
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
+const screen = (session = SESSION): string => tmux('capture-pane', '-p', '-t', session);
 
-async function until(check: (text: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
+async function until(check: (text: string) => boolean, what: string, timeoutMs = 10_000, session = SESSION): Promise<string> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const text = screen();
+    const text = screen(session);
     if (check(text)) return text;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; screen:\n${text}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -39,6 +40,7 @@ async function until(check: (text: string) => boolean, what: string, timeoutMs =
 }
 
 const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
+const keysTo = (session: string, ...k: string[]): void => void tmux('send-keys', '-t', session, ...k);
 
 after(async () => {
   try {
@@ -103,6 +105,41 @@ test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, 
     assert.doesNotMatch(text, /\? help  q quit/);
     assert.match(text, /summary/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay in tmux: q leaves the replayed summary on the normal screen', { skip: !hasTmux() && 'tmux not installed' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-tmux-replay-'));
+  const file = path.join(dir, 'run.ndjson');
+  fs.writeFileSync(file, syntheticRecording({ churn: 20, leak: 2 }));
+  const exitFile = path.join(dir, 'exit-code');
+  // What the same recording replays to without the screen: the summary the TUI must leave behind.
+  const noTui = execFileSync(process.execPath, [CLI, 'replay', file, '--no-tui'], { encoding: 'utf8' });
+  const summary = noTui.split('\n').find((l) => l.startsWith('summary:'));
+  assert.ok(summary, noTui);
+  const session = 'replay';
+  const cmd = `LANG=C.UTF-8 ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} replay ${JSON.stringify(file)}; echo $? > ${JSON.stringify(exitFile)}; sleep 30`;
+  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd);
+  try {
+    await until((t) => t.includes('REPLAY'), 'the replay screen', 10_000, session);
+    // as fast as possible, to the end of the recording
+    for (let n = 0; n < 5; n++) keysTo(session, '+');
+    await until((t) => t.includes('end of recording'), 'the end of the recording', 20_000, session);
+    keysTo(session, 'q');
+    await until(() => fs.existsSync(exitFile), 'replay to exit', 10_000, session);
+    assert.equal(fs.readFileSync(exitFile, 'utf8').trim(), '0');
+    const text = screen(session).split('\n').map((l) => l.trimEnd()).join('\n');
+    assert.doesNotMatch(text, /\? help  q quit/);
+    assert.match(text, /replayed run\.ndjson: \S+ of \S+/);
+    // tmux wraps at 100 columns: compare the summary's first 90 characters
+    assert.ok(text.includes(summary.slice(0, 90)), `missing ${summary}\n---\n${text}`);
+  } finally {
+    try {
+      tmux('kill-session', '-t', session);
+    } catch {
+      // already gone
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -39,18 +39,36 @@ test('formatClock and timer labels', () => {
   assert.equal(timerLabel({ kind: 'none', expiresMs: 0 }, false), '-');
 });
 
-test('column fitting drops TX/RX first on narrow terminals, never TIMER', () => {
+test('column fitting: TX/RX go first, and an address is never cut while another column can go', () => {
   const tracker = createTracker();
+  const local = '[fd00:1234:5678::abcd]:40001';
+  const remote = '[fd00:1234:5678::1]:443';
   tracker.poll(testSnapshot([testConn(1, { local: { address: 'fd00:1234:5678::abcd', port: 40001 }, remote: { address: 'fd00:1234:5678::1', port: 443 }, tcp: { bytesSent: 1, bytesReceived: 2, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 1, lastReceiveMs: 1, cookie: '1' }, timer: { kind: 'retransmit', expiresMs: 200 } })]), 0);
   const rows = tracker.live();
-  const ids = (w: number): string[] => fitColumns({ ids: wantedColumns(true, true), rows, nowMs: 0, width: w, sortKey: 'fd' }).map((c) => c.id);
-  assert.deepEqual(ids(200), ['fd', 'local', 'remote', 'state', 'age', 'idle', 'exch', 'tx', 'rx', 'timer']);
-  assert.deepEqual(ids(70), ['fd', 'local', 'remote', 'state', 'age', 'idle', 'exch', 'timer']);
-  for (const w of [80, 60, 40]) {
-    const cols = fitColumns({ ids: wantedColumns(true, true), rows, nowMs: 0, width: w, sortKey: 'fd' });
-    assert.ok(cols.some((c) => c.id === 'timer'));
-    assert.ok(cols.reduce((n, c) => n + c.width, 0) + cols.length - 1 <= Math.max(w, 60), `width ${w}`);
+  const fit = (w: number) => fitColumns({ ids: wantedColumns(true, true, false, true), rows, nowMs: 0, width: w, sortKey: 'fd' });
+  const ids = (w: number): string[] => fit(w).map((c) => c.id);
+  assert.deepEqual(ids(200), ['fd', 'dir', 'local', 'remote', 'state', 'age', 'idle', 'exch', 'tx', 'rx', 'timer']);
+  const order = ['rx', 'exch', 'idle', 'timer', 'dir', 'age', 'fd'];
+  for (let w = 200; w >= 40; w--) {
+    // what went is always a first part of the drop order (tx goes with rx)
+    const gone = order.filter((id) => !ids(w).includes(id));
+    assert.deepEqual(gone, order.slice(0, gone.length), `width ${w}`);
   }
+  assert.ok(ids(90).includes('timer') && !ids(90).includes('tx'));
+  for (const w of [200, 90, 80, 70, 64, 60]) {
+    const cols = fit(w);
+    assert.ok(cols.reduce((n, c) => n + c.width, 0) + cols.length - 1 <= w, `width ${w}`);
+    // the whole endpoints fit in every one of these widths once other columns go
+    assert.equal(cols.find((c) => c.id === 'local')?.width, local.length, `LOCAL cut at ${w}: ${ids(w).join(' ')}`);
+    assert.equal(cols.find((c) => c.id === 'remote')?.width, remote.length, `REMOTE cut at ${w}`);
+  }
+  // the drop order: bytes, exchanges, idle, timer, direction, age, FD; STATE stays
+  assert.deepEqual(ids(64), ['fd', 'local', 'remote', 'state']);
+  assert.deepEqual(ids(60), ['local', 'remote', 'state']);
+  // nothing left to drop: only now the endpoints clip
+  const tiny = fit(40);
+  assert.deepEqual(tiny.map((c) => c.id), ['local', 'remote', 'state']);
+  assert.ok(tiny.reduce((n, c) => n + c.width, 0) + 2 <= 40);
 });
 
 test('keys map to actions', () => {

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createTracker } from '../../src/core/tracker';
 import type { Connection } from '../../src/model';
+import type { LastingFinding } from '../../src/core/tracker-types';
 import { runTui, type TuiHandle, type TuiOptions } from '../../src/views/tui/run-tui';
 import {
   KEYS,
@@ -179,6 +180,24 @@ test('/ filters rows by text: Enter applies, Esc clears', async () => {
     await h.term.press('/', KEYS.escape);
     await h.until(/1-3\/3/);
     assert.equal(h.rows().length, 3);
+  } finally {
+    await quit(h);
+  }
+});
+
+test('Esc alone clears an applied filter (and the status line)', async () => {
+  const h = start(three);
+  try {
+    await h.until(/PID 4242/);
+    await h.term.press('/', '5', '4', '3', '2', KEYS.enter);
+    await h.until(/1-1\/1 \(of 3\) "5432"/);
+    assert.equal(h.rows().length, 1);
+    await h.term.press(KEYS.escape);
+    await h.until(/1-3\/3/);
+    assert.doesNotMatch(h.text(), /\(of 3\)|"5432"/);
+    assert.equal(h.rows().length, 3);
+    // the status line is back to the key hints
+    assert.match(h.text(), /\? help  q quit/);
   } finally {
     await quit(h);
   }
@@ -406,5 +425,81 @@ test('redraws between polls reuse the poll\'s walk of the connections (live, sta
     assert.deepEqual(calls, { live: 1, stats: 1, findings: 1 }, 'a poll walks them once');
   } finally {
     await quit(h);
+  }
+});
+
+test('F shows the next findings when more hold than the banner has lines for', async () => {
+  const tracker = createTracker();
+  const kinds = ['churn', 'close_wait', 'growth', 'reuse', 'churn'] as const;
+  // five findings that held (the oldest first, as the tracker keeps them): the view, not the rules, is under test
+  const history: LastingFinding[] = kinds.map((kind, n) => ({ finding: { kind, basis: 'polled', message: `finding number ${n + 1}` }, sinceMs: T0 + n, untilMs: null }));
+  const withFindings = new Proxy(tracker, {
+    get(target, key) {
+      if (key === 'findingHistory') return () => history;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const session = testSession({ tracker: withFindings, startedMs: T0 });
+  session.poll(testSnapshot(three), T0);
+  const term = createFakeTerminal(80, 24);
+  const tui = runTui(session, { exportDir: os.tmpdir(), input: term.input, output: term.output });
+  const text = (): string => screenText(tui.screen);
+  try {
+    // newest first: 5, 4 on their own lines, then which are shown
+    await waitFor(() => /findings 1–2 of 5 · F shows the next/.test(text()), 'the findings pager line');
+    assert.match(text(), /finding number 5/);
+    assert.match(text(), /finding number 4/);
+    assert.doesNotMatch(text(), /finding number 3/);
+    await term.press('F');
+    await waitFor(() => /findings 3–4 of 5/.test(text()), 'the next findings');
+    assert.match(text(), /finding number 3/);
+    assert.match(text(), /finding number 2/);
+    assert.doesNotMatch(text(), /finding number 5/);
+    await term.press('F');
+    await waitFor(() => /findings 5 of 5/.test(text()), 'the last one');
+    assert.match(text(), /finding number 1/);
+    await term.press('F');
+    await waitFor(() => /findings 1–2 of 5/.test(text()), 'around again');
+    assert.match(text(), /finding number 5/);
+    // every finding stays on one line
+    for (const l of screenLines(tui.screen).filter((x) => /finding number/.test(x))) assert.match(l, /^ [A-Z_]+  finding number \d\s*$/);
+  } finally {
+    tui.destroy();
+    await tui.done;
+  }
+});
+
+test('F with every finding on screen says so', async () => {
+  const h = start(three);
+  try {
+    await h.until(/PID 4242/);
+    await h.term.press('F');
+    await h.until(/no findings/);
+  } finally {
+    await quit(h);
+  }
+});
+
+test('the demo legend folds to one line at the first key press, or on its own after a while', async () => {
+  const banner = 'demo: PID 9 is an HTTP client\n  remote port 1 = keepalive: reused\n  remote port 2 = churn: new conn per request\n  remote port 3 = leak: CLOSE_WAIT';
+  const folded = 'demo: client PID 9 · remote port 1 keepalive, 2 churn, 3 leak';
+  const h = start(three, { demoBanner: banner, demoBannerFolded: folded });
+  try {
+    await h.until(/remote port 3 = leak/);
+    assert.doesNotMatch(h.text(), /2 churn, 3 leak/);
+    await h.term.press('j');
+    await h.until(/2 churn, 3 leak/);
+    assert.doesNotMatch(h.text(), /remote port 3 = leak/);
+  } finally {
+    await quit(h);
+  }
+  const idle = start(three, { demoBanner: banner, demoBannerFolded: folded, legendFoldMs: 300 });
+  try {
+    await idle.until(/remote port 3 = leak/);
+    await idle.until(/2 churn, 3 leak/, 'the legend folded without a key');
+    assert.doesNotMatch(idle.text(), /remote port 1 = keepalive/);
+  } finally {
+    await quit(idle);
   }
 });

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTracker } from '../../src/core/tracker';
-import type { Tracker } from '../../src/core/tracker-types';
+import type { FindingKind, LastingFinding, Tracker } from '../../src/core/tracker-types';
 import type { Connection } from '../../src/model';
-import { buildScreenModel, type ScreenInput, type ScreenModel } from '../../src/views/tui/screen-model';
+import { buildScreenModel, deriveView, fitFinding, type ScreenInput, type ScreenModel } from '../../src/views/tui/screen-model';
 import { EventLog } from '../../src/views/tui/event-log';
 import { initialUiState, scrollBy, type UiState } from '../../src/views/tui/ui-state';
 import { plain } from '../../src/views/tui/line';
@@ -271,4 +271,94 @@ test('a long status message keeps its end (the failure reason) at 100 columns', 
   // a short one still leaves room for the row position
   const short = plain(model(session, { width: 100, ui: { status: { text: 'exported JSON: /tmp/x.json', kind: 'info' } } }).status);
   assert.match(short, /^exported JSON: \/tmp\/x\.json +1-1\/1/);
+});
+
+test('IDLE never reads more than AGE for a connection seen since it opened; a preexisting one keeps the kernel figure under its ≥ AGE', () => {
+  // tcp_info counts idle from the last data (a direction with none yet: from long before); AGE from first seen
+  const tcp = (idle: number) => ({ bytesSent: 0, bytesReceived: 0, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: idle, lastReceiveMs: idle, cookie: String(idle) });
+  const old = testConn(1, { tcp: tcp(3_600_000) });
+  const fresh = testConn(2, { tcp: tcp(3_600_000) });
+  const tracker = createTracker();
+  const session = testSession({ tracker, startedMs: T0 });
+  session.poll(testSnapshot([old]), T0);
+  session.poll(testSnapshot([old, fresh]), T0 + 1000);
+  session.poll(testSnapshot([old, fresh]), T0 + 3000);
+  const m = model(session);
+  const cells = (line: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    let at = 0;
+    for (const c of m.table.columns) {
+      out[c.id] = line.slice(at, at + c.width).trim();
+      at += c.width + 1;
+    }
+    return out;
+  };
+  const rows = rowTexts(m).map(cells);
+  const freshRow = rows.find((r) => r.fd === '12');
+  const oldRow = rows.find((r) => r.fd === '11');
+  assert.ok(freshRow && oldRow, rowTexts(m).join('\n'));
+  // seen for 2 s (polls at 1 s and 3 s), shown at 3 s: age 2s, idle at most the 2 s it was seen
+  assert.equal(freshRow.age, formatDuration(2000));
+  assert.equal(freshRow.idle, formatDuration(2000));
+  assert.equal(oldRow.age, `≥${formatDuration(3000)}`);
+  assert.equal(oldRow.idle, formatDuration(3_600_000));
+});
+
+test('80x24 and narrower: LOCAL and REMOTE are whole on every row; other columns go first and are named', () => {
+  const tcp = (i: number) => ({ bytesSent: 123456 * i, bytesReceived: 99999 * i, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 120, lastReceiveMs: 4000, cookie: String(i) });
+  const conns = Array.from({ length: 12 }, (_, i) =>
+    testConn(i, { local: { address: '127.0.0.1', port: 39184 + i }, remote: { address: '127.0.0.1', port: 44481 }, direction: 'out', state: i % 2 ? 'CLOSE_WAIT' : 'ESTABLISHED', tcp: tcp(i), timer: { kind: 'keepalive', expiresMs: 9800 } }),
+  );
+  const { session } = setup(conns, 3);
+  for (const width of [80, 72, 64, 56]) {
+    for (const sortKey of ['fd', 'local', 'timer'] as const) {
+      const m = model(session, { width, ui: { sort: { key: sortKey, descending: false } } });
+      const rows = rowTexts(m);
+      assert.ok(rows.length > 0);
+      for (const r of rows) {
+        assert.match(r, /127\.0\.0\.1:\d{5} +127\.0\.0\.1:44481 /, `cut at ${width} (sorted by ${sortKey}): ${r}`);
+        assert.doesNotMatch(r, /…/);
+      }
+      if (m.table.hidden.length > 0) assert.match(plain(m.status), / hidden · /);
+    }
+  }
+});
+
+test('the demo legend folds to one line once read, and 80x24 then gives the table 8 rows', () => {
+  const tcp = (i: number) => ({ bytesSent: 1, bytesReceived: 1, rttMs: 1, rttVarMs: 1, retransmits: 0, lastSendMs: 120, lastReceiveMs: 4000, cookie: String(i) });
+  const conns = Array.from({ length: 20 }, (_, i) => testConn(i, { direction: 'out', tcp: tcp(i), timer: { kind: 'keepalive', expiresMs: 900 } }));
+  const { session } = setup(conns, 3);
+  const banner = ['demo: PID 9 is an HTTP client; its servers run in PID 8 on 127.0.0.1.', '  remote port 1 = keepalive: body drained, closed → 1 connection, reused', '  remote port 2 = churn: body abandoned undrained → new conn per request', '  remote port 3 = leak: never read → they pile up, then CLOSE_WAIT'].join('\n');
+  const folded = 'demo: client PID 9 · remote port 1 keepalive, 2 churn, 3 leak';
+  const unread = model(session, { demoBanner: banner, demoBannerFolded: folded });
+  assert.equal(unread.banners.length, 4);
+  const read = model(session, { demoBanner: banner, demoBannerFolded: folded, ui: { legendFolded: true } });
+  assert.deepEqual(read.banners.map((l) => plain(l).trim()), [folded]);
+  assert.equal(read.lines.length, 24);
+  assert.ok(read.table.viewport >= 8, `table rows at 80x24: ${read.table.viewport}\n${text(read).join('\n')}`);
+  assert.ok(read.table.viewport > unread.table.viewport);
+  // without a folded text the first line stands for the legend
+  assert.deepEqual(model(session, { demoBanner: banner, ui: { legendFolded: true } }).banners.map((l) => plain(l).trim()), ['demo: PID 9 is an HTTP client; its servers run in PID 8 on 127.0.0.1.']);
+});
+
+test('findings take one line each at 80 columns and keep their lesson', () => {
+  const { session, tracker } = setup([testConn(1)]);
+  const messages: [FindingKind, string][] = [
+    ['reuse', 'connection 127.0.0.1:41562→127.0.0.1:44331 carried 12 exchanges over ≥14s — keep-alive is working'],
+    ['close_wait', '2 connections in CLOSE_WAIT for over 2s (longest 3.2s): the peer closed them but the process has not — a leak'],
+  ];
+  const findings: LastingFinding[] = messages.map(([kind, message], n) => ({ finding: { kind, basis: 'polled', message }, sinceMs: T0 + n, untilMs: null }));
+  const derived = { ...deriveView(tracker, session.now()), findings };
+  for (const width of [80, 64]) {
+    const m = model(session, { derived, width });
+    assert.equal(m.findings.length, 2);
+    const lines = m.findings.map(plain);
+    for (const l of lines) assert.ok(l.length <= width, l);
+    assert.match(lines.find((l) => l.includes('REUSE')) ?? '', / — keep-alive is working$/);
+    assert.match(lines.find((l) => l.includes('CLOSE_WAIT')) ?? '', / — a leak$/);
+  }
+  // a message that fits is left whole
+  assert.equal(fitFinding('a — b', 80), 'a — b');
+  // no lesson: clipped at a word
+  assert.equal(fitFinding('one two three four five six', 15), 'one two three…');
 });

@@ -1,27 +1,45 @@
 // Plain line output of `watch` (like bcc's tcplife). Lines stream, so widths are fixed and wide
 // enough for IPv4; a longer IPv6 endpoint pushes its line right rather than being cut.
-import type { ProcessInfo, SourceName, StateFilter } from '../../model';
+import type { Endpoint, ProcessInfo, SourceName, StateFilter } from '../../model';
 import type { Finding, LastingFinding, LifetimeBound, Tracker, TrackerEvent, TrackerStats } from '../../core/tracker-types';
 import { formatClock, formatDuration } from '../../util/duration';
 import { fdText } from './endpoint-text';
 import { formatEndpoint } from '../../core/endpoint';
 import { stateFilterText, type LagJson } from './json-shapes';
 
-// TIME EVENT [PID] FD DIR LOCAL REMOTE STATE, then LIFETIME unpadded
+// TIME EVENT [PID] FD DIR LOCAL REMOTE STATE, then LIFETIME unpadded. LOCAL and REMOTE take
+// `endpointWidth`: IPV4_ENDPOINT_WIDTH unless the watch has IPv6 sockets (see endpointWidthFor).
 const WIDTHS = [12, 5, 4, 3, 21, 21, 11] as const;
 const PID_WIDTH = 7;
+/** "255.255.255.255:65535": a whole IPv4 endpoint. */
+export const IPV4_ENDPOINT_WIDTH = 21;
+/** "[::ffff:255.255.255.255]:65535": a whole IPv4-mapped endpoint (a dual-stack socket's IPv4 peer). */
+export const MAPPED_ENDPOINT_WIDTH = 30;
 
-function row(cells: readonly string[], pid?: string): string {
-  const padded = cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(WIDTHS[i]!) : c));
+/**
+ * The width of LOCAL and REMOTE for endpoints like these (those known when the header is written):
+ * any IPv6 socket (a dual-stack listener on [::] gets IPv4 peers as ::ffff:a.b.c.d) widens them to
+ * hold an IPv4-mapped endpoint; a longer endpoint than the width (full IPv6) still pushes its line right.
+ */
+export function endpointWidthFor(endpoints: Iterable<Endpoint>): number {
+  let width = IPV4_ENDPOINT_WIDTH;
+  for (const e of endpoints) if (e.address.includes(':')) width = Math.max(width, MAPPED_ENDPOINT_WIDTH);
+  return width;
+}
+
+function row(cells: readonly string[], pid: string | undefined, endpointWidth: number): string {
+  const padded = cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(i === 4 || i === 5 ? endpointWidth : WIDTHS[i]!) : c));
   if (pid !== undefined) padded.splice(2, 0, pid.padEnd(PID_WIDTH));
   return padded.join(' ').trimEnd();
 }
 
-export const EVENT_HEADER = row(['TIME', 'EVENT', 'FD', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME']);
+const HEADER_CELLS = ['TIME', 'EVENT', 'FD', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME'];
+
+export const EVENT_HEADER = row(HEADER_CELLS, undefined, IPV4_ENDPOINT_WIDTH);
 
 /** the header, with a PID column when the target is a group */
-export function eventHeader(pidColumn: boolean): string {
-  return pidColumn ? row(['TIME', 'EVENT', 'FD', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'LIFETIME'], 'PID') : EVENT_HEADER;
+export function eventHeader(pidColumn: boolean, endpointWidth = IPV4_ENDPOINT_WIDTH): string {
+  return row(HEADER_CELLS, pidColumn ? 'PID' : undefined, endpointWidth);
 }
 
 /** The start line of a group: what was asked for and the processes found. */
@@ -35,7 +53,7 @@ export function startLine(p: ProcessInfo, source: SourceName, intervalMs: number
   return `watching PID ${p.pid} (${p.command}) user ${p.user} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
-export function eventLine(e: TrackerEvent, pidColumn = false): string {
+export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IPV4_ENDPOINT_WIDTH): string {
   const t = formatClock(e.atMs);
   switch (e.type) {
     case 'open':
@@ -50,7 +68,7 @@ export function eventLine(e: TrackerEvent, pidColumn = false): string {
             ? '(preexisting)'
             : '-';
       const exch = e.type === 'close' && e.conn.exchanges !== undefined ? ` ${e.conn.exchanges} exch` : '';
-      return row([t, e.type, fdText(c), c.direction ?? '-', formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch], pidColumn ? String(c.pid ?? '-') : undefined);
+      return row([t, e.type, fdText(c), c.direction ?? '-', formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch], pidColumn ? String(c.pid ?? '-') : undefined, endpointWidth);
     }
     case 'finding':
       return `${t.padEnd(WIDTHS[0])} finding [${e.finding.finding.kind}] ${e.change}: ${e.finding.finding.message}`;

@@ -44,9 +44,18 @@ export function wantedColumns(hasTcp: boolean, hasTimer: boolean, several = fals
   return ids;
 }
 
+/**
+ * Idle time as of the last observation. The kernel counts it from the last data sent/received (or
+ * from long before, for a direction with no data yet), AGE from the poll that first saw the
+ * connection: a connection seen since it opened cannot have been idle longer than it was seen, so
+ * its idle time is capped at its age then and IDLE never reads more than AGE. A preexisting one
+ * keeps the kernel's figure: its AGE is a lower bound (≥).
+ */
 export function idleMs(t: TrackedConnection): number | undefined {
   const tcp = t.connection.tcp;
-  return tcp ? Math.min(tcp.lastSendMs, tcp.lastReceiveMs) : undefined;
+  if (!tcp) return undefined;
+  const idle = Math.min(tcp.lastSendMs, tcp.lastReceiveMs);
+  return t.preexisting ? idle : Math.max(0, Math.min(idle, t.lastSeenMs - t.firstSeenMs));
 }
 
 /** `plain`: no color (NO_COLOR): words instead of arrows, which would read as nothing in particular */
@@ -89,12 +98,10 @@ export function cellText(id: ColumnId, t: TrackedConnection, nowMs: number, comp
 }
 
 // Dropped first when the terminal is narrow: byte counts matter least at a glance, then exchanges,
-// then idle. FD, endpoints, state, age and TIMER always stay.
-const DROP_ORDER: readonly (readonly ColumnId[])[] = [['rx', 'tx'], ['exch'], ['idle']];
-
-const MIN_LOCAL = 12;
-/** "255.255.255.255:65535": a whole IPv4 endpoint. */
-const MIN_REMOTE = 21;
+// idle, the timer, the direction, the age, the PID and FD. An address is never cut while anything
+// else can go: a clipped endpoint (`…7.0.0.1:39184`) reads as a different address. STATE stays
+// (in its short form when need be). The status line names what was dropped.
+const DROP_ORDER: readonly (readonly ColumnId[])[] = [['rx', 'tx'], ['exch'], ['idle'], ['timer'], ['dir'], ['age'], ['pid'], ['fd']];
 
 export function fitColumns(args: {
   ids: readonly ColumnId[];
@@ -113,9 +120,7 @@ export function fitColumns(args: {
   };
   const specs = args.ids.map((id) => {
     const ideal = measure(id, false);
-    let min = id === 'state' || id === 'timer' ? measure(id, true) : ideal;
-    if (id === 'local') min = Math.min(ideal, MIN_LOCAL);
-    if (id === 'remote') min = Math.min(ideal, MIN_REMOTE);
+    const min = id === 'state' || id === 'timer' ? measure(id, true) : ideal;
     return { id, min, ideal, width: min };
   });
   const total = (): number => specs.reduce((n, s) => n + s.width, 0) + Math.max(0, specs.length - 1);
@@ -127,7 +132,8 @@ export function fitColumns(args: {
       if (i >= 0) specs.splice(i, 1);
     }
   }
-  // Still too wide (a very narrow terminal): squeeze the endpoints, which clip from the left.
+  // Nothing else left to drop (a very narrow terminal, or long IPv6 endpoints): only now clip the
+  // endpoints, from the left so the port stays.
   for (const id of ['local', 'remote'] as const) {
     const s = specs.find((x) => x.id === id);
     const over = total() - width;

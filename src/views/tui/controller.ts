@@ -21,6 +21,9 @@ export type Exporter = (args: LiveExportArgs) => Promise<string>;
 
 export const REDRAW_INTERVAL_MS = 100;
 
+/** The demo's legend folds to one line at the first key press, or after this long unread. */
+export const LEGEND_FOLD_MS = 20_000;
+
 /** Events held while the screen is frozen, at most (the log shows far fewer anyway). */
 const HELD_EVENTS_MAX = 1_000;
 
@@ -39,6 +42,10 @@ export interface ControllerDeps {
   exporter: () => Promise<Exporter>;
   command?: string;
   demoBanner?: string;
+  /** the demo banner in one line, once the legend is folded */
+  demoBannerFolded?: string;
+  /** default LEGEND_FOLD_MS (tests shorten it) */
+  legendFoldMs?: number;
   /** the user asked to quit */
   onQuit: (code: number) => void;
   /** `h`: writes an HTML report of what was seen so far into the directory; returns the path */
@@ -58,6 +65,8 @@ export class TuiController {
   private derivedCache: { version: number; view: DerivedView } | undefined;
   private viewport = 0;
   private shownColumns: ColumnId[] = ['fd'];
+  /** ScreenModel.findingsPage of the last frame */
+  private findingsPage = 0;
   private cooldown: NodeJS.Timeout | undefined;
   private pending = false;
   private disposed = false;
@@ -68,6 +77,7 @@ export class TuiController {
   /** while paused: what the screen shows, and the events that arrived since */
   private frozen: { view: DerivedView; nowMs: number } | undefined;
   private held: TrackerEvent[] = [];
+  private legendTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: ControllerDeps) {
     const s = d.session;
@@ -90,6 +100,10 @@ export class TuiController {
       this.absorb(events);
       this.requestRedraw();
     });
+    if (d.demoBanner !== undefined && d.replay === undefined) {
+      this.legendTimer = setTimeout(() => this.foldLegend(), d.legendFoldMs ?? LEGEND_FOLD_MS);
+      this.legendTimer.unref();
+    }
     this.unsubscribeNotice = s.onNotice((n) => {
       if (n.kind !== 'lagging') return;
       const gap = n.lag.medianGapMs === null ? '' : ` (median gap ${formatDuration(n.lag.medianGapMs)})`;
@@ -110,6 +124,15 @@ export class TuiController {
     this.unsubscribeNotice();
     if (this.cooldown) clearTimeout(this.cooldown);
     this.cooldown = undefined;
+    if (this.legendTimer) clearTimeout(this.legendTimer);
+  }
+
+  private foldLegend(): void {
+    if (this.legendTimer) clearTimeout(this.legendTimer);
+    this.legendTimer = undefined;
+    if (this.ui.legendFolded) return;
+    this.ui = { ...this.ui, legendFolded: true };
+    this.requestRedraw();
   }
 
   /** Redraws now unless one happened within the last REDRAW_INTERVAL_MS; then once when it ends. */
@@ -163,13 +186,16 @@ export class TuiController {
       log: this.log,
       command: this.d.command,
       demoBanner: this.d.replay ? this.d.replay.banner() : this.d.demoBanner,
+      demoBannerFolded: this.d.demoBannerFolded,
       rows: this.rows(),
       derived: this.derived(),
       plain: !this.d.color,
+      replay: this.d.replay !== undefined,
     });
     this.ui = { ...this.ui, scroll: model.table.offset };
     this.viewport = model.table.viewport;
     this.shownColumns = model.table.columns.map((c) => c.id);
+    this.findingsPage = model.findingsPage;
     paintFrame(this.d.frame, model, this.d.color);
     screen.render();
   }
@@ -178,6 +204,8 @@ export class TuiController {
     if (this.disposed) return;
     const k: KeyPress = { ch, name: key?.name, ctrl: key?.ctrl };
     if (isQuitKey(k)) return this.d.onQuit(0);
+    // The first key press says the legend was read; the key still does what it does.
+    if (!this.ui.legendFolded && this.d.demoBanner !== undefined) this.foldLegend();
     if (this.ui.help) {
       this.ui = { ...this.ui, help: false };
       return this.requestRedraw();
@@ -256,11 +284,24 @@ export class TuiController {
         this.ui = { ...this.ui, grouped: !this.ui.grouped, scroll: 0, follow: false };
         this.setStatus(this.ui.grouped ? 'grouped by peer: remote endpoint (out) or local endpoint (in); g shows connections' : 'one row per connection');
         break;
+      case 'findings': {
+        const total = this.derived().findings.length;
+        if (total === 0) this.setStatus('no findings');
+        else if (this.findingsPage >= total) this.setStatus(`all ${total} finding${total === 1 ? ' is' : 's are'} shown`);
+        else {
+          const next = this.ui.findingsFrom + this.findingsPage;
+          const from = next >= total ? 0 : next;
+          this.ui = { ...this.ui, findingsFrom: from };
+          this.setStatus(`findings from ${from + 1} of ${total} (holding first, newest first)`);
+        }
+        break;
+      }
       case 'scroll':
         this.ui = scrollBy(this.ui, a.by, this.viewport, this.ui.grouped ? this.derived().peers.length : this.rows().length);
         break;
       case 'dismiss':
-        this.ui = { ...this.ui, status: null };
+        // Esc undoes what `/` applied, as well as closing the prompt while typing.
+        this.ui = this.ui.filterText !== '' ? { ...this.ui, filterText: '', scroll: 0, follow: false, status: null } : { ...this.ui, status: null };
         break;
     }
     this.requestRedraw();

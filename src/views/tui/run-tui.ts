@@ -18,6 +18,10 @@ export interface TuiOptions {
   onExit?: (code: number) => void;
   /** one explanatory line from the demo, shown under the header */
   demoBanner?: string;
+  /** the demo banner in one line, shown once the legend is folded */
+  demoBannerFolded?: string;
+  /** how long the demo's legend stays unfolded without a key press (controller.ts LEGEND_FOLD_MS) */
+  legendFoldMs?: number;
   /** tests inject a fake; the default is views/output/export-file */
   exporter?: Exporter;
   /** `h` key: see ControllerDeps.htmlReport */
@@ -113,6 +117,8 @@ export function runTui(session: WatchSession, opts: TuiOptions): TuiHandle {
     exporter: async () => opts.exporter ?? (await import('../output/export-file')).exportLiveSnapshot,
     command: opts.command,
     demoBanner: opts.demoBanner,
+    demoBannerFolded: opts.demoBannerFolded,
+    ...(opts.legendFoldMs !== undefined ? { legendFoldMs: opts.legendFoldMs } : {}),
     onQuit: finish,
     htmlReport: opts.htmlReport,
     replay: opts.replay,

@@ -10,7 +10,7 @@ import { formatClock } from './format';
 import { formatDuration } from '../../util/duration';
 import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type FittedColumn } from './columns';
 import { logLine, type LogEntry } from './event-log';
-import { HELP_LINES } from './keys';
+import { helpEntries } from './keys';
 import { STATE_COLORS } from '../output/state-color';
 import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
 import { selectRows } from './rows';
@@ -32,12 +32,16 @@ export interface ScreenInput {
   /** shown until the first poll names the process */
   command?: string;
   demoBanner?: string;
+  /** the demo banner in one line, shown once the legend is folded (UiState.legendFolded) */
+  demoBannerFolded?: string;
   /** selectRows() output, when the caller has it cached; computed here otherwise */
   rows?: readonly TrackedConnection[];
   /** deriveView() output, when the caller has it cached; computed here otherwise */
   derived?: DerivedView;
   /** no color (NO_COLOR): DIR says in/out instead of ←/→ */
   plain?: boolean;
+  /** a replay: the help lists its keys too */
+  replay?: boolean;
 }
 
 /**
@@ -108,6 +112,8 @@ export interface ScreenModel {
   lines: Line[];
   /** the help overlay's lines, when it is open */
   help: Line[] | null;
+  /** findings the banner shows at once (what `F` moves by); all of them when they fit */
+  findingsPage: number;
 }
 
 // One table of state colors for every view (views/output/state-color.ts).
@@ -155,7 +161,9 @@ function bannerLines(i: ScreenInput, d: DerivedView): Line[] {
   if (i.demoBanner) {
     // The demo passes one line per loop it runs; each keeps its own row (clipped, not wrapped), and
     // a short terminal keeps the first ones so the table still gets rows.
-    const given = i.demoBanner.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+    const lines = i.demoBanner.split(/\r?\n/).map(oneLine).filter((l) => l !== '');
+    // Once read, the legend folds to one line and gives the table its rows back.
+    const given = i.ui.legendFolded ? [oneLine(i.demoBannerFolded ?? lines[0] ?? '')] : lines;
     const max = i.height >= 30 ? 6 : i.height >= 20 ? 4 : 1;
     const style = { fg: 'cyan' as const, inverse: true };
     for (const l of given.slice(0, max)) out.push(fillLine([seg(' ' + l, style)], i.width, style));
@@ -224,19 +232,63 @@ export function orderFindings(all: readonly LastingFinding[]): LastingFinding[] 
   return [...holding, ...cleared];
 }
 
-function findingLines(all: readonly LastingFinding[], width: number, max: number): Line[] {
+/** the lesson a finding keeps at least ("keep-alive is not in effect") before its evidence is cut */
+const FINDING_LESSON_MIN = 28;
+
+/** Clips at a word boundary when one is near, so a cut reads as a cut, not as a word. */
+function clipWords(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width <= 1) return clipEnd(text, width);
+  const cut = text.slice(0, width - 1);
+  const space = cut.lastIndexOf(' ');
+  return (space >= width * 0.6 ? cut.slice(0, space) : cut).trimEnd() + '…';
+}
+
+/**
+ * A finding's message on one line of `room` cells. Messages read "evidence — lesson" (views/output/
+ * finding-message.ts); a long one cuts its evidence before its lesson ("… — a leak", "… —
+ * keep-alive is working"), and the lesson keeps at least its start.
+ */
+export function fitFinding(message: string, room: number): string {
+  if (message.length <= room) return message;
+  const cut = message.indexOf(' — ');
+  if (cut < 0) return clipWords(message, room);
+  const fact = message.slice(0, cut);
+  const lesson = message.slice(cut + 3);
+  const factRoom = Math.max(0, Math.min(fact.length, room - 3 - Math.min(lesson.length, FINDING_LESSON_MIN)));
+  const factShown = clipWords(fact, factRoom);
+  return `${factShown} — ${clipWords(lesson, Math.max(0, room - 3 - factShown.length))}`;
+}
+
+/**
+ * One line per finding. When more hold than there are lines, the last line says which are shown
+ * and that `F` shows the next ones; `from` (UiState.findingsFrom) picks the first.
+ */
+export function findingLines(all: readonly LastingFinding[], width: number, max: number, from = 0): Line[] {
   const findings = orderFindings(all);
-  const shown = findings.length > max ? findings.slice(0, max - 1) : findings;
+  if (max <= 0) return [];
+  let shown = findings;
+  let more: Line | undefined;
+  if (findings.length > max) {
+    const page = Math.max(1, max - 1);
+    // a `from` past the end (findings that cleared and aged out are still listed, so rarely) starts over
+    const start = from >= 0 && from < findings.length ? from : 0;
+    shown = findings.slice(start, start + page);
+    const range = shown.length === 1 ? `${start + 1}` : `${start + 1}–${start + shown.length}`;
+    more = clipLine([seg(`  findings ${range} of ${findings.length} · F shows the next`, { fg: 'gray' })], width);
+  }
   const lines = shown.map((l) => {
     const f = l.finding;
+    const tag = ` ${f.kind.toUpperCase()} `;
+    const room = width - tag.length - 1;
     if (l.untilMs !== null) {
       const span = `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
-      return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: 'gray', inverse: true }), seg(' '), seg(`held ${span}: ${oneLine(f.message)}`, { fg: 'gray' })], width);
+      return clipLine([seg(tag, { fg: 'gray', inverse: true }), seg(' '), seg(fitFinding(`held ${span}: ${oneLine(f.message)}`, room), { fg: 'gray' })], width);
     }
     const color = FINDING_COLORS[f.kind] ?? 'yellow';
-    return clipLine([seg(` ${f.kind.toUpperCase()} `, { fg: color, inverse: true, bold: true }), seg(' '), seg(oneLine(f.message), { fg: color })], width);
+    return clipLine([seg(tag, { fg: color, inverse: true, bold: true }), seg(' '), seg(fitFinding(oneLine(f.message), room), { fg: color })], width);
   });
-  if (findings.length > shown.length) lines.push([seg(`  +${findings.length - shown.length} more findings (the summary lists all)`, { fg: 'gray' })]);
+  if (more && max > 1) lines.push(more);
   return lines;
 }
 
@@ -348,22 +400,32 @@ function statusLine(i: ScreenInput, t: TableModel): Line {
     } else left = [seg(text, style)];
   } else {
     left = [seg('? help  q quit  space pause  e/c export  s/S sort  / filter', { fg: 'gray' })];
+    // The key hints are always the same; what is hidden and where the view is are not: on a
+    // narrow terminal the hints give way.
+    if (right.length + 20 > w) {
+      if (right.length + 1 >= w) return fillLine([seg(clipEnd(right, w), { fg: 'gray' })], w);
+      return [...fillLine(left, w - right.length - 1), seg(' '), seg(right, { fg: 'gray' })];
+    }
   }
   // The row position yields to the message on a narrow terminal.
   if (right.length + 20 > w) return fillLine(left, w);
   return [...fillLine(left, w - right.length - 1), seg(' '), seg(right, { fg: 'gray' })];
 }
 
-function helpLines(): Line[] {
-  const keyW = Math.max(...HELP_LINES.map(([k]) => k.length));
-  return [
-    [seg('sockwatch keys', { bold: true })],
-    [],
-    ...HELP_LINES.map(([k, what]) => [seg(padEnd(k, keyW + 2), { bold: true, fg: 'cyan' }), seg(what)]),
-    [],
-    [seg('any key closes this help', { fg: 'gray' })],
-  ];
+/** Generated from the key table (keys.ts), the replay's keys included in a replay. */
+export function helpLines(replay: boolean, height: number): Line[] {
+  const entries = helpEntries(replay);
+  const keyW = Math.max(...entries.map(([k]) => k.length));
+  const title: Line = [seg(replay ? 'sockwatch keys (replay)' : 'sockwatch keys', { bold: true })];
+  const rows: Line[] = entries.map(([k, what]) => [seg(padEnd(k, keyW + 2), { bold: true, fg: 'cyan' }), seg(what)]);
+  // In its border the overlay takes 2 more lines; a short terminal loses the spacing first (the
+  // `?` row already says any key closes it).
+  if (rows.length + 4 + 2 > height) return [title, ...rows];
+  return [title, [], ...rows, [], [seg('any key closes this help', { fg: 'gray' })]];
 }
+
+/** rows the table keeps before the chart and log stop shrinking (80x24 gets them) */
+const TABLE_ROWS_WANTED = 8;
 
 interface Heights {
   chart: number;
@@ -373,7 +435,7 @@ interface Heights {
 
 /**
  * Chart and log grow with the terminal; the table gets what is left. The chart and log give up
- * lines first so the table keeps a useful 5 rows, then anything goes to keep 3.
+ * lines first so the table keeps a useful 8 rows, then anything goes to keep 3.
  */
 function sectionHeights(height: number, fixed: number, findings: number): Heights {
   const h: Heights = {
@@ -382,7 +444,7 @@ function sectionHeights(height: number, fixed: number, findings: number): Height
     log: height >= 44 ? 10 : height >= 32 ? 6 : 3,
   };
   const rowsLeft = (): number => height - fixed - h.chart - h.findings - (h.log > 0 ? h.log + 1 : 0);
-  while (rowsLeft() < 5) {
+  while (rowsLeft() < TABLE_ROWS_WANTED) {
     if (h.log > 2) h.log--;
     else if (h.chart > 3) h.chart--;
     else break;
@@ -433,7 +495,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
       };
 
   const chart = chartLines(i, derived, h.chart);
-  const findingsShown = findingLines(findings, width, h.findings).slice(0, h.findings);
+  const findingsShown = findingLines(findings, width, h.findings, ui.findingsFrom).slice(0, h.findings);
   const log: Line[] = [];
   if (h.log > 0) {
     const entries = i.log.recent(h.log, ui.states);
@@ -464,6 +526,7 @@ export function buildScreenModel(i: ScreenInput): ScreenModel {
     log,
     status,
     lines: lines.slice(0, height).map((l) => clipLine(l, width)),
-    help: ui.help ? helpLines() : null,
+    help: ui.help ? helpLines(i.replay === true, height) : null,
+    findingsPage: findings.length > h.findings ? Math.max(1, h.findings - 1) : findings.length,
   };
 }

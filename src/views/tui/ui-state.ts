@@ -30,6 +30,10 @@ export interface UiState {
   paused: boolean;
   /** `g`: the table shows one row per peer instead of one per connection */
   grouped: boolean;
+  /** `F`: the first finding the banner shows when more hold than it has lines for */
+  findingsFrom: number;
+  /** the demo's legend is folded to one line (after the first key press, or a while: controller.ts) */
+  legendFolded: boolean;
 }
 
 export function initialUiState(states: StateFilter = 'all'): UiState {
@@ -45,6 +49,8 @@ export function initialUiState(states: StateFilter = 'all'): UiState {
     states,
     paused: false,
     grouped: false,
+    findingsFrom: 0,
+    legendFolded: false,
   };
 }
 
