@@ -115,12 +115,13 @@ export function startPollSession(o: PollSessionOptions): PollSession {
   o.source.drainLifecycle?.();
   cadence.pollStarted(o.first.atMs);
   const firstEvents = o.tracker.poll(o.first.snapshot, o.first.atMs);
-  const startedMs = o.first.atMs;
+  // the time of the first poll's evidence, as the tracker counts from it
+  const startedMs = o.first.snapshot.observedAtMs ?? o.first.atMs;
   // Deliver the first poll's events once listeners are attached (same tick as the caller).
   queueMicrotask(() => {
     if (stopped) return;
     emit(firstEvents, startedMs);
-    timer = timers.set(schedule, Math.max(0, startedMs + o.intervalMs - clock()));
+    timer = timers.set(schedule, Math.max(0, o.first.atMs + o.intervalMs - clock()));
   });
 
   const session: PollSession = {
