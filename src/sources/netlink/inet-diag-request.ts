@@ -20,6 +20,20 @@ import {
 } from './sock-diag-constants';
 import { INET_DIAG_REQ_BYTECODE } from './inet-diag-bytecode';
 
+/**
+ * A zeroed request of `bodyLen` bytes after its nlmsghdr (length, type, flags, seq; port 0: the
+ * kernel fills in the sender), in host byte order as netlink wants. Every request builder's header.
+ */
+export function newNlRequest(bodyLen: number, type: number, flags: number, seq = 0): { buf: Buffer; dv: DataView } {
+  const buf = Buffer.alloc(NLMSG_HDRLEN + bodyLen);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  dv.setUint32(0, buf.length, HOST_LE);
+  dv.setUint16(4, type, HOST_LE);
+  dv.setUint16(6, flags, HOST_LE);
+  dv.setUint32(8, seq >>> 0, HOST_LE);
+  return { buf, dv };
+}
+
 const NLA_HDRLEN = 4;
 
 export type InetFamily = typeof AF_INET | typeof AF_INET6;
@@ -72,14 +86,8 @@ export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
   const attrLen = bc === undefined ? 0 : NLA_HDRLEN + bc.length;
   const legacy = opts.family === AF_UNSPEC;
   const reqLen = legacy ? INET_DIAG_REQ_LEN : INET_DIAG_REQ_V2_LEN;
-  const buf = Buffer.alloc(NLMSG_HDRLEN + reqLen + nlmsgAlign(attrLen));
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { buf, dv } = newNlRequest(reqLen + nlmsgAlign(attrLen), legacy ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, opts.seq);
   const le = HOST_LE;
-  dv.setUint32(0, buf.length, le);
-  dv.setUint16(4, legacy ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY, le);
-  dv.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, le);
-  dv.setUint32(8, (opts.seq ?? 0) >>> 0, le);
-  dv.setUint32(12, 0, le); // port 0: the kernel fills in the sender
   const p = NLMSG_HDRLEN;
   const ext = opts.extensions ?? EXT_TCP_INFO;
   // id (sport, dport, addresses, if, cookie) stays zero: match everything.
@@ -112,11 +120,7 @@ export function buildInetDiagDumpRequest(opts: InetDiagRequestOptions): Buffer {
  */
 export function buildInetDiagExactRequest(family: InetFamily, sockId: Uint8Array, extensions = EXT_TCP_INFO): Buffer {
   if (sockId.length !== INET_DIAG_SOCKID_LEN) throw new RangeError(`inet_diag_sockid is ${INET_DIAG_SOCKID_LEN} bytes, got ${sockId.length}`);
-  const buf = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  dv.setUint32(0, buf.length, HOST_LE);
-  dv.setUint16(4, SOCK_DIAG_BY_FAMILY, HOST_LE);
-  dv.setUint16(6, NLM_F_REQUEST, HOST_LE);
+  const { buf, dv } = newNlRequest(INET_DIAG_REQ_V2_LEN, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST);
   const p = NLMSG_HDRLEN;
   buf[p] = family;
   buf[p + 1] = IPPROTO_TCP;
@@ -131,10 +135,5 @@ export function buildInetDiagExactRequest(family: InetFamily, sockId: Uint8Array
  * (NLMSG_ERROR, errno 0) after answering all before it, so its ack marks the end of a batch.
  */
 export function buildAckSentinel(): Buffer {
-  const buf = Buffer.alloc(NLMSG_HDRLEN);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  dv.setUint32(0, NLMSG_HDRLEN, HOST_LE);
-  dv.setUint16(4, NLMSG_NOOP, HOST_LE);
-  dv.setUint16(6, NLM_F_REQUEST | NLM_F_ACK, HOST_LE);
-  return buf;
+  return newNlRequest(0, NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK).buf;
 }

@@ -3,7 +3,7 @@
 // without this, every unix socket (a Node process's stdio pipes are socketpairs) keeps the
 // netlink source dumping the host's TCP table at the second poll and at every periodic refresh.
 import { HOST_LE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY, nlmsgAlign } from './sock-diag-constants';
-import { buildAckSentinel } from './inet-diag-request';
+import { buildAckSentinel, newNlRequest } from './inet-diag-request';
 import type { SockDiagSocket } from './netlink-socket';
 
 const AF_UNIX = 1;
@@ -16,11 +16,7 @@ const BATCH = 64;
 
 /** One unix_diag exact lookup: the kernel finds the socket by inode (any cookie). */
 export function buildUnixLookup(inode: number): Buffer {
-  const buf = Buffer.alloc(NLMSG_HDRLEN + UNIX_DIAG_REQ_LEN);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  dv.setUint32(0, buf.length, HOST_LE);
-  dv.setUint16(4, SOCK_DIAG_BY_FAMILY, HOST_LE);
-  dv.setUint16(6, NLM_F_REQUEST, HOST_LE);
+  const { buf, dv } = newNlRequest(UNIX_DIAG_REQ_LEN, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST);
   const p = NLMSG_HDRLEN;
   buf[p] = AF_UNIX;
   dv.setUint32(p + 4, 0xffffffff, HOST_LE); // every state
