@@ -4,6 +4,7 @@
 // formatting and tcp_info decoding. Malformed input never throws: the problem is reported as a
 // value and decoding stops there, so a caller can still use the rows read before it.
 
+import { walkNlmsgs } from './nlmsg-walk';
 import {
   HOST_LE,
   INET_DIAG_INFO,
@@ -131,48 +132,42 @@ function decodeBuffer(
 ): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = buf.byteLength;
-  let off = 0;
-  while (off + NLMSG_HDRLEN <= end) {
-    const len = dv.getUint32(off, HOST_LE);
-    if (len < NLMSG_HDRLEN || off + len > end) {
-      out.problem = `bad nlmsg_len ${len} at offset ${off} of ${end}`;
-      return;
-    }
-    const type = dv.getUint16(off + 4, HOST_LE);
+  // The visitor returns true where the decoding ends (done, an error, a short message).
+  const walked = walkNlmsgs(dv, end, (type, off, len) => {
     if (dv.getUint16(off + 6, HOST_LE) & NLM_F_DUMP_INTR) out.interrupted = true;
     const p = off + NLMSG_HDRLEN;
     const payloadLen = len - NLMSG_HDRLEN;
-    off += nlmsgAlign(len);
-
     if (isInetDiagMsgType(type)) {
       if (payloadLen < INET_DIAG_MSG_LEN) {
         out.problem = `inet_diag_msg of ${payloadLen} bytes (need ${INET_DIAG_MSG_LEN})`;
-        return;
+        return true;
       }
       const inode = dv.getUint32(p + 68, HOST_LE);
-      if (wanted !== undefined && !wanted.has(inode)) continue;
+      if (wanted !== undefined && !wanted.has(inode)) return false;
       out.rows.push(decodeRow(buf, dv, p, payloadLen, inode, previous?.get(inode), tcpInfoOf));
     } else if (type === NLMSG_DONE) {
       out.done = true;
-      return;
+      return true;
     } else if (type === NLMSG_ERROR) {
       // struct nlmsgerr starts with a negative errno; 0 would be an ACK, which a dump never asks for
       const err = payloadLen >= 4 ? dv.getInt32(p, HOST_LE) : 0;
       if (batch && err !== 0) {
         if (err === -ENOENT) out.missing = (out.missing ?? 0) + 1;
         else out.errno ??= -err;
-        continue;
+        return false;
       }
       if (err === 0) {
         out.done = true;
       } else {
         out.errno = -err;
       }
-      return;
+      return true;
     }
     // NLMSG_NOOP and anything unknown: skip
-  }
-  if (off < end) out.problem = `${end - off} trailing bytes after the last message`;
+    return false;
+  });
+  if (walked.how === 'bad') out.problem = `bad nlmsg_len ${walked.len} at offset ${walked.at} of ${end}`;
+  else if (walked.how === 'end' && walked.trailing > 0) out.problem = `${walked.trailing} trailing bytes after the last message`;
 }
 
 function sameSockId(buf: Uint8Array, at: number, sockId: Uint8Array): boolean {
@@ -283,18 +278,14 @@ function formatV6(b: Uint8Array, o: number): string {
 export function forEachDumpEntry(buffers: readonly Uint8Array[], each: (inode: number, srcPort: number, dstPort: number) => void): void {
   for (const buf of buffers) {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const end = buf.byteLength;
-    let off = 0;
-    while (off + NLMSG_HDRLEN <= end) {
-      const len = dv.getUint32(off, HOST_LE);
-      if (len < NLMSG_HDRLEN || off + len > end) return;
-      const type = dv.getUint16(off + 4, HOST_LE);
-      if (type === NLMSG_DONE || type === NLMSG_ERROR) return;
+    const walked = walkNlmsgs(dv, buf.byteLength, (type, off, len) => {
+      if (type === NLMSG_DONE || type === NLMSG_ERROR) return true;
       const p = off + NLMSG_HDRLEN;
       if (isInetDiagMsgType(type) && len - NLMSG_HDRLEN >= INET_DIAG_MSG_LEN) {
         each(dv.getUint32(p + 68, HOST_LE), dv.getUint16(p + 4, false), dv.getUint16(p + 6, false));
       }
-      off += nlmsgAlign(len);
-    }
+      return false;
+    });
+    if (walked.how !== 'end') return;
   }
 }

@@ -7,7 +7,8 @@
 
 import type * as RawModule from 'netlink/dist/raw';
 import { SockwatchError } from '../../errors';
-import { HOST_LE, NETLINK_SOCK_DIAG, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, nlmsgAlign } from './sock-diag-constants';
+import { HOST_LE, NETLINK_SOCK_DIAG, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN } from './sock-diag-constants';
+import { walkNlmsgs } from './nlmsg-walk';
 
 type RawSocket = RawModule.RawNetlinkSocket;
 
@@ -149,12 +150,9 @@ export class SockDiagSocket {
       const msg = Buffer.from(request);
       const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
       if (batch) {
-        for (let off = 0; off + NLMSG_HDRLEN <= msg.length; ) {
-          const len = dv.getUint32(off, HOST_LE);
-          if (len < NLMSG_HDRLEN) break;
+        walkNlmsgs(dv, msg.length, (_type, off) => {
           dv.setUint32(off + 8, this.seq, HOST_LE);
-          off += nlmsgAlign(len);
-        }
+        });
       } else {
         dv.setUint32(0, msg.length, HOST_LE);
         dv.setUint32(8, this.seq, HOST_LE);
@@ -234,32 +232,28 @@ export class SockDiagSocket {
     // A datagram belongs to one dump; anything else is a leftover from an abandoned request.
     if (dv.getUint32(8, HOST_LE) !== p.seq) return;
     p.chunks.push(buf);
-    let off = 0;
-    while (off + NLMSG_HDRLEN <= buf.length) {
-      const len = dv.getUint32(off, HOST_LE);
-      if (len < NLMSG_HDRLEN || off + len > buf.length) {
-        this.fail(new SockwatchError('io_error', `malformed netlink reply (nlmsg_len ${len})`));
-        this.resetRaw();
-        return;
-      }
-      const type = dv.getUint16(off + 4, HOST_LE);
+    const walked = walkNlmsgs(dv, buf.length, (type, off, len) => {
       if (type === NLMSG_DONE) {
         this.finish();
-        return;
+        return true;
       }
       if (type === NLMSG_ERROR) {
         const errno = len >= NLMSG_HDRLEN + 4 ? -dv.getInt32(off + NLMSG_HDRLEN, HOST_LE) : 0;
         if (errno === 0) {
           this.finish();
-          return;
+          return true;
         }
         if (!p.batch) {
           this.fail(new SockwatchError('io_error', `netlink sock_diag request failed: errno ${errno}`));
-          return;
+          return true;
         }
         // one lookup's answer (ENOENT: that socket is gone); the batch goes on
       }
-      off += nlmsgAlign(len);
+      return false;
+    });
+    if (walked.how === 'bad') {
+      this.fail(new SockwatchError('io_error', `malformed netlink reply (nlmsg_len ${walked.len})`));
+      this.resetRaw();
     }
   }
 

@@ -2,8 +2,9 @@
 // socket never becomes TCP, so once told apart it needs no more TCP dumps to be accounted for:
 // without this, every unix socket (a Node process's stdio pipes are socketpairs) keeps the
 // netlink source dumping the host's TCP table at the second poll and at every periodic refresh.
-import { HOST_LE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY, nlmsgAlign } from './sock-diag-constants';
+import { HOST_LE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY } from './sock-diag-constants';
 import { buildAckSentinel, newNlRequest } from './inet-diag-request';
+import { walkNlmsgs } from './nlmsg-walk';
 import type { SockDiagSocket } from './netlink-socket';
 
 const AF_UNIX = 1;
@@ -31,18 +32,14 @@ export function unixInodesIn(replies: readonly Uint8Array[]): number[] {
   const inodes: number[] = [];
   for (const buf of replies) {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    for (let off = 0; off + NLMSG_HDRLEN <= buf.length; ) {
-      const len = dv.getUint32(off, HOST_LE);
-      if (len < NLMSG_HDRLEN || off + len > buf.length) break;
-      const type = dv.getUint16(off + 4, HOST_LE);
-      if (type === NLMSG_DONE) break;
+    walkNlmsgs(dv, buf.length, (type, off, len) => {
+      if (type === NLMSG_DONE) return true;
+      // errors (ENOENT: not a unix socket) and anything else are not an answer to us
       if (type === SOCK_DIAG_BY_FAMILY && len >= NLMSG_HDRLEN + UNIX_DIAG_MSG_INO + 4 && buf[off + NLMSG_HDRLEN] === AF_UNIX) {
         inodes.push(dv.getUint32(off + NLMSG_HDRLEN + UNIX_DIAG_MSG_INO, HOST_LE));
-      } else if (type !== NLMSG_ERROR) {
-        // anything else is not an answer to us
       }
-      off += nlmsgAlign(len);
-    }
+      return false;
+    });
   }
   return inodes;
 }
