@@ -129,18 +129,24 @@ const FIELDS: ReadonlyArray<readonly [NumericField, number, 1 | 4 | 8]> = [
   ['rehash', 236, 4],
 ];
 
-/** Offsets the row mapper needs; exported so tests can build short attributes at real boundaries. */
+/** Each field's offset, from FIELDS: the one place tcp_info's layout is spelled. */
+const AT = Object.fromEntries(FIELDS.map(([name, at]) => [name, at])) as Record<NumericField, number>;
+
+/** Where fields the row mapper needs end; exported so tests can build short attributes at real boundaries. */
 export const TCP_INFO_OFFSETS = {
-  lastDataRecvEnd: 56,
-  totalRetransEnd: 104,
-  bytesReceivedEnd: 136,
-  dataSegsOutEnd: 160,
-  bytesSentEnd: 208,
+  lastDataRecvEnd: AT.lastDataRecv + 4,
+  totalRetransEnd: AT.totalRetrans + 4,
+  bytesReceivedEnd: AT.bytesReceived + 8,
+  dataSegsOutEnd: AT.dataSegsOut + 4,
+  bytesSentEnd: AT.bytesSent + 8,
 } as const;
 
-/** Decode `len` bytes of tcp_info starting at `off` in `dv`. */
+/**
+ * Decode `len` bytes of tcp_info starting at `off` in `dv`: every field the attribute holds. Only
+ * tests and the fixture capture read the whole struct; polling uses decodeTcpInfoForModel.
+ */
 export function decodeTcpInfo(dv: DataView, off: number, len: number): TcpInfo {
-  return len >= FULL_LEN ? decodeFull(dv, off) : decodePartial(dv, off, len);
+  return decodePartial(dv, off, len);
 }
 
 /**
@@ -155,18 +161,18 @@ export function decodeTcpInfoForModel(dv: DataView, off: number, len: number, in
   // new one per row per poll lived until the next poll and was promoted by the scavenger.
   const o = into instanceof ModelTcpInfo ? into : new ModelTcpInfo();
   const le = HOST_LE;
-  o.retransmits = dv.getUint8(off + 2);
-  o.probes = dv.getUint8(off + 3);
-  o.lastDataSent = dv.getUint32(off + 44, le);
-  o.lastDataRecv = dv.getUint32(off + 52, le);
-  o.rtt = dv.getUint32(off + 68, le);
-  o.rttvar = dv.getUint32(off + 72, le);
-  o.totalRetrans = dv.getUint32(off + 100, le);
-  o.bytesAcked = readU64(dv, off + 120);
-  o.bytesReceived = readU64(dv, off + 128);
-  o.dataSegsIn = dv.getUint32(off + 152, le);
-  o.dataSegsOut = dv.getUint32(off + 156, le);
-  o.bytesSent = readU64(dv, off + 200);
+  o.retransmits = dv.getUint8(off + AT.retransmits);
+  o.probes = dv.getUint8(off + AT.probes);
+  o.lastDataSent = dv.getUint32(off + AT.lastDataSent, le);
+  o.lastDataRecv = dv.getUint32(off + AT.lastDataRecv, le);
+  o.rtt = dv.getUint32(off + AT.rtt, le);
+  o.rttvar = dv.getUint32(off + AT.rttvar, le);
+  o.totalRetrans = dv.getUint32(off + AT.totalRetrans, le);
+  o.bytesAcked = readU64(dv, off + AT.bytesAcked);
+  o.bytesReceived = readU64(dv, off + AT.bytesReceived);
+  o.dataSegsIn = dv.getUint32(off + AT.dataSegsIn, le);
+  o.dataSegsOut = dv.getUint32(off + AT.dataSegsOut, le);
+  o.bytesSent = readU64(dv, off + AT.bytesSent);
   return o;
 }
 
@@ -187,79 +193,8 @@ class ModelTcpInfo implements TcpInfo {
 }
 
 /** Through tcpi_bytes_sent (linux 4.19+): every field decodeTcpInfoForModel reads is present. */
-const MODEL_LEN = 208;
+const MODEL_LEN = AT.bytesSent + 8;
 
-/** Everything up to and including tcpi_rehash (linux 6.2+). */
-const FULL_LEN = 240;
-
-// One object literal keeps one hidden class for every row; the table-driven path below adds
-// properties one by one and was several times slower over thousands of rows.
-function decodeFull(dv: DataView, o: number): TcpInfo {
-  const le = HOST_LE;
-  const w = dv.getUint8(o + 6);
-  const b7 = dv.getUint8(o + 7);
-  return {
-    state: dv.getUint8(o),
-    caState: dv.getUint8(o + 1),
-    retransmits: dv.getUint8(o + 2),
-    probes: dv.getUint8(o + 3),
-    backoff: dv.getUint8(o + 4),
-    options: dv.getUint8(o + 5),
-    sndWscale: le ? w & 0xf : w >> 4,
-    rcvWscale: le ? w >> 4 : w & 0xf,
-    deliveryRateAppLimited: (le ? b7 & 1 : b7 & 0x80) !== 0,
-    rto: dv.getUint32(o + 8, le),
-    ato: dv.getUint32(o + 12, le),
-    sndMss: dv.getUint32(o + 16, le),
-    rcvMss: dv.getUint32(o + 20, le),
-    unacked: dv.getUint32(o + 24, le),
-    sacked: dv.getUint32(o + 28, le),
-    lost: dv.getUint32(o + 32, le),
-    retrans: dv.getUint32(o + 36, le),
-    fackets: dv.getUint32(o + 40, le),
-    lastDataSent: dv.getUint32(o + 44, le),
-    lastAckSent: dv.getUint32(o + 48, le),
-    lastDataRecv: dv.getUint32(o + 52, le),
-    lastAckRecv: dv.getUint32(o + 56, le),
-    pmtu: dv.getUint32(o + 60, le),
-    rcvSsthresh: dv.getUint32(o + 64, le),
-    rtt: dv.getUint32(o + 68, le),
-    rttvar: dv.getUint32(o + 72, le),
-    sndSsthresh: dv.getUint32(o + 76, le),
-    sndCwnd: dv.getUint32(o + 80, le),
-    advmss: dv.getUint32(o + 84, le),
-    reordering: dv.getUint32(o + 88, le),
-    rcvRtt: dv.getUint32(o + 92, le),
-    rcvSpace: dv.getUint32(o + 96, le),
-    totalRetrans: dv.getUint32(o + 100, le),
-    pacingRate: readU64(dv, o + 104),
-    maxPacingRate: readU64(dv, o + 112),
-    bytesAcked: readU64(dv, o + 120),
-    bytesReceived: readU64(dv, o + 128),
-    segsOut: dv.getUint32(o + 136, le),
-    segsIn: dv.getUint32(o + 140, le),
-    notsentBytes: dv.getUint32(o + 144, le),
-    minRtt: dv.getUint32(o + 148, le),
-    dataSegsIn: dv.getUint32(o + 152, le),
-    dataSegsOut: dv.getUint32(o + 156, le),
-    deliveryRate: readU64(dv, o + 160),
-    busyTime: readU64(dv, o + 168),
-    rwndLimited: readU64(dv, o + 176),
-    sndbufLimited: readU64(dv, o + 184),
-    delivered: dv.getUint32(o + 192, le),
-    deliveredCe: dv.getUint32(o + 196, le),
-    bytesSent: readU64(dv, o + 200),
-    bytesRetrans: readU64(dv, o + 208),
-    dsackDups: dv.getUint32(o + 216, le),
-    reordSeen: dv.getUint32(o + 220, le),
-    rcvOoopack: dv.getUint32(o + 224, le),
-    sndWnd: dv.getUint32(o + 228, le),
-    rcvWnd: dv.getUint32(o + 232, le),
-    rehash: dv.getUint32(o + 236, le),
-  };
-}
-
-/** Older kernels: only the fields the attribute covers. */
 function decodePartial(dv: DataView, off: number, len: number): TcpInfo {
   const info: TcpInfo = {};
   for (const [name, at, size] of FIELDS) {
