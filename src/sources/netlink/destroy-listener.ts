@@ -36,7 +36,7 @@ export interface DestroyDecode {
  * and are left out.
  */
 export function destroyEventsOf(buf: Uint8Array, atMs: number): DestroyDecode {
-  const decoded = decodeInetDiag(buf);
+  const decoded = decodeInetDiag(buf, { modelTcpInfo: true });
   const events: SocketEnded[] = [];
   for (const row of decoded.rows) {
     const ev = destroyRowToEvent(row, atMs);

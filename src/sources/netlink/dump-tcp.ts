@@ -53,7 +53,7 @@ export async function dumpTcp(dumper: FamilyDumper, families: ReadonlySet<InetFa
   const rows: InetDiagRow[] = [];
   const seen = new Set<number>();
   for (const chunks of replies) {
-    for (const row of checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes }) : decodeInetDiag(chunks))) {
+    for (const row of checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes, modelTcpInfo: true }) : decodeInetDiag(chunks, { modelTcpInfo: true }))) {
       if (seen.has(row.inode)) continue;
       seen.add(row.inode);
       rows.push(row);
