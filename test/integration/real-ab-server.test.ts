@@ -21,10 +21,10 @@ after(async () => {
 
 const REQUESTS = 2000;
 
-async function abAgainstWatchedNginx(user?: { uid: number; gid: number }): Promise<void> {
+async function abAgainstWatchedNginx(user?: { uid: number; gid: number }, watchArgs: string[] = []): Promise<void> {
   requireTools('nginx', 'ab');
   const nginx = await startNginx({ masterProcess: false, requestsPerSecond: 200, ...(user ? { user } : {}) });
-  const watch = startWatch(nginx.pid, [], user ? { user } : {});
+  const watch = startWatch(nginx.pid, watchArgs, user ? { user } : {});
   await watch.started;
   const ab = await runAb({ url: nginx.url('/'), requests: REQUESTS, concurrency: 4, keepAlive: false });
   await sleep(1_200); // one more poll after the last connection
@@ -60,7 +60,9 @@ async function abAgainstWatchedNginx(user?: { uid: number; gid: number }): Promi
 describe('ab -n 2000 -c 4 without -k against a watched nginx', { concurrency: 2 }, () => {
   it('as root (eBPF): counted within 5 %, churn at the rate nginx logged (±10 %)', async () => {
     assert.ok(isRoot(), 'this case needs root (eBPF); the test suite runs as root in CI');
-    await abAgainstWatchedNginx();
+    // --brief ebpf: eBPF from the first poll (under auto the first seconds come from destroy
+    // notifications while bpftrace attaches; that hand-over is not what this case measures)
+    await abAgainstWatchedNginx(undefined, ['--brief', 'ebpf']);
   });
   it('without root (the listening-port rule): counted within 5 %, churn at the rate nginx logged (±10 %)', async () => {
     await abAgainstWatchedNginx(NOBODY);
