@@ -2,9 +2,10 @@
 // as one Source: one per-process source each, their snapshots merged. Membership is re-evaluated
 // at each poll when the target is given by name or with --children, so workers born during the
 // watch join and those that exit leave (the tracker sees them leave through `processes`).
+// Between-poll evidence is not the members': one facility is attached to the whole group
+// (open-target.ts, openWatchedTarget).
 import { SockwatchError, isSockwatchError, noSuchProcess } from '../errors';
 import { compareByFd, type Connection, type Snapshot, type SourceName, type StateFilter } from '../model';
-import type { SocketLifecycleEvent } from '../core/lifecycle-types';
 import type { ProcessEntry } from '../process/process-table';
 import { selectTargets, selfAndAncestors, describeSpec, type TargetSpec } from '../process/target-selection';
 import type { Source } from './source';
@@ -97,23 +98,6 @@ export class ProcessGroupSource implements Source {
     const observed = snaps.map((s) => s.observedAtMs).filter((t): t is number => t !== undefined);
     if (observed.length > 0) out.observedAtMs = Math.max(...observed);
     return out;
-  }
-
-  /**
-   * Every member's source hears the same host-wide facility (destroy notifications); one member's
-   * evidence is kept and the others' drained and dropped, so nothing is counted twice.
-   */
-  drainLifecycle(): SocketLifecycleEvent[] {
-    let kept: SocketLifecycleEvent[] | undefined;
-    for (const m of this.members.values()) {
-      const events = m.source.drainLifecycle?.();
-      if (kept === undefined && events !== undefined) kept = events;
-    }
-    return kept ?? [];
-  }
-
-  get lifecycleStatus(): Source['lifecycleStatus'] {
-    return this.first()?.source.lifecycleStatus;
   }
 
   /** The PIDs watched now, ascending. */
