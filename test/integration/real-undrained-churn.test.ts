@@ -40,7 +40,8 @@ async function churnUnderWatch(user?: { uid: number; gid: number }, extraArgs: s
   assert.deepEqual(client.errors, []);
   assert.ok(client.requests.length >= 40, `the client made ${client.requests.length} requests`);
   assert.ok(client.requests.every((r) => !r.reused), 'the client never reused a connection');
-  assert.equal(new Set(client.requests.map((r) => r.localPort)).size, client.requests.length);
+  // (local ports may repeat: the kernel can hand a closed connection's port to a later one when the
+  // server closed first and no TIME_WAIT holds it; each request still had a new connection)
   const perConn = requestsPerConnection(readAccessLog(nginx.accessLog));
   assert.ok(perConn.every((c) => c.requests === 1), 'nginx saw one request per connection');
   return { nginx, client, events };
