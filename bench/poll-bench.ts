@@ -3,6 +3,7 @@
 // `watch --interval 1s` while the polls themselves run back to back.
 import type { StateFilter } from '../src/model';
 import { createNetlinkSource } from '../src/sources/netlink/netlink-source';
+import type { SockDiagIo } from '../src/sources/netlink/sock-diag-requests';
 import { createProcfsSource } from '../src/sources/procfs/procfs-source';
 import type { Source } from '../src/sources/source';
 import { summarize, timeInProcess, type Sample, type Summary } from './measure';
@@ -13,6 +14,8 @@ const INTERVAL_MS = 1000;
 
 export interface PollResult {
   first: Summary;
+  /** the polls after the first while V8 compiles the hot paths: a one-time cost, kept apart */
+  warmup: Summary | undefined;
   /** every poll after the first: median = a steady poll, mean = amortized over the rescan rule */
   steady: Summary;
   connections: number;
@@ -20,28 +23,37 @@ export interface PollResult {
   note: string;
 }
 
-async function pollLoop(source: Source, polls: number, counters: () => string): Promise<PollResult> {
+/**
+ * Polls after the first that are not counted as steady: V8 compiles the poll's hot paths over the
+ * first few dozen polls (compiler threads' CPU included), once per process.
+ */
+const WARMUP_POLLS = 20;
+
+async function pollLoop(source: Source, polls: number, counters: () => string, warmupPolls: number): Promise<PollResult> {
   const first: Sample[] = [];
   let connections = 0;
   first.push(await timeInProcess(async () => (connections = (await source.snapshot(POLL_STATES)).connections.length)));
+  const warm: Sample[] = [];
+  for (let i = 0; i < warmupPolls; i++) warm.push(await timeInProcess(() => source.snapshot(POLL_STATES)));
   const before = counters();
   const steady: Sample[] = [];
   for (let i = 0; i < polls; i++) steady.push(await timeInProcess(() => source.snapshot(POLL_STATES)));
   source.close();
-  return { first: summarize(first), steady: summarize(steady), connections, note: `${before} → ${counters()}` };
+  return { first: summarize(first), warmup: warm.length > 0 ? summarize(warm) : undefined, steady: summarize(steady), connections, note: `${before} → ${counters()}` };
 }
 
-export async function benchProcfs(pid: number, polls: number): Promise<PollResult> {
+export async function benchProcfs(pid: number, polls: number, warmupPolls = WARMUP_POLLS): Promise<PollResult> {
   let now = 0;
   const source = await createProcfsSource(pid, { nowMs: () => (now += INTERVAL_MS) });
-  return pollLoop(source, polls, () => `${source.tableReads} table reads`);
+  return pollLoop(source, polls, () => `${source.tableReads} table reads`, warmupPolls);
 }
 
-export async function benchNetlink(pid: number, polls: number): Promise<PollResult> {
+/** `io`: which sock_diag socket (default: what sockwatch picks, the FFI one where koffi loads). */
+export async function benchNetlink(pid: number, polls: number, opts: { io?: SockDiagIo; warmupPolls?: number } = {}): Promise<PollResult> {
   let now = 0;
-  const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS) });
+  const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS), ...(opts.io ? { io: opts.io } : {}) });
   return pollLoop(source, polls, () => {
     const c = source.counters();
     return `${c.dumps} dumps, ${c.filteredDumps} filtered dumps, ${c.lookups} lookups`;
-  });
+  }, opts.warmupPolls ?? WARMUP_POLLS);
 }

@@ -21,7 +21,8 @@ const TARGET = quick ? 200 : 1_000;
 const BIG_TARGET = quick ? 5_000 : 100_000;
 /** Targets measured between the main one and the big one, for the scaling curve. */
 const CURVE_TARGETS = quick ? [500, 1_000] : [5_000, 10_000];
-const POLLS = quick ? 15 : 40;
+/** Steady polls counted: two full-refresh cycles (every 30 s at 1 s) after the warm-up. */
+const POLLS = quick ? 15 : 60;
 const RUNS = quick ? 3 : 7;
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What a user runs: the installed entry point. */
@@ -68,8 +69,11 @@ function floorRow(into: Row[], floor: Floor | string, steady: Summary): void {
   });
 }
 
-function pollRows(into: Row[], name: string, r: PollResult): void {
-  into.push({ tool: `${name} first poll (in-process)`, wallMs: r.first.wallMs, cpuMs: r.first.cpuMs, note: `${r.connections} connections` });
+function pollRows(into: Row[], name: string, r: PollResult, firstPoll = true): void {
+  if (firstPoll) into.push({ tool: `${name} first poll (in-process)`, wallMs: r.first.wallMs, cpuMs: r.first.cpuMs, note: `${r.connections} connections` });
+  if (r.warmup) {
+    into.push({ tool: `${name} warm-up polls (in-process)`, wallMs: r.warmup.wallMs, cpuMs: r.warmup.cpuMs, meanCpuMs: r.warmup.meanCpuMs, note: `the ${r.warmup.runs} polls after the first, while V8 compiles (once per process); not in the steady rows` });
+  }
   into.push({
     tool: `${name} steady poll (in-process)`,
     wallMs: r.steady.wallMs,
@@ -77,6 +81,18 @@ function pollRows(into: Row[], name: string, r: PollResult): void {
     meanCpuMs: r.steady.meanCpuMs,
     note: `${r.steady.runs} polls at 1 s; ${r.note}`,
   });
+}
+
+/**
+ * A 5 s watch, as run by default and with --brief none. /usr/bin/time's max RSS is that of the
+ * largest process in the run: as root the default starts bpftrace, whose compile is most of it;
+ * the --brief none row is sockwatch's own.
+ */
+function watchRows(into: Row[], pid: string, timeoutMs: number): void {
+  for (const brief of [[], ['--brief', 'none']]) {
+    const r = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s', ...brief], timeoutMs);
+    into.push({ tool: `sockwatch watch PID --no-tui --duration 5s${brief.length ? ' --brief none' : ''}`, wallMs: r.wallMs, cpuMs: r.cpuMs, ...(r.rssKiB ? { rssKiB: r.rssKiB } : {}), note: brief.length ? "whole run incl. start-up; sockwatch's own RSS" : 'whole run incl. start-up (and bpftrace as root)' });
+  }
 }
 
 function commandRow(into: Row[], tool: string, cmd: string, args: string[], runs: number): Summary | undefined {
@@ -117,6 +133,8 @@ async function main(): Promise<void> {
   const curve: CurvePoint[] = [];
   const mainPoll = await benchNetlink(target.pid, POLLS);
   pollRows(rows, 'sockwatch netlink', mainPoll);
+  // the same poll on the `netlink` package's addon: the fallback where koffi cannot load
+  pollRows(rows, 'sockwatch netlink via the addon (no koffi)', await benchNetlink(target.pid, POLLS, { io: 'addon' }), false);
   const mainFloor = kernelFloor(target.pid, POLLS);
   floorRow(rows, mainFloor, mainPoll.steady);
   curve.push({ connections: target.connections, hostSockets, steady: mainPoll.steady, floor: mainFloor });
@@ -132,8 +150,7 @@ async function main(): Promise<void> {
   commandRow(rows, 'ss -tnp state established', 'ss', ['-tnp', 'state', 'established'], RUNS);
   const si = timeCommand(process.execPath, ['-e', sysinfoScript()], 120_000);
   rows.push({ tool: 'systeminformation networkConnections() (node + call)', wallMs: si.wallMs, cpuMs: si.cpuMs, note: '1 run; whole host, no PID filter' });
-  const watchRss = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s'], 60_000);
-  rows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: watchRss.wallMs, cpuMs: watchRss.cpuMs, ...(watchRss.rssKiB ? { rssKiB: watchRss.rssKiB } : {}), note: 'whole run incl. start-up' });
+  watchRows(rows, pid, 60_000);
   const startups: number[] = [];
   for (let i = 0; i < 3; i++) startups.push(await timeToFirstLine(ENTRY, ['watch', pid, '--json']));
   rows.push({ tool: 'sockwatch watch PID --json: start-up to the first line', wallMs: median(startups), cpuMs: Number.NaN, note: `3 runs: ${startups.map((x) => x.toFixed(0)).join(', ')} ms (the start event follows the first poll)` });
@@ -152,7 +169,7 @@ async function main(): Promise<void> {
     const stop = stopLater();
     const t = await buildTarget(size, 200);
     const host = countHostTcpSockets();
-    const r = await benchNetlink(t.pid, quick ? 6 : 10);
+    const r = await benchNetlink(t.pid, quick ? 6 : 10, { warmupPolls: 5 });
     curve.push({ connections: t.connections, hostSockets: host, steady: r.steady, floor: kernelFloor(t.pid, 10) });
     stop();
   }
@@ -163,16 +180,15 @@ async function main(): Promise<void> {
   log(`  target PID ${big.pid} holds ${big.connections}; host TCP sockets ${bigHost}`);
   if (big.connections < BIG_TARGET) log(`  (capped: one process may hold only ${maxFdsPerChild()} fds here and prlimit cannot raise it)`);
   const bigPolls = quick ? 5 : 6;
-  const bigPoll = await benchNetlink(big.pid, bigPolls);
+  const bigPoll = await benchNetlink(big.pid, bigPolls, { warmupPolls: 3 });
   pollRows(bigRows, 'sockwatch netlink', bigPoll);
   const bigFloor = kernelFloor(big.pid, 9);
   floorRow(bigRows, bigFloor, bigPoll.steady);
   curve.push({ connections: big.connections, hostSockets: bigHost, steady: bigPoll.steady, floor: bigFloor });
-  pollRows(bigRows, 'sockwatch procfs', await benchProcfs(big.pid, bigPolls));
+  pollRows(bigRows, 'sockwatch procfs', await benchProcfs(big.pid, bigPolls, 3));
   const bigLsofArgs = ['-nP', '-p', String(big.pid), '-a', '-iTCP', '-sTCP:ESTABLISHED'];
   const bigLsof = commandRow(bigRows, `lsof ${bigLsofArgs.join(' ')}`, 'lsof', bigLsofArgs, 1);
-  const bigWatch = timeCommand(ENTRY, ['watch', String(big.pid), '--no-tui', '--duration', '5s', '--interval', '1s'], 120_000);
-  bigRows.push({ tool: 'sockwatch watch PID --no-tui --duration 5s', wallMs: bigWatch.wallMs, cpuMs: bigWatch.cpuMs, ...(bigWatch.rssKiB ? { rssKiB: bigWatch.rssKiB } : {}), note: 'whole run incl. start-up' });
+  watchRows(bigRows, String(big.pid), 120_000);
   stopAll();
 
   const totalS = (Date.now() - started) / 1000;

@@ -1,7 +1,7 @@
 import { SockwatchError } from '../../errors';
 import { decodeInetDiag, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
 import { buildInetDiagDumpRequest, type InetDiagRequestOptions, type InetFamily } from './inet-diag-request';
-import type { SockDiagSocket } from './netlink-socket';
+import type { SockDiagRequests } from './sock-diag-requests';
 import { AF_INET, AF_INET6, AF_UNSPEC } from './sock-diag-constants';
 
 export type DumpOptions = Omit<InetDiagRequestOptions, 'family' | 'seq'>;
@@ -23,7 +23,7 @@ export interface FamilyDump {
 export class FamilyDumper {
   private oneWalk = true;
 
-  constructor(private readonly socket: Pick<SockDiagSocket, 'dump'>) {}
+  constructor(private readonly socket: Pick<SockDiagRequests, 'dump'>) {}
 
   async dump(families: ReadonlySet<InetFamily>, opts: DumpOptions): Promise<FamilyDump> {
     if (families.size === 0) return { replies: [], walks: 0 };

@@ -7,7 +7,8 @@ import { checked, type FamilyDumper } from './dump-tcp';
 import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
 import { FD_STATES_MASK, buildAckSentinel, buildInetDiagExactRequest, type InetFamily } from './inet-diag-request';
-import { LOOKUP_DATAGRAM_BYTES, SockDiagSocket, type NetlinkDumpOptions } from './netlink-socket';
+import { openSockDiagSocket } from './open-sock-diag';
+import { LOOKUP_DATAGRAM_BYTES, type NetlinkDumpOptions, type SockDiagRequests } from './sock-diag-requests';
 import { AF_INET, AF_INET6 } from './sock-diag-constants';
 
 /**
@@ -92,7 +93,7 @@ export class KnownSockets {
   /** other processes use the target's remote ports heavily: filter by local ports only */
   private remoteNoisy = false;
   /** its own socket, opened on first use: small datagram buffers, see LOOKUP_DATAGRAM_BYTES */
-  private lookupSocketOpened: SockDiagSocket | undefined;
+  private lookupSocketOpened: SockDiagRequests | undefined;
   private readonly lookupMax: number;
 
   constructor(
@@ -142,8 +143,8 @@ export class KnownSockets {
     this.version++;
   }
 
-  private get lookupSocket(): SockDiagSocket {
-    this.lookupSocketOpened ??= new SockDiagSocket({ ...this.opts.socketOptions, datagramBytes: LOOKUP_DATAGRAM_BYTES });
+  private get lookupSocket(): SockDiagRequests {
+    this.lookupSocketOpened ??= openSockDiagSocket({ ...this.opts.socketOptions, datagramBytes: LOOKUP_DATAGRAM_BYTES });
     return this.lookupSocketOpened;
   }
 

@@ -6,7 +6,8 @@ import { SockwatchError, noSuchProcess } from '../../errors';
 import { isGoneError } from '../../process/proc-errors';
 import { FamilyDumper, dumpTcp } from './dump-tcp';
 import { stateMask } from './inet-diag-request';
-import { SockDiagSocket } from './netlink-socket';
+import { openSockDiagSocket } from './open-sock-diag';
+import type { SockDiagRequests } from './sock-diag-requests';
 import { AF_INET } from './sock-diag-constants';
 
 /** Rejects unless PID shares our network namespace; no_such_process when PID does not exist. */
@@ -40,10 +41,10 @@ export function checkSameNetNamespace(pid: number): void {
  * network namespace, addon loads, the kernel answers a LISTEN-only dump). Never throws.
  */
 export async function canUseNetlink(pid: number): Promise<boolean> {
-  let socket: SockDiagSocket | undefined;
+  let socket: SockDiagRequests | undefined;
   try {
     checkSameNetNamespace(pid);
-    socket = new SockDiagSocket({ timeoutMs: 1000 });
+    socket = openSockDiagSocket({ timeoutMs: 1000 });
     await dumpTcp(new FamilyDumper(socket), new Set([AF_INET]), { states: stateMask(new Set(['LISTEN'])), extensions: 0 }, new Set());
     return true;
   } catch {

@@ -7,8 +7,9 @@
 
 import type * as RawModule from 'netlink/dist/raw';
 import { SockwatchError } from '../../errors';
-import { HOST_LE, NETLINK_SOCK_DIAG, NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN } from './sock-diag-constants';
-import { walkNlmsgs } from './nlmsg-walk';
+import { NETLINK_SOCK_DIAG } from './sock-diag-constants';
+import { ReplyCollector, stampRequest } from './reply-collector';
+import { SO_RCVBUF, SerializedRequests, type NetlinkDumpOptions } from './sock-diag-requests';
 
 type RawSocket = RawModule.RawNetlinkSocket;
 
@@ -26,16 +27,6 @@ function loadRaw(): typeof RawModule {
   return rawModule;
 }
 
-export interface NetlinkDumpOptions {
-  /**
-   * Receive buffer per datagram (default: big enough for dump chunks). A larger reply is a
-   * truncation, which rejects; LOOKUP_DATAGRAM_BYTES suits a socket used only for batch().
-   */
-  datagramBytes?: number;
-  /** per dump; the socket is reopened afterwards so late replies cannot mix into the next dump */
-  timeoutMs?: number;
-}
-
 /**
  * A datagram buffer big enough for the largest dump chunk the kernel builds: netlink_dump sizes
  * it from our reads but caps it at SKB_WITH_OVERHEAD(32768). The addon mallocs and zero-fills
@@ -43,90 +34,33 @@ export interface NetlinkDumpOptions {
  * (it was 64 KiB; a larger reply would still be caught as truncated, which rejects).
  */
 const DUMP_DATAGRAM_BYTES = 32 * 1024;
-/**
- * For a socket that only sends exact lookups: each reply is its own ~400-byte datagram, and the
- * addon allocates (and zero-fills) a buffer of this size for every datagram it reads. With the
- * dump size, 1,000 lookups would cost 64 MiB of memset and fresh pages per poll, superlinear in
- * batch size as memory waits for the GC.
- */
-export const LOOKUP_DATAGRAM_BYTES = 1024;
-
-/**
- * SO_RCVBUF asked for. Replies to a batch of exact lookups are queued (one skb each) before we
- * read any of them, and the kernel drops what does not fit (ENOBUFS), so the batch size follows
- * from the buffer. The kernel caps the request at net.core.rmem_max (often 208 KiB) and doubles it.
- */
-const SO_RCVBUF = 1024 * 1024;
-/**
- * Bound on the memory one exact-lookup reply skb is charged (its truesize): a ~330-byte message
- * in a 512- or 1024-byte allocation plus sk_buff overhead. Generous, so a batch never overflows.
- */
-const REPLY_CHARGE = 2048;
-/** A few hundred per datagram at most, whatever the buffer: batches stay short and serialized. */
-const MAX_BATCH = 256;
-const MIN_BATCH = 16;
 
 interface Pending {
-  seq: number;
-  /** a batch ends at the ack of its sentinel; its per-lookup errors are replies, not failures */
-  batch: boolean;
-  chunks: Buffer[];
+  collector: ReplyCollector;
   resolve(chunks: Buffer[]): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
 
-export class SockDiagSocket {
+/** The `netlink` package's addon as a sock_diag request socket: the fallback where koffi cannot load. */
+export class SockDiagSocket extends SerializedRequests {
+  readonly io = 'addon' as const;
   private raw: RawSocket | undefined;
   private pending: Pending | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
-  private seq = Math.floor(Math.random() * 0x7fffffff);
   private closed = false;
   private readonly timeoutMs: number;
   private readonly datagramBytes: number;
 
   /** Opens the socket now so that "no netlink here" surfaces at creation, as a SockwatchError. */
   constructor(opts: NetlinkDumpOptions = {}) {
+    super();
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.datagramBytes = opts.datagramBytes ?? DUMP_DATAGRAM_BYTES;
     this.ensureOpen();
   }
 
-  /**
-   * Send one dump request (bytes from buildInetDiagDumpRequest; its nlmsg_seq is overwritten)
-   * and resolve with the reply datagrams up to and including the one holding NLMSG_DONE.
-   * Rejects with a SockwatchError('io_error') on NLMSG_ERROR, timeout, socket error or close.
-   */
-  dump(request: Buffer): Promise<Buffer[]> {
-    return this.enqueue(() => this.sendNow(request, false));
-  }
-
-  /**
-   * Send many single-message requests (exact lookups) in one datagram, followed by an ack
-   * sentinel (buildAckSentinel), and resolve with the reply datagrams up to and including the
-   * sentinel's ack. Every message's nlmsg_seq is overwritten. Per-lookup errors (ENOENT) are
-   * left in the replies for the decoder. Keep `requests.length` ≤ batchCapacity(): replies that
-   * do not fit the receive buffer are dropped by the kernel, and this then rejects (ENOBUFS).
-   */
-  batch(requests: readonly Buffer[], sentinel: Buffer): Promise<Buffer[]> {
-    return this.enqueue(() => this.sendNow(Buffer.concat([...requests, sentinel]), true));
-  }
-
-  /** How many exact lookups one batch may carry, from the receive buffer the kernel granted. */
-  batchCapacity(): number {
-    let rcvbuf = 0;
-    try {
-      rcvbuf = this.ensureOpen().getRecvBufferSize();
-    } catch {
-      // leave it to the minimum; the batch itself will report a broken socket
-    }
-    return Math.max(MIN_BATCH, Math.min(MAX_BATCH, Math.floor(rcvbuf / REPLY_CHARGE)));
-  }
-
-  private enqueue(run: () => Promise<Buffer[]>): Promise<Buffer[]> {
-    const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
-    return result;
+  protected receiveBufferBytes(): number {
+    return this.ensureOpen().getRecvBufferSize();
   }
 
   close(): void {
@@ -136,7 +70,7 @@ export class SockDiagSocket {
     this.resetRaw();
   }
 
-  private sendNow(request: Buffer, batch: boolean): Promise<Buffer[]> {
+  protected exchange(request: Buffer, batch: boolean): Promise<Buffer[]> {
     return new Promise<Buffer[]>((resolve, reject) => {
       let raw: RawSocket;
       try {
@@ -146,23 +80,14 @@ export class SockDiagSocket {
         reject(e);
         return;
       }
-      this.seq = (this.seq % 0x7fffffff) + 1;
-      const msg = Buffer.from(request);
-      const dv = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-      if (batch) {
-        walkNlmsgs(dv, msg.length, (_type, off) => {
-          dv.setUint32(off + 8, this.seq, HOST_LE);
-        });
-      } else {
-        dv.setUint32(0, msg.length, HOST_LE);
-        dv.setUint32(8, this.seq, HOST_LE);
-      }
+      const seq = this.nextSeq();
+      const msg = stampRequest(request, seq, batch);
 
       const timer = setTimeout(() => {
         this.fail(new SockwatchError('io_error', `netlink ${batch ? 'lookup batch' : 'dump'} timed out after ${this.timeoutMs} ms`));
         this.resetRaw();
       }, this.timeoutMs);
-      this.pending = { seq: this.seq, batch, chunks: [], resolve, reject, timer };
+      this.pending = { collector: new ReplyCollector(seq, batch), resolve, reject, timer };
       raw.ref();
       try {
         raw.send(msg, undefined, (err) =>
@@ -227,33 +152,12 @@ export class SockDiagSocket {
 
   private onDatagram(buf: Buffer): void {
     const p = this.pending;
-    if (!p || buf.length < NLMSG_HDRLEN) return;
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    // A datagram belongs to one dump; anything else is a leftover from an abandoned request.
-    if (dv.getUint32(8, HOST_LE) !== p.seq) return;
-    p.chunks.push(buf);
-    const walked = walkNlmsgs(dv, buf.length, (type, off, len) => {
-      if (type === NLMSG_DONE) {
-        this.finish();
-        return true;
-      }
-      if (type === NLMSG_ERROR) {
-        const errno = len >= NLMSG_HDRLEN + 4 ? -dv.getInt32(off + NLMSG_HDRLEN, HOST_LE) : 0;
-        if (errno === 0) {
-          this.finish();
-          return true;
-        }
-        if (!p.batch) {
-          this.fail(new SockwatchError('io_error', `netlink sock_diag request failed: errno ${errno}`));
-          return true;
-        }
-        // one lookup's answer (ENOENT: that socket is gone); the batch goes on
-      }
-      return false;
-    });
-    if (walked.how === 'bad') {
-      this.fail(new SockwatchError('io_error', `malformed netlink reply (nlmsg_len ${walked.len})`));
-      this.resetRaw();
+    if (!p) return;
+    const v = p.collector.take(buf);
+    if (v.kind === 'done') this.finish();
+    else if (v.kind === 'failed') {
+      this.fail(v.error);
+      if (v.reset) this.resetRaw();
     }
   }
 
@@ -265,7 +169,7 @@ export class SockDiagSocket {
     const p = this.pending;
     if (!p) return;
     this.settle(p);
-    setImmediate(() => p.resolve(p.chunks));
+    setImmediate(() => p.resolve(p.collector.chunks));
   }
 
   private fail(err: Error): void {

@@ -14,7 +14,8 @@ import { FD_STATES_MASK, stateMask } from './inet-diag-request';
 import { KnownSockets, type Refresh } from './known-sockets';
 import { inFdOrder } from './in-fd-order';
 import { UnixSockets } from './unix-sockets';
-import { SockDiagSocket, type NetlinkDumpOptions } from './netlink-socket';
+import { openSockDiagSocket } from './open-sock-diag';
+import type { NetlinkDumpOptions, SockDiagRequests } from './sock-diag-requests';
 
 /** How often a poll also dumps the host table and re-reads every fd link; see NetlinkSource. */
 export const FULL_REFRESH_MS = 30_000;
@@ -70,7 +71,7 @@ export class NetlinkSource implements Source {
   /** unfiltered dumps done (walks of the kernel's tables), for benchmarks and tests of the rescan rule */
   dumps = 0;
 
-  private readonly socket: SockDiagSocket;
+  private readonly socket: SockDiagRequests;
   private readonly dumper: FamilyDumper;
   private readonly fds: FdSocketTable;
   private readonly known: KnownSockets;
@@ -88,7 +89,7 @@ export class NetlinkSource implements Source {
     private readonly target: WatchedProcess,
     opts: NetlinkSourceOptions = {},
   ) {
-    this.socket = new SockDiagSocket(opts);
+    this.socket = openSockDiagSocket(opts);
     this.dumper = new FamilyDumper(this.socket);
     this.known = new KnownSockets(this.dumper, { socketOptions: opts, ...(opts.lookupMax === undefined ? {} : { lookupMax: opts.lookupMax }) });
     this.fds = new FdSocketTable(pid);

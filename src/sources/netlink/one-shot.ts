@@ -12,7 +12,7 @@ import { inFdOrder } from './in-fd-order';
 import { stateMask } from './inet-diag-request';
 import type { KnownSockets } from './known-sockets';
 import { checkSameNetNamespace } from './netlink-availability';
-import { SockDiagSocket } from './netlink-socket';
+import { openSockDiagSocket } from './open-sock-diag';
 
 export interface OneShotOptions {
   /** read tcp_info (connection.tcp, exact retransmits): only JSON prints it */
@@ -36,7 +36,7 @@ export async function netlinkOneShot(pid: number, states: StateFilter, opts: One
     throw procReadError(e, pid, `/proc/${pid}/stat`);
   });
   const target = new WatchedProcess(pid, identity);
-  const socket = new SockDiagSocket();
+  const socket = openSockDiagSocket();
   const dumper = new FamilyDumper(socket);
   // loaded only for tcp_info: the table and CSV never need it
   const known = opts.tcpInfo ? new (require('./known-sockets') as typeof import('./known-sockets')).KnownSockets(dumper) : undefined;

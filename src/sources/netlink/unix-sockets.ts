@@ -5,7 +5,7 @@
 import { HOST_LE, NLM_F_REQUEST, NLMSG_DONE, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY } from './sock-diag-constants';
 import { buildAckSentinel, newNlRequest } from './inet-diag-request';
 import { walkNlmsgs } from './nlmsg-walk';
-import type { SockDiagSocket } from './netlink-socket';
+import type { SockDiagRequests } from './sock-diag-requests';
 
 const AF_UNIX = 1;
 /** sizeof(struct unix_diag_req): family, protocol, pad, states, ino, show, cookie[2] */
@@ -49,7 +49,7 @@ export class UnixSockets {
   /** inodes asked about and found not unix: not asked again */
   private readonly notUnix = new Set<number>();
 
-  constructor(private readonly socket: Pick<SockDiagSocket, 'batch'>) {}
+  constructor(private readonly socket: Pick<SockDiagRequests, 'batch'>) {}
 
   has(inode: number): boolean {
     return this.unix.has(inode);
