@@ -13,11 +13,17 @@ import * as path from 'node:path';
 import type { WatchArgs } from './watch-args';
 import { runWatch } from './watch-command';
 import { watchStartTime } from '../process/process-info';
-import { SockwatchError } from '../errors';
+import { SockwatchError, isSockwatchError } from '../errors';
 import { checkWritableDir } from '../views/output/safe-file';
 
 /** how long CMD may take to exit after the SIGTERM sent when the watch ended first */
 export const TERM_GRACE_MS = 3_000;
+/** How long a watch that found CMD gone waits for CMD's exit status to arrive. */
+const EXIT_NEWS_MS = 2_000;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** the shell's convention: the exit code, or 128 + the number of the signal that killed it */
@@ -59,9 +65,15 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
   } finally {
     if (logFd !== undefined) fs.closeSync(logFd);
   }
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(exitStatus(code, signal))));
   let status: number | undefined;
-  void exited.then((s) => (status = s));
+  // status is set in the exit callback itself, not in a promise continuation: a watch failing
+  // because CMD is gone must find it set
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => {
+      status = exitStatus(code, signal);
+      resolve(status);
+    }),
+  );
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (e: NodeJS.ErrnoException) => reject(new SockwatchError('invalid_argument', `cannot run ${JSON.stringify(file)}: ${e.code === 'ENOENT' ? 'command not found' : (e.code ?? e.message)}`, e.code === 'ENOENT' ? 127 : 126))),
   );
@@ -85,7 +97,9 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
     try {
       await runWatch({ pids: [pid], children: true }, a, { watchStart, commandExit: exited, callerHandlesSignals: true, info });
     } catch (e) {
-      // CMD gone before the first poll: its status is the answer
+      // CMD gone before the first poll: its status is the answer. The watch may notice the
+      // process gone (its /proc entry reaped) a moment before the exit reaches us.
+      if (status === undefined && isSockwatchError(e) && e.code === 'no_such_process') await Promise.race([exited, sleepMs(EXIT_NEWS_MS)]);
       if (status === undefined) throw e;
       process.stderr.write(`sockwatch: ${file} exited before the first poll\n`);
     }

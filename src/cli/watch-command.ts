@@ -17,6 +17,7 @@ import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
 import { startWatchMetrics, type WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
+import { tuneHeapForLongRun } from '../util/long-run-heap';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -35,6 +36,7 @@ export interface WatchExtras {
 
 export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
   const spec: TargetSpec = typeof target === 'number' ? { pids: [target], children: false } : target;
+  tuneHeapForLongRun();
   // Checked now, not when `e` is pressed minutes later.
   if (a.exportDir !== undefined) checkWritableDir(a.exportDir, '--export-dir');
   if (a.metrics === undefined) return watchTarget(spec, a, extras, undefined);

@@ -51,12 +51,17 @@ function sameHost(listener: string, local: string): boolean {
 }
 
 export function isListenedOn(local: Endpoint, listeners: ReadonlyMap<number, readonly Endpoint[]>): boolean {
-  return (listeners.get(local.port) ?? []).some((l) => sameHost(l.address, local.address));
+  const list = listeners.get(local.port);
+  if (list === undefined) return false;
+  for (const l of list) if (sameHost(l.address, local.address)) return true;
+  return false;
 }
 
 export function guessDirection(c: Connection, ephemeral: readonly [number, number]): Direction {
-  const eph = (p: number): boolean => p >= ephemeral[0] && p <= ephemeral[1];
-  return !eph(c.local.port) && eph(c.remote.port) ? 'in' : 'out';
+  const [lo, hi] = ephemeral;
+  const local = c.local.port;
+  const remote = c.remote.port;
+  return !(local >= lo && local <= hi) && remote >= lo && remote <= hi ? 'in' : 'out';
 }
 
 /**
@@ -69,16 +74,23 @@ export function assignDirections(
   ephemeral: readonly [number, number] = DEFAULT_EPHEMERAL,
 ): void {
   const listeners = listeningPorts(conns);
-  const present = new Set<number>();
+  let remembered = 0;
   for (const c of conns) {
     if (c.state === 'LISTEN') continue;
     const known = c.inode > 0 ? memory.get(c.inode) : undefined;
     const d: Direction = isListenedOn(c.local, listeners) ? 'in' : (known ?? guessDirection(c, ephemeral));
     c.direction = d;
     if (c.inode > 0) {
-      memory.set(c.inode, d);
-      present.add(c.inode);
+      if (known !== d) memory.set(c.inode, d);
+      remembered++;
     }
   }
-  for (const inode of memory.keys()) if (!present.has(inode)) memory.delete(inode);
+  // Closed sockets to forget: only when some entry was not met above (a socket may appear twice,
+  // so the count can only say "nothing to forget"). Steady polls of a large target skip the set.
+  if (memory.size <= remembered) return;
+  const present = new Set<number>();
+  for (const c of conns) if (c.state !== 'LISTEN' && c.inode > 0) present.add(c.inode);
+  memory.forEach((_d, inode) => {
+    if (!present.has(inode)) memory.delete(inode);
+  });
 }

@@ -126,6 +126,14 @@ export class ProcessGroupSource implements Source {
  * listeners in every worker). `snaps` is in PID order, so the first holder is the lowest PID.
  */
 export function mergeHolders(snaps: readonly Snapshot[]): Connection[] {
+  // One process (the usual watch): its connections as they are, named by their PID. A source
+  // hands fresh objects every poll, so they are ours to label; no copy per connection per poll.
+  if (snaps.length === 1) {
+    const s = snaps[0]!;
+    const pid = s.process.pid;
+    for (const c of s.connections) c.pid = pid;
+    return inFdOrderOnce(s.connections);
+  }
   const byInode = new Map<number, Connection>();
   const out: Connection[] = [];
   for (const s of snaps) {
@@ -144,3 +152,10 @@ export function mergeHolders(snaps: readonly Snapshot[]): Connection[] {
   return out.sort((a, b) => (a.pid ?? 0) - (b.pid ?? 0) || compareByFd(a, b));
 }
 
+/** `conns` sorted by fd (in place), unless they already are: the sources list them in fd order. */
+function inFdOrderOnce(conns: Connection[]): Connection[] {
+  for (let i = 1; i < conns.length; i++) {
+    if (compareByFd(conns[i - 1]!, conns[i]!) > 0) return conns.sort(compareByFd);
+  }
+  return conns;
+}

@@ -233,8 +233,10 @@ function decodeRow(
     const cookieLo = dv.getUint32(p + 44, HOST_LE);
     const cookieHi = dv.getUint32(p + 48, HOST_LE);
     cookie = ((BigInt(cookieHi) << 32n) | BigInt(cookieLo)).toString();
-    // a copy (Buffer#slice would make a view): a view would keep the whole datagram alive for as long as the row is kept
-    sockId = Uint8Array.prototype.slice.call(buf, p + 4, p + 4 + INET_DIAG_SOCKID_LEN);
+    // A copy (a view would keep the whole datagram alive for as long as the row is kept), from
+    // Node's shared pool: an ArrayBuffer of its own per socket cost more than the 48 bytes.
+    sockId = Buffer.allocUnsafe(INET_DIAG_SOCKID_LEN);
+    sockId.set(buf.subarray(p + 4, p + 4 + INET_DIAG_SOCKID_LEN));
   }
   const row: InetDiagRow = {
     family,

@@ -176,11 +176,12 @@ export class KnownSockets {
   /** Forgets the known sockets that `present` does not hold (gone: closed, or their tuple changed). */
   private forgetUnless(present: InodeSet): void {
     let forgot = false;
-    for (const inode of this.known.keys()) {
-      if (present.has(inode)) continue;
-      this.known.delete(inode);
+    // forEach, not for…of: no iterator result per entry (this runs every poll over every socket)
+    this.known.forEach((_k, inode, known) => {
+      if (present.has(inode)) return;
+      known.delete(inode);
       forgot = true;
-    }
+    });
     if (forgot) this.version++;
   }
 
@@ -254,11 +255,12 @@ export class KnownSockets {
   /** Forgets the known sockets the filtered dump `dump` did not return. */
   private forgetUnseen(dump: number): void {
     let forgot = false;
-    for (const [inode, k] of this.known) {
-      if (k.seenIn === dump) continue;
-      this.known.delete(inode);
+    // forEach, not for…of: no [key, value] array per entry (this runs every poll over every socket)
+    this.known.forEach((k, inode, known) => {
+      if (k.seenIn === dump) return;
+      known.delete(inode);
       forgot = true;
-    }
+    });
     if (forgot) this.version++;
   }
 }

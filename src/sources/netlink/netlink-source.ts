@@ -78,8 +78,14 @@ export class NetlinkSource implements Source {
   private readonly unixSockets: UnixSockets;
   /** inode → dumps it was missing from */
   private notInTable = new Map<number, number>();
-  /** the target's rows of the last poll: unchanged identities reuse their decoded strings */
+  /**
+   * The target's rows of the last poll: unchanged identities reuse their decoded strings. Updated
+   * in place (a new Map of every row each poll was a good part of a large target's garbage).
+   */
   private lastRows = new Map<number, InetDiagRow>();
+  /** which poll last set each lastRows entry */
+  private readonly rowPoll = new Map<number, number>();
+  private polls = 0;
   private lastFullMs = Number.NEGATIVE_INFINITY;
   private readonly fullRefreshMs: number;
   private readonly nowMs: () => number;
@@ -111,6 +117,7 @@ export class NetlinkSource implements Source {
     this.fds.reset();
     this.notInTable = new Map();
     this.lastRows = new Map();
+    this.rowPoll.clear();
     this.lastFullMs = Number.NEGATIVE_INFINITY;
     checkSameNetNamespace(this.pid);
   }
@@ -138,15 +145,22 @@ export class NetlinkSource implements Source {
     if (full) this.lastFullMs = now;
 
     const connections: Connection[] = [];
-    const lastRows = new Map<number, InetDiagRow>();
+    const poll = ++this.polls;
+    const lastRows = this.lastRows;
+    const rowPoll = this.rowPoll;
     for (const row of rows) {
       const fd = inodeToFd.get(row.inode);
       if (fd === undefined) continue;
       lastRows.set(row.inode, row);
+      rowPoll.set(row.inode, poll);
       const conn = rowToConnection(row, fd);
       if (conn && stateMatches(states, conn.state)) connections.push(conn);
     }
-    this.lastRows = lastRows;
+    rowPoll.forEach((p, inode) => {
+      if (p === poll) return;
+      rowPoll.delete(inode);
+      lastRows.delete(inode);
+    });
     return { process: this.target.info, source: 'netlink', connections: inFdOrder(connections), observedAtMs };
   }
 
@@ -155,12 +169,14 @@ export class NetlinkSource implements Source {
    * socket (never TCP) or, outside a periodic refresh, settled as not in the table.
    */
   private needsDump(inodeToFd: ReadonlyMap<number, number>, refresh: Refresh, periodic: boolean): boolean {
-    for (const inode of inodeToFd.keys()) {
-      if (refresh.has(inode) || this.unixSockets.has(inode)) continue;
+    let needed = false;
+    // forEach, not for…of: no iterator result per socket, every poll
+    inodeToFd.forEach((_fd, inode) => {
+      if (needed || refresh.has(inode) || this.unixSockets.has(inode)) return;
       const missed = this.notInTable.get(inode);
-      if (periodic || missed === undefined || missed < 2) return true;
-    }
-    return false;
+      if (periodic || missed === undefined || missed < 2) needed = true;
+    });
+    return needed;
   }
 
   /**
