@@ -20,6 +20,12 @@ export interface Source {
   drainLifecycle?(): SocketLifecycleEvent[];
   /** which facility feeds drainLifecycle, and why not a better one */
   readonly lifecycleStatus?: LifecycleStatus;
+  /**
+   * Resolves once the evidence of everything up to `atMs` has arrived, or after a bound: eBPF's
+   * events come through bpftrace's output, which a loaded machine can delay. The last poll of a
+   * watch waits for it, so the end of a run is not lost with it. Never rejects.
+   */
+  lifecycleCaughtUp?(atMs: number): Promise<void>;
   /** Release handles (netlink sockets, timers). Safe to call twice. */
   close(): void;
 }

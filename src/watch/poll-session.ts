@@ -155,6 +155,8 @@ export function startPollSession(o: PollSessionOptions): PollSession {
         if (timer !== undefined) timers.clear(timer);
         timer = undefined;
         await inFlight;
+        // eBPF's report of the last moments may still be in bpftrace's output (bounded wait)
+        if (!stopped) await o.source.lifecycleCaughtUp?.(clock());
         if (!stopped) {
           finalPoll = true;
           schedule();

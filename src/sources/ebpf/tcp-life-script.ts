@@ -14,13 +14,20 @@
 //   the owner's context.
 // Lines (space-separated, one per event, kernel CLOCK_MONOTONIC ns):
 //   R <ns>                 attached (BEGIN runs once every probe is attached)
-//   H <ns>                 heartbeat, every second: a write to a closed pipe ends bpftrace
+//   H <ns>                 heartbeat, every HEARTBEAT_MS: tells how far bpftrace has reported, and
+//                          a write to a closed pipe ends bpftrace
 //   S <ns> <pid> <family> <saddr4> <saddr6> <sport> <daddr4> <daddr6> <dport>
 //   E <ns> <pid> <family> <saddr4> <saddr6> <sport> <daddr4> <daddr6> <dport> <start ns or 0>
 //     <old state> <bytes_sent> <bytes_acked> <bytes_received> <data_segs_out> <data_segs_in>
 //     <total_retrans> <srtt_us (µs × 8)> <cookie, 0 if none was made>
 // Both address spellings are printed; the parser keeps the one the family names.
 // bytes_received counts the peer's FIN as one byte, as tcp_info's does.
+
+/**
+ * The heartbeat's period: a watch's last poll waits at most about this long for bpftrace to show
+ * it has reported up to the stop (TcpLifeTracer.caughtUp).
+ */
+export const HEARTBEAT_MS = 200;
 
 /** How many listening ports the script takes as parameters ($4…$19). */
 export const MAX_LISTEN_PORTS = 16;
@@ -73,7 +80,7 @@ tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
 
 tracepoint:sched:sched_process_exit /args->pid == $1/ { exit(); }
 
-interval:s:1 { printf("H %llu\\n", nsecs); }
+interval:ms:${HEARTBEAT_MS} { printf("H %llu\\n", nsecs); }
 
 END {
   clear(@own);

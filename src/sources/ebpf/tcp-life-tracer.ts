@@ -19,6 +19,8 @@ import { ensureTracefs } from './tracefs';
 
 /** How long bpftrace may take to compile and attach before we give up on it. */
 export const ATTACH_TIMEOUT_MS = 5000;
+/** The longest a watch's last poll waits for bpftrace to catch up (a machine too loaded to let it). */
+const CATCH_UP_MAX_MS = 3000;
 /** Events kept between two drains; as in destroy-listener.ts, only a stalled loop loses any (counted). */
 export const TRACE_QUEUE_CAPACITY = 50_000;
 /**
@@ -57,6 +59,9 @@ export class TcpLifeTracer {
   sinceMs: number | undefined;
   /** ms since the epoch of kernel monotonic time 0, measured once at start */
   private readonly epochOffsetMs: number;
+  /** the kernel time (session ms) of the newest line read: bpftrace has reported up to there */
+  private reportedToMs = Number.NEGATIVE_INFINITY;
+  private readonly waiters = new Set<() => void>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -144,6 +149,11 @@ export class TcpLifeTracer {
   }
 
   private onLine(p: TcpLifeLine): void {
+    if ('ns' in p) {
+      const at = this.toMs(p.ns);
+      if (at > this.reportedToMs) this.reportedToMs = at;
+      for (const w of this.waiters) w();
+    }
     switch (p.kind) {
       case 'started':
         this.push({ kind: 'started', atMs: this.toMs(p.ns), protocol: p.protocol, local: p.local, remote: p.remote, pid: p.pid });
@@ -181,6 +191,28 @@ export class TcpLifeTracer {
   private push(ev: SocketLifecycleEvent): void {
     if (this.queue.length < this.capacity) this.queue.push(ev);
     else this.dropped++;
+  }
+
+  /**
+   * Resolves once bpftrace has printed a line (an event or its heartbeat, every HEARTBEAT_MS)
+   * stamped at or after `atMs`, or after CATCH_UP_MAX_MS, or when it is gone. Per-CPU buffers may
+   * still hold an event a little older than the newest line; the heartbeat's period covers that.
+   */
+  caughtUp(atMs: number): Promise<void> {
+    if (this.reportedToMs >= atMs || this.closing || this.exitReason !== undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (this.reportedToMs >= atMs) done();
+      };
+      const timer = setTimeout(done, CATCH_UP_MAX_MS);
+      this.waiters.add(check);
+      void this.stopped.then(done);
+    });
   }
 
   /** Events since the last drain, oldest first (bpftrace's per-CPU buffers may deliver them out of order). */

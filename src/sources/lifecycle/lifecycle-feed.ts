@@ -13,6 +13,8 @@ export interface LifecycleFeed {
   readonly sinceMs?: number;
   /** resolves, with why, if the feed stops by itself (bpftrace exited); never on close() */
   readonly stopped?: Promise<string>;
+  /** see Source.lifecycleCaughtUp; absent where events are never late (destroy notifications) */
+  caughtUp?(atMs: number): Promise<void>;
   close(): void;
 }
 
@@ -29,6 +31,7 @@ export function withLifecycle(source: Source, feed: LifecycleFeed): Source {
     },
     snapshot: (states: StateFilter): Promise<Snapshot> => source.snapshot(states),
     drainLifecycle: () => feed.drain(),
+    lifecycleCaughtUp: (atMs: number) => feed.caughtUp?.(atMs) ?? Promise.resolve(),
     get lifecycleStatus(): LifecycleStatus {
       return feed.status;
     },

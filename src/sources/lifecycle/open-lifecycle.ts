@@ -133,6 +133,10 @@ export class PreferEbpf implements LifecycleFeed {
     else this.current = fallback;
   }
 
+  caughtUp(atMs: number): Promise<void> {
+    return this.current.caughtUp?.(atMs) ?? Promise.resolve();
+  }
+
   drain(): SocketLifecycleEvent[] {
     const out = this.handover.length > 0 ? [...this.handover, ...this.current.drain()] : this.current.drain();
     this.handover = [];

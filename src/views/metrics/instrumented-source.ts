@@ -32,5 +32,6 @@ export function instrumentSource(source: Source, observer: PollObserver, clock: 
     close: () => source.close(),
   };
   if (source.drainLifecycle !== undefined) wrapped.drainLifecycle = () => source.drainLifecycle?.() ?? [];
+  if (source.lifecycleCaughtUp !== undefined) wrapped.lifecycleCaughtUp = (atMs) => source.lifecycleCaughtUp?.(atMs) ?? Promise.resolve();
   return wrapped;
 }
