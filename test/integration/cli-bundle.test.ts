@@ -87,6 +87,8 @@ describe('the shipped bundle', () => {
     assert.equal(watch.status, 0, watch.stderr);
     const start = JSON.parse(watch.stdout.split('\n')[0]!) as { type: string; pid: number };
     assert.deepEqual([start.type, start.pid], ['start', client.pid]);
+    // prom-client (external, about a hundred files) is for --metrics only
+    assert.deepEqual(watch.modules.filter((m) => m.includes(`${path.sep}prom-client${path.sep}`)), [], 'a watch without --metrics loaded prom-client');
     for (const r of [help, watch]) {
       assert.ok(r.modules.includes(ENTRY_BUNDLE) && r.modules.includes(FULL_BUNDLE), `bundles not loaded:\n${r.modules.join('\n')}`);
       assert.deepEqual(treeModules(r), [], 'modules of the unbundled tree were loaded');
