@@ -49,6 +49,9 @@ const common = {
   target: 'node20',
   format: 'cjs',
   external: ['netlink', 'koffi', 'systeminformation', 'blessed', 'prom-client'],
+  // import() of an external package becomes require(), as tsc compiles it: a real import() would
+  // start Node's ESM loader just to load a CommonJS package
+  supported: { 'dynamic-import': false },
   // Whitespace and comments out (less to read and compile at every start); identifiers kept, so
   // a stack trace still names its functions, and `node --enable-source-maps` maps it to src/*.ts.
   minifyWhitespace: true,
