@@ -15,7 +15,7 @@ import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
-import { startWatchMetrics, type WatchMetrics } from '../views/metrics/watch-metrics';
+import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
 import { tuneHeapForLongRun } from '../util/long-run-heap';
 
@@ -42,6 +42,8 @@ export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras
   if (a.metrics === undefined) return watchTarget(spec, a, extras, undefined);
   // Listen before anything else starts: a port in use is the first and only thing said.
   const label = spec.name ?? spec.pids.join(',');
+  // Loaded only here: prom-client is about a hundred modules that a watch without --metrics never needs.
+  const { startWatchMetrics } = await import('../views/metrics/watch-metrics');
   const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0 });
   process.stderr.write(`sockwatch: serving metrics on ${metrics.url}\n`);
   try {

@@ -1,4 +1,5 @@
-// Runs the real CLI (bin/sockwatch.js) as a child process, the way a user would.
+// Runs the real CLI (bin/sockwatch.js) as a child process, the way a user would: after `npm run
+// build` that is the esbuild bundle (test/integration/cli-bundle.test.ts checks it is).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

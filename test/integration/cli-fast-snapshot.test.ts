@@ -83,8 +83,12 @@ describe('the snapshot fast path', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-fast-'));
     try {
       const probe = path.join(dir, 'probe.js');
-      // a preload that reports, at exit, whether commander was ever required
-      fs.writeFileSync(probe, "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.includes('/commander/')) ? 'COMMANDER\\n' : 'NO-COMMANDER\\n'));\n");
+      // a preload that reports, at exit, whether the full CLI (commander's) was ever required:
+      // commander itself, or the full bundle that holds it (see cli-bundle.test.ts)
+      fs.writeFileSync(
+        probe,
+        "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.includes('/commander/') || f.endsWith('/sockwatch-full.cjs')) ? 'COMMANDER\\n' : 'NO-COMMANDER\\n'));\n",
+      );
       const run = (args: string[]): string => spawnSync(process.execPath, ['-r', probe, CLI, ...args], { encoding: 'utf8' }).stderr;
       assert.match(run(['snapshot', String(client.pid)]), /^NO-COMMANDER\n$/);
       assert.match(run(['snapshot', String(client.pid), '--format=json', '--state', 'all']), /^NO-COMMANDER\n$/);
