@@ -93,10 +93,13 @@ test('Prometheus scrapes sockwatch: sockwatch_connections_opened_total equals th
       assert.ok(Date.now() < until && p.child.exitCode === null, `prometheus did not become ready; its log:\n${p.log()}`);
     }
 
-    // Churn on until Prometheus has stored a few scrapes with opens in them.
+    // Churn on until Prometheus has stored a few scrapes with opens in them, and the counter
+    // rising between two of them (rate() below needs that: a first scrape late under load can
+    // already hold every open the test waits for).
     for (const until = Date.now() + 30_000; ; await sleep(250)) {
       const r = await query(base, 'sockwatch_connections_opened_total');
-      if (r.length === 1 && Number(r[0]!.value[1]) >= 10) {
+      const rising = Number((await query(base, 'changes(sockwatch_connections_opened_total[1m])'))[0]?.value[1] ?? 0) >= 1;
+      if (r.length === 1 && Number(r[0]!.value[1]) >= 10 && rising) {
         assert.equal(r[0]!.metric.target, String(churn.pid));
         assert.equal(r[0]!.metric.job, 'sockwatch');
         break;
