@@ -53,7 +53,7 @@ function loadLibc(): Libc {
 
 function bind(): Libc {
   if (process.platform !== 'linux') throw new Error('not Linux');
-  const koffi = require('koffi') as KoffiModule;
+  const koffi = loadKoffi();
   // the mmsghdr/iovec layout below is the LP64 one
   if (koffi.sizeof('void *') !== 8 || koffi.sizeof('long') !== 8) throw new Error('not a 64-bit platform');
   let lib: ReturnType<KoffiModule['load']> | undefined;
@@ -78,6 +78,28 @@ function bind(): Libc {
     malloc: lib.func('void *malloc(size_t)') as Libc['malloc'],
     free: lib.func('void free(void *)') as Libc['free'],
   };
+}
+
+/**
+ * koffi's native module straight from its platform package, else through koffi's own entry.
+ * Why: the entry detects the platform by reading the node binary's ELF headers and wraps the
+ * module in deprecation shims, 15–35 ms at every start (the native module itself loads in ~5 ms),
+ * a cost every one-shot `snapshot` paid. glibc's build first; on musl it fails to load, and musl's
+ * is next. Anything unexpected falls back to the entry, which knows best.
+ */
+function loadKoffi(): KoffiModule {
+  if (process.arch === 'x64' || process.arch === 'arm64') {
+    for (const triplet of [`linux_${process.arch}`, `musl_${process.arch}`]) {
+      try {
+        // the native module is the API the entry re-exports (typed by koffi's own declarations)
+        const native = require(`@koromix/koffi-linux-${process.arch}/${triplet}/koffi.node`) as KoffiModule;
+        if (typeof native.load === 'function' && typeof native.view === 'function' && typeof native.errno === 'function') return native;
+      } catch {
+        // not this build: the next, or the entry
+      }
+    }
+  }
+  return require('koffi') as KoffiModule;
 }
 
 /** True when this platform can use LibcNetlinkSocket (loads koffi and libc on first call). */
