@@ -65,26 +65,52 @@ export function firstExchangeState(tcp: ExchangeSample): ExchangeState {
 }
 
 export function nextExchangeState(prev: ExchangeState, tcp: ExchangeSample): ExchangeState {
-  const bytesSent = counter(tcp.bytesSent) ?? prev.bytesSent;
+  const next = state(prev.count, prev.bytesSent, prev.sending, prev.segmentsSent, prev.segmentsReceived, prev.retransmits, prev.pendingSent, prev.pendingReceived);
+  advanceExchangeState(next, tcp);
+  return next;
+}
+
+/** An ExchangeState its owner advances in place. */
+export type MutableExchangeState = { -readonly [K in keyof ExchangeState]: ExchangeState[K] };
+
+/** A state of its own (not START): for advanceExchangeState. */
+export function newExchangeState(tcp: ExchangeSample): MutableExchangeState {
+  return nextExchangeState(START, tcp);
+}
+
+/**
+ * nextExchangeState in place: the tracker keeps one state per connection and advances it every
+ * poll, so it allocates nothing per connection and poll.
+ */
+export function advanceExchangeState(s: MutableExchangeState, tcp: ExchangeSample): void {
+  const bytesSent = counter(tcp.bytesSent) ?? s.bytesSent;
   // A counter that went backwards is a source glitch, not traffic: no growth, follow the new value.
-  const grew = bytesSent > prev.bytesSent;
-  const retransmits = counter(tcp.retransmits) ?? prev.retransmits;
+  const grew = bytesSent > s.bytesSent;
+  const retransmits = counter(tcp.retransmits) ?? s.retransmits;
   // the fallback's step, for a poll whose segments cannot be measured
-  const burstCount = grew && !prev.sending ? prev.count + 1 : prev.count;
+  const burstCount = grew && !s.sending ? s.count + 1 : s.count;
   const sent = counter(tcp.segmentsSent);
   const received = counter(tcp.segmentsReceived);
-  if (sent === undefined || received === undefined) {
-    return state(burstCount, bytesSent, grew, undefined, undefined, retransmits, 0, 0);
+  const dSent = sent === undefined || s.segmentsSent === undefined ? undefined : u32Delta(sent, s.segmentsSent);
+  const dReceived = received === undefined || s.segmentsReceived === undefined ? undefined : u32Delta(received, s.segmentsReceived);
+  const prevRetransmits = s.retransmits;
+  s.bytesSent = bytesSent;
+  s.sending = grew;
+  s.retransmits = retransmits;
+  if (sent === undefined || received === undefined || dSent === undefined || dReceived === undefined) {
+    // no segment counters: the fallback; counters that just appeared or went backwards: no delta
+    // to take, measure from here on
+    s.count = burstCount;
+    const measurable = sent !== undefined && received !== undefined;
+    s.segmentsSent = measurable ? sent : undefined;
+    s.segmentsReceived = measurable ? received : undefined;
+    s.pendingSent = 0;
+    s.pendingReceived = 0;
+    return;
   }
-  const dSent = prev.segmentsSent === undefined ? undefined : u32Delta(sent, prev.segmentsSent);
-  const dReceived = prev.segmentsReceived === undefined ? undefined : u32Delta(received, prev.segmentsReceived);
-  if (dSent === undefined || dReceived === undefined) {
-    // counters that just appeared or went backwards: no delta to take; measure from here on
-    return state(burstCount, bytesSent, grew, sent, received, retransmits, 0, 0);
-  }
-  const dRetransmits = Math.max(0, retransmits - prev.retransmits);
-  const availSent = prev.pendingSent + Math.max(0, dSent - dRetransmits);
-  const availReceived = prev.pendingReceived + dReceived;
+  const dRetransmits = Math.max(0, retransmits - prevRetransmits);
+  const availSent = s.pendingSent + Math.max(0, dSent - dRetransmits);
+  const availReceived = s.pendingReceived + dReceived;
   const matched = Math.min(availSent, availReceived);
   // Kept unless the other direction moved strictly later. The idle times tick in jiffies, so a
   // tie is common where a client sends its next request as soon as a reply arrives, and the
@@ -92,19 +118,14 @@ export function nextExchangeState(prev: ExchangeState, tcp: ExchangeSample): Exc
   // the other direction becomes the scarce one at the next poll.
   const receivedLast = tcp.lastReceiveMs < tcp.lastSendMs;
   const sentLast = tcp.lastSendMs < tcp.lastReceiveMs;
-  return state(
-    prev.count + matched,
-    bytesSent,
-    grew,
-    sent,
-    received,
-    retransmits,
-    availSent > matched && !receivedLast ? 1 : 0,
-    availReceived > matched && !sentLast ? 1 : 0,
-  );
+  s.count += matched;
+  s.segmentsSent = sent;
+  s.segmentsReceived = received;
+  s.pendingSent = availSent > matched && !receivedLast ? 1 : 0;
+  s.pendingReceived = availReceived > matched && !sentLast ? 1 : 0;
 }
 
-// One literal for every state: the tracker keeps one per connection and replaces it every poll.
+// One literal for every state: one shape for all of them.
 function state(
   count: number,
   bytesSent: number,
@@ -114,7 +135,7 @@ function state(
   retransmits: number,
   pendingSent: 0 | 1,
   pendingReceived: 0 | 1,
-): ExchangeState {
+): MutableExchangeState {
   return { count, bytesSent, sending, segmentsSent, segmentsReceived, retransmits, pendingSent, pendingReceived };
 }
 

@@ -7,9 +7,13 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** The identity of a socket by its endpoints, family-blind for IPv4-mapped addresses. */
+/**
+ * The identity of a socket by its endpoints, family-blind for IPv4-mapped addresses:
+ * "a:port|b:port". Built by join, which makes one flat string: concatenation leaves a tree of
+ * string pieces, several times the size, and the tracker keeps one of these per live socket.
+ */
 export function tupleKey(local: Endpoint, remote: Endpoint): string {
-  return `${plainAddress(local.address)}:${local.port}|${plainAddress(remote.address)}:${remote.port}`;
+  return [plainAddress(local.address), ':', local.port, '|', plainAddress(remote.address), ':', remote.port].join('');
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::']);

@@ -45,6 +45,7 @@
 //   the latest poll's time (a wall clock stepped back must not make negative lifetimes).
 import { connectionKey } from '../model';
 import type { Connection, ProcessInfo, Snapshot, TcpInternals } from '../model';
+import { LiveRecord, copyConnection } from './live-record';
 import type {
   DescribeFinding,
   Finding,
@@ -59,7 +60,7 @@ import type {
 } from './tracker-types';
 import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
 import { RingBuffer } from './ring-buffer';
-import { firstExchangeState, nextExchangeState, type ExchangeState } from './exchanges';
+import { advanceExchangeState, firstExchangeState, type ExchangeState, type MutableExchangeState } from './exchanges';
 import { WindowCounter, perMinute } from './rate';
 import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
@@ -110,21 +111,9 @@ export const UNATTRIBUTED_MAX_REMOTES = 1_000;
 function exchangesStart(tcp: TcpInternals): ExchangeState {
   return firstExchangeState(tcp);
 }
-function exchangesNext(prev: ExchangeState, tcp: TcpInternals): ExchangeState {
-  return nextExchangeState(prev, tcp);
-}
-
-/** A tracked connection as kept inside: the exchange counter keeps its bytes-seen state. */
-interface LiveRecord extends Omit<TrackedConnection, 'exchanges'> {
-  exchanges: ExchangeState | undefined;
-  /** a listening socket: tracked, but not a connection */
-  listener: boolean;
-  tuple: string;
-  /** the cookie indexed in liveByCookie, if any */
-  cookie: string | undefined;
-  /** the poll generation that last matched this record, and what it matched */
-  matchedGen: number;
-  next: Connection | undefined;
+/** A record's counter, advanced in place (see LiveRecord). */
+function exchangesNext(state: MutableExchangeState, tcp: TcpInternals): void {
+  advanceExchangeState(state, tcp);
 }
 
 export function createTracker(options: TrackerOptions = {}): Tracker {
@@ -138,9 +127,12 @@ class LifetimeTracker implements Tracker {
   private members = new Map<number, ProcessInfo>();
   private readonly peerBook = new PeerBook();
   private readonly samples: RingBuffer<LiveCountSample>;
-  private liveByKey = new Map<string, LiveRecord>();
-  /** the same records by socket inode, for sources that give one (inode 0 means unknown) */
-  private liveByInode = new Map<number, LiveRecord>();
+  /** every live record (listeners included), in first-seen order */
+  private readonly records = new Set<LiveRecord>();
+  /** the records by socket inode, for sources that give one */
+  private readonly liveByInode = new Map<number, LiveRecord>();
+  /** by connectionKey(), the records of sockets whose inode is unknown (0) */
+  private readonly liveByKey = new Map<string, LiveRecord>();
   /** by tuple and by cookie, for matching between-poll evidence */
   private liveByTuple = new Map<string, LiveRecord>();
   private liveByCookie = new Map<string, LiveRecord>();
@@ -213,7 +205,7 @@ class LifetimeTracker implements Tracker {
     if (this.currentProcess !== undefined && newProcess) {
       if (!this.hasExited) {
         // The closes come first, and exit still names the old process.
-        for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, 'exit'));
+        for (const rec of this.records) events.push(this.close(rec, now, 'exit'));
         this.clearLive();
         events.push(...this.evaluateFindings(now));
         events.push({ type: 'exit', atMs: now, reason: 'pid_reused', process: { ...this.currentProcess } });
@@ -296,7 +288,7 @@ class LifetimeTracker implements Tracker {
     const gen = ++this.pollGen;
     const fresh = new Map<string, Connection>();
     for (const c of snapshot.connections) {
-      const rec = c.inode > 0 ? this.liveByInode.get(c.inode) : this.liveByKey.get(connectionKey(c));
+      const rec = this.recordOf(c);
       if (rec !== undefined && sameTuple(rec.connection, c) && !cookieChanged(rec.connection, c)) {
         if (rec.matchedGen !== gen) {
           rec.matchedGen = gen;
@@ -320,7 +312,8 @@ class LifetimeTracker implements Tracker {
     const closeEvents: TrackerEvent[] = [];
     const stateEvents: TrackerEvent[] = [];
     const scan = new LiveScan();
-    for (const rec of [...this.liveByKey.values()]) {
+    // (Deleting the visited record from the Set while iterating it is safe; nothing is added.)
+    for (const rec of this.records) {
       const c = rec.next;
       if (rec.matchedGen !== gen || c === undefined) {
         const ended = evidence.takeEnded(rec.cookie, rec.tuple);
@@ -336,20 +329,26 @@ class LifetimeTracker implements Tracker {
         continue;
       }
       rec.next = undefined;
-      fresh.delete(rec.key);
       const from = rec.connection.state;
-      rec.connection = cloneConnection(c, rec.connection);
+      rec.observe(c);
       rec.lastSeenMs = now;
       if (c.tcp !== undefined) {
-        rec.exchanges = rec.exchanges === undefined ? exchangesStart(c.tcp) : exchangesNext(rec.exchanges, c.tcp);
+        if (rec.exchanges === undefined) rec.exchanges = exchangesStart(c.tcp);
+        else exchangesNext(rec.exchanges, c.tcp);
         this.indexCookie(rec);
       }
       if (c.state !== from) {
-        rec.states.push({ state: c.state, atMs: now });
-        if (rec.states.length > this.stateHistorySize) rec.states.splice(0, rec.states.length - this.stateHistorySize);
-        stateEvents.push({ type: 'state', atMs: now, conn: snapshotOf(rec), from, to: c.state });
+        rec.changeState(from, c.state, now, this.stateHistorySize);
+        stateEvents.push({ type: 'state', atMs: now, conn: rec.snapshot(), from, to: c.state });
       }
       scan.add(rec);
+    }
+
+    // Another entry of a socket matched above (its cookie changed): a duplicate, the first listed
+    // wins; not a new connection.
+    for (const [key, c] of fresh) {
+      const matched = this.recordOf(c);
+      if (matched !== undefined && matched.matchedGen === gen && sameTuple(matched.connection, c)) fresh.delete(key);
     }
 
     let opens = 0;
@@ -358,24 +357,10 @@ class LifetimeTracker implements Tracker {
       const preexisting = how.preexisting(c);
       const tuple = tupleKey(c.local, c.remote);
       const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
-      const rec: LiveRecord = {
-        id: `c${this.nextId++}`,
-        key,
-        connection: cloneConnection(c),
-        firstSeenMs: started?.atMs ?? now,
-        lastSeenMs: now,
-        preexisting,
-        states: [{ state: c.state, atMs: started?.atMs ?? now }],
-        exchanges: c.tcp === undefined ? undefined : exchangesStart(c.tcp),
-        listener: c.state === 'LISTEN',
-        tuple,
-        cookie: undefined,
-        matchedGen: gen,
-        next: undefined,
-      };
-      if (started !== undefined) rec.openExact = true;
-      this.liveByKey.set(key, rec);
+      const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), tuple, started?.atMs ?? now, now, preexisting, started !== undefined, gen);
+      this.records.add(rec);
       if (c.inode > 0) this.liveByInode.set(c.inode, rec);
+      else this.liveByKey.set(key, rec);
       if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
       this.indexCookie(rec);
       if (rec.listener) this.listenerCount++;
@@ -383,7 +368,7 @@ class LifetimeTracker implements Tracker {
         opens++;
         this.peerBook.opened(rec.connection, now);
       }
-      openEvents.push({ type: 'open', atMs: now, conn: snapshotOf(rec) });
+      openEvents.push({ type: 'open', atMs: now, conn: rec.snapshot() });
       scan.add(rec);
     }
 
@@ -405,7 +390,7 @@ class LifetimeTracker implements Tracker {
     if (this.currentProcess === undefined || this.hasExited) return [];
     const now = this.clampTime(nowMs);
     const events: TrackerEvent[] = [];
-    for (const rec of this.liveByKey.values()) events.push(this.close(rec, now, 'exit'));
+    for (const rec of this.records) events.push(this.close(rec, now, 'exit'));
     this.clearLive();
     this.hasExited = true;
     // A group carries on when its processes come back (serve --name); a single process is over.
@@ -424,13 +409,15 @@ class LifetimeTracker implements Tracker {
   }
 
   live(): readonly TrackedConnection[] {
-    return [...this.liveByKey.values()].map(snapshotOf);
+    const out: TrackedConnection[] = [];
+    for (const rec of this.records) out.push(rec.snapshot());
+    return out;
   }
 
   stats(nowMs: number, scope: StatsScope = 'watch'): TrackerStats {
     const set = scope === 'baseline' ? this.view : this.watch;
     const perRemote = new Map<string, number>();
-    for (const rec of this.liveByKey.values()) {
+    for (const rec of this.records) {
       if (rec.listener) continue;
       const remote = formatEndpoint(rec.connection.remote);
       perRemote.set(remote, (perRemote.get(remote) ?? 0) + 1);
@@ -453,7 +440,8 @@ class LifetimeTracker implements Tracker {
   }
 
   peers(nowMs: number, limit?: number): PeerStats[] {
-    const live = [...this.liveByKey.values()].filter((r) => !r.listener).map(snapshotOf);
+    const live: TrackedConnection[] = [];
+    for (const rec of this.records) if (!rec.listener) live.push(rec.snapshot());
     return this.peerBook.rows(live, Math.max(nowMs, this.latestMs), this.watch.sinceMs, limit);
   }
 
@@ -520,7 +508,7 @@ class LifetimeTracker implements Tracker {
   }
 
   private liveCount(): number {
-    return this.liveByKey.size - this.listenerCount;
+    return this.records.size - this.listenerCount;
   }
 
   /**
@@ -537,15 +525,15 @@ class LifetimeTracker implements Tracker {
     if (last === undefined) return; // a source without tcp internals: nothing to bring up to date
     const t: TcpInternals | undefined = ended.tcp ?? (ended.totals === undefined ? undefined : { ...last, ...ended.totals });
     if (t === undefined || (t.segmentsSent ?? 0) < (last.segmentsSent ?? 0) || (t.segmentsReceived ?? 0) < (last.segmentsReceived ?? 0)) return;
-    if (rec.exchanges !== undefined) rec.exchanges = exchangesNext(rec.exchanges, t);
+    if (rec.exchanges !== undefined) exchangesNext(rec.exchanges, t);
     rec.connection = { ...rec.connection, tcp: { ...last, ...t, cookie: last.cookie } };
   }
 
   private close(rec: LiveRecord, at: number, how: 'poll' | 'exact' | 'exit'): TrackerEvent {
     const lifetimeMs = at - rec.firstSeenMs;
     this.rememberClosed(rec, at);
-    const event: TrackerEvent = { type: 'close', atMs: at, conn: snapshotOf(rec), lifetimeMs, closeTime: how === 'exact' ? 'exact' : 'poll' };
-    const bound = rec.preexisting ? 'lower' : rec.openExact === true ? (how === 'exact' ? 'exact' : 'upper') : how === 'exact' ? 'lower' : undefined;
+    const event: TrackerEvent = { type: 'close', atMs: at, conn: rec.snapshot(), lifetimeMs, closeTime: how === 'exact' ? 'exact' : 'poll' };
+    const bound = rec.preexisting ? 'lower' : rec.openExact ? (how === 'exact' ? 'exact' : 'upper') : how === 'exact' ? 'lower' : undefined;
     if (bound !== undefined) event.lifetimeBound = bound;
     if (rec.listener) return event;
     const known = rec.preexisting ? undefined : lifetimeMs;
@@ -592,15 +580,27 @@ class LifetimeTracker implements Tracker {
     this.liveByCookie.set(cookie, rec);
   }
 
+  /** the live record a connection of a snapshot would be, by inode or (without one) by key */
+  private recordOf(c: Connection): LiveRecord | undefined {
+    return c.inode > 0 ? this.liveByInode.get(c.inode) : this.liveByKey.get(connectionKey(c));
+  }
+
   private forget(rec: LiveRecord): void {
-    this.liveByKey.delete(rec.key);
-    if (rec.connection.inode > 0 && this.liveByInode.get(rec.connection.inode) === rec) this.liveByInode.delete(rec.connection.inode);
+    this.records.delete(rec);
+    const inode = rec.connection.inode;
+    if (inode > 0) {
+      if (this.liveByInode.get(inode) === rec) this.liveByInode.delete(inode);
+    } else {
+      const key = rec.key;
+      if (this.liveByKey.get(key) === rec) this.liveByKey.delete(key);
+    }
     if (this.liveByTuple.get(rec.tuple) === rec) this.liveByTuple.delete(rec.tuple);
     if (rec.cookie !== undefined && this.liveByCookie.get(rec.cookie) === rec) this.liveByCookie.delete(rec.cookie);
     if (rec.listener) this.listenerCount--;
   }
 
   private clearLive(): void {
+    this.records.clear();
     this.liveByKey.clear();
     this.liveByInode.clear();
     this.liveByTuple.clear();
@@ -776,7 +776,7 @@ class LiveScan {
     }
     if (rec.connection.state === 'CLOSE_WAIT') {
       // The newest state entry is the current one (histories drop their oldest entries only).
-      this.closeWait.push({ id: rec.id, sinceMs: rec.states[rec.states.length - 1]?.atMs ?? rec.firstSeenMs });
+      this.closeWait.push({ id: rec.id, sinceMs: rec.stateSinceMs });
     }
     const exchanges = rec.exchanges?.count;
     if (exchanges === undefined || exchanges < REUSE_MIN_EXCHANGES) return;
@@ -807,37 +807,6 @@ function cookieChanged(prev: Connection, next: Connection): boolean {
   const a = prev.tcp?.cookie;
   const b = next.tcp?.cookie;
   return a !== undefined && b !== undefined && a !== b;
-}
-
-/**
- * The tracker keeps its own copy so that a caller reusing snapshot objects cannot change history.
- * A live connection's endpoints never change (a new tuple is a new connection), so the previous
- * copy's endpoint objects are shared: two fewer allocations per connection per poll.
- */
-function cloneConnection(c: Connection, prev?: Connection): Connection {
-  const copy: Connection = { ...c, local: prev?.local ?? { ...c.local }, remote: prev?.remote ?? { ...c.remote } };
-  if (c.timer !== undefined) copy.timer = { ...c.timer };
-  if (c.tcp !== undefined) copy.tcp = { ...c.tcp };
-  return copy;
-}
-
-/**
- * A copy for events and live(): later polls replace a record's fields and never mutate the
- * Connection objects they point to, so sharing `connection` is safe.
- */
-function snapshotOf(rec: LiveRecord): TrackedConnection {
-  const t: TrackedConnection = {
-    id: rec.id,
-    key: rec.key,
-    connection: rec.connection,
-    firstSeenMs: rec.firstSeenMs,
-    lastSeenMs: rec.lastSeenMs,
-    preexisting: rec.preexisting,
-    states: rec.states.map((s) => ({ ...s })),
-  };
-  if (rec.openExact === true) t.openExact = true;
-  if (rec.exchanges !== undefined) t.exchanges = rec.exchanges.count;
-  return t;
 }
 
 function sortedByCount(m: Map<string, number>): Map<string, number> {

@@ -48,7 +48,11 @@ export interface PollSessionOptions {
   keepPolling?: boolean;
 }
 
-export function startPollSession(o: PollSessionOptions): PollSession {
+export function startPollSession(options: PollSessionOptions): PollSession {
+  // The closures below live as long as the session: they must not hold the first snapshot (for a
+  // big target, tens of thousands of connections the tracker has long copied what it needs from).
+  const { first, ...o } = options;
+  const firstAtMs = first.atMs;
   const clock = o.clock ?? Date.now;
   const timers = o.timers ?? REAL_TIMERS;
   const listeners = new Set<UpdateListener>();
@@ -113,15 +117,19 @@ export function startPollSession(o: PollSessionOptions): PollSession {
 
   // Evidence gathered before the first poll is about sockets that ended before the watch.
   o.source.drainLifecycle?.();
-  cadence.pollStarted(o.first.atMs);
-  const firstEvents = o.tracker.poll(o.first.snapshot, o.first.atMs);
+  cadence.pollStarted(firstAtMs);
+  // Held only until delivered: the closures below share this scope with the whole session, and
+  // the first poll of a big target is one open event per connection.
+  let firstEvents: TrackerEvent[] | undefined = o.tracker.poll(first.snapshot, firstAtMs);
   // the time of the first poll's evidence, as the tracker counts from it
-  const startedMs = o.first.snapshot.observedAtMs ?? o.first.atMs;
+  const startedMs = first.snapshot.observedAtMs ?? firstAtMs;
   // Deliver the first poll's events once listeners are attached (same tick as the caller).
   queueMicrotask(() => {
+    const events = firstEvents ?? [];
+    firstEvents = undefined;
     if (stopped) return;
-    emit(firstEvents, startedMs);
-    timer = timers.set(schedule, Math.max(0, o.first.atMs + o.intervalMs - clock()));
+    emit(events, startedMs);
+    timer = timers.set(schedule, Math.max(0, firstAtMs + o.intervalMs - clock()));
   });
 
   const session: PollSession = {
