@@ -60,7 +60,7 @@ async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, 
   const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief });
   const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
-  let first: Snapshot;
+  let first: Snapshot | undefined;
   let recorder: NdjsonRecorder | undefined;
   try {
     // Every state: --state is a lens of the output, never a filter of what is tracked.
@@ -73,11 +73,21 @@ async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, 
   }
   const hint = spec.children ? undefined : await childrenHint(first).catch(() => undefined);
   const target = { spec, watchStart, hint };
+  // Handed over in a box that watchWith empties: the first snapshot (every connection of the
+  // target, as the source built it) must not live as long as the watch.
+  const start: FirstPoll = { snapshot: first, atMs: firstAt };
+  first = undefined;
   try {
-    return await watchWith(target, a, extras, recorder, source, { snapshot: first, atMs: firstAt }, metrics);
+    return await watchWith(target, a, extras, recorder, source, start, metrics);
   } finally {
     recorder?.close();
   }
+}
+
+/** The first poll, taken once by watchWith (which empties the box). */
+interface FirstPoll {
+  snapshot: Snapshot | undefined;
+  atMs: number;
 }
 
 async function watchWith(
@@ -86,16 +96,22 @@ async function watchWith(
   extras: WatchExtras,
   recorder: NdjsonRecorder | undefined,
   source: Source,
-  start: { snapshot: Snapshot; atMs: number },
+  start: FirstPoll,
   metrics?: WatchMetrics,
 ): Promise<number> {
-  const first = start.snapshot;
-  const firstAt = first.observedAtMs ?? start.atMs;
-  const pid = first.process.pid;
+  let snapshot = start.snapshot;
+  if (snapshot === undefined) throw new Error('watchWith: the first poll was already taken');
+  start.snapshot = undefined;
+  const firstProcess = snapshot.process;
+  const firstProcesses = snapshot.processes;
+  const firstAt = snapshot.observedAtMs ?? start.atMs;
+  const pid = firstProcess.pid;
   const tracker = createTracker({ describeFinding: findingMessage, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: start, keepPolling });
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling });
+  // the session has taken what it needs; the suspended function must not keep the rest
+  snapshot = undefined;
   metrics?.attach(session);
   // serve: headless, stdout only for --json
   const quiet = a.serve === true && !a.json;
@@ -104,7 +120,7 @@ async function watchWith(
     if (!useTui && !quiet && stdoutOpen()) process.stdout.write(line + '\n');
   };
   // The events seen, for `--report` at the end and the TUI's `h` at any time.
-  const live = a.report !== undefined || useTui ? new LiveReport(first.process.pid) : undefined;
+  const live = a.report !== undefined || useTui ? new LiveReport(pid) : undefined;
   const emitJson = (o: JsonObject): void => {
     recorder?.write(o);
     live?.add(o);
@@ -114,10 +130,11 @@ async function watchWith(
 
   const stream = new EventStream(session, {
     json: emitJson,
+    eventsJson: a.json || recorder !== undefined || live !== undefined,
     ...(a.json ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
   });
   const group = isGroup(target.spec) ? describeSpec(target.spec) : undefined;
-  stream.start(first.process, firstAt, { ...(first.processes ? { processes: first.processes } : {}), ...(group !== undefined ? { group } : {}), ...(target.hint !== undefined ? { hint: target.hint } : {}) });
+  stream.start(firstProcess, firstAt, { ...(firstProcesses ? { processes: firstProcesses } : {}), ...(group !== undefined ? { group } : {}), ...(target.hint !== undefined ? { hint: target.hint } : {}) });
   if (recorder?.failure) {
     // e.g. a full disk at start: one line and exit 1, before anything else is printed
     stream.dispose();
@@ -157,7 +174,7 @@ async function watchWith(
   if (useTui) {
     const { runTui } = await import('../views/tui/run-tui');
     const status = [extras.info, target.hint === undefined ? undefined : `hint: ${target.hint}`].filter((x): x is string => x !== undefined);
-    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? first.process.cmdline, demoBanner: extras.banner?.join('\n'), ...(extras.bannerFolded !== undefined ? { demoBannerFolded: extras.bannerFolded } : {}), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
+    const handle = runTui(session, { exportDir: a.exportDir ?? process.cwd(), command: group ?? firstProcess.cmdline, demoBanner: extras.banner?.join('\n'), ...(extras.bannerFolded !== undefined ? { demoBannerFolded: extras.bannerFolded } : {}), ...(status.length > 0 ? { status: status.join(' · ') } : {}), handleSignals: extras.callerHandlesSignals !== true, htmlReport: live && (async (dir, nowMs) => live.writeNow(dir, stream.summary(nowMs).json)) });
     stops.push(handle.done.then(() => 'quit' as const));
     tui = handle;
   } else {

@@ -17,6 +17,12 @@ export interface EventSinks {
   line?(text: string): void;
   /** a remark for the person watching, outside the data (the first lag, in --json mode) */
   notice?(text: string): void;
+  /**
+   * false: nobody reads the tracker's events as NDJSON (line mode without --record or a report),
+   * so they are not built: at a first poll of 20,000 connections they were most of its garbage.
+   * The start event and the summary are built regardless. Default true.
+   */
+  eventsJson?: boolean;
 }
 
 export class EventStream {
@@ -35,9 +41,10 @@ export class EventStream {
   ) {
     this.lens = new EventLens(session.states);
     const pid = session.pid;
+    const eventsJson = sinks.eventsJson !== false;
     this.unsubscribe = session.onUpdate((events) => {
       for (const e of this.lens.pass(events)) {
-        sinks.json(eventJson(pid, e));
+        if (eventsJson) sinks.json(eventJson(pid, e));
         sinks.line?.(eventLine(e, this.pidColumn, this.endpointWidth));
       }
     });
