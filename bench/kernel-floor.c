@@ -27,11 +27,21 @@
 #include <unistd.h>
 
 #define BATCH 256
-#define MAX_INODES (1 << 22)
 
 struct known { uint8_t family; struct inet_diag_sockid id; };
 
-static unsigned char *wanted; /* bitmap of the target's socket inodes */
+/* the target's socket inodes, sorted (inode numbers grow without bound over a machine's uptime) */
+static unsigned long *wanted;
+static int nwanted, capwanted;
+
+static int cmp_ul(const void *a, const void *b) {
+  unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int is_wanted(unsigned long ino) {
+  return bsearch(&ino, wanted, nwanted, sizeof *wanted, cmp_ul) != NULL;
+}
 static struct known *sockets;
 static int nsockets;
 
@@ -67,9 +77,16 @@ static void read_inodes(const char *dir) {
     if (n <= 0) continue;
     link[n] = 0;
     unsigned long ino;
-    if (sscanf(link, "socket:[%lu]", &ino) == 1 && ino < MAX_INODES) wanted[ino] = 1;
+    if (sscanf(link, "socket:[%lu]", &ino) != 1) continue;
+    if (nwanted == capwanted) {
+      capwanted = capwanted ? 2 * capwanted : 1024;
+      wanted = realloc(wanted, capwanted * sizeof *wanted);
+      if (!wanted) { perror("realloc"); exit(1); }
+    }
+    wanted[nwanted++] = ino;
   }
   closedir(d);
+  qsort(wanted, nwanted, sizeof *wanted, cmp_ul);
 }
 
 static int open_diag(void) {
@@ -98,7 +115,7 @@ static void learn(int fd) {
       for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
         if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) { done = 1; break; }
         struct inet_diag_msg *m = NLMSG_DATA(h);
-        if (m->idiag_inode < MAX_INODES && wanted[m->idiag_inode]) {
+        if (is_wanted(m->idiag_inode)) {
           sockets = realloc(sockets, (nsockets + 1) * sizeof *sockets);
           sockets[nsockets].family = m->idiag_family;
           sockets[nsockets].id = m->id;
@@ -155,7 +172,6 @@ int main(int argc, char **argv) {
   if (polls < 1) polls = 1;
   char dir[64];
   snprintf(dir, sizeof dir, "/proc/%s/fd", argv[1]);
-  wanted = calloc(MAX_INODES, 1);
   read_inodes(dir);
   int fd = open_diag();
   learn(fd);
