@@ -1,6 +1,6 @@
 // What the tracker exposes to views and the CLI. The tracker itself is pure: it is fed
 // (snapshot, nowMs, lifecycle evidence) and never reads a clock, a file or a terminal.
-import type { Connection, ProcessInfo, Snapshot, TcpState } from '../model';
+import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpState } from '../model';
 import type { SocketLifecycleEvent } from './lifecycle-types';
 import type { PeerStats } from './peer-stats';
 
@@ -162,6 +162,8 @@ export interface Tracker {
   readonly exited: boolean;
   /** live connections and listening sockets, in first-seen order */
   live(): readonly TrackedConnection[];
+  /** Both endpoints of every live connection, read in place (no copies, unlike live()). */
+  liveEndpoints(): Iterable<Endpoint>;
   stats(nowMs: number, scope?: StatsScope): TrackerStats;
   /** the processes watched now (one for a single PID; empty once every one has exited) */
   readonly processes: readonly ProcessInfo[];

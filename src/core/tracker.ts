@@ -44,7 +44,7 @@
 // - Time never runs backwards inside the tracker: a time earlier than the latest poll is taken as
 //   the latest poll's time (a wall clock stepped back must not make negative lifetimes).
 import { connectionKey } from '../model';
-import type { Connection, ProcessInfo, Snapshot, TcpInternals } from '../model';
+import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpInternals } from '../model';
 import { LiveRecord, copyConnection } from './live-record';
 import type {
   DescribeFinding,
@@ -406,6 +406,13 @@ class LifetimeTracker implements Tracker {
 
   resetBaseline(nowMs: number): void {
     this.view.reset(Math.max(nowMs, this.latestMs), this.liveCount());
+  }
+
+  *liveEndpoints(): Iterable<Endpoint> {
+    for (const rec of this.records) {
+      yield rec.connection.local;
+      yield rec.connection.remote;
+    }
   }
 
   live(): readonly TrackedConnection[] {

@@ -66,7 +66,7 @@ export class EventStream {
     const s = this.session;
     const processes = extra.processes !== undefined && extra.processes.length > 1 ? extra.processes : undefined;
     this.pidColumn = extra.group !== undefined;
-    this.endpointWidth = endpointWidthFor(s.tracker.live().flatMap((t) => [t.connection.local, t.connection.remote]));
+    this.endpointWidth = endpointWidthFor(s.tracker.liveEndpoints());
     this.sinks.json(
       startEventJson({
         timeMs: atMs,
