@@ -10,6 +10,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { WatchArgs } from './watch-args';
 import { runWatch } from './watch-command';
 import { watchStartTime } from '../process/process-info';
@@ -20,10 +21,6 @@ import { checkWritableDir } from '../views/output/safe-file';
 export const TERM_GRACE_MS = 3_000;
 /** How long a watch that found CMD gone waits for CMD's exit status to arrive. */
 const EXIT_NEWS_MS = 2_000;
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** the shell's convention: the exit code, or 128 + the number of the signal that killed it */
@@ -99,7 +96,7 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
     } catch (e) {
       // CMD gone before the first poll: its status is the answer. The watch may notice the
       // process gone (its /proc entry reaped) a moment before the exit reaches us.
-      if (status === undefined && isSockwatchError(e) && e.code === 'no_such_process') await Promise.race([exited, sleepMs(EXIT_NEWS_MS)]);
+      if (status === undefined && isSockwatchError(e) && e.code === 'no_such_process') await Promise.race([exited, delay(EXIT_NEWS_MS, undefined, { ref: false })]);
       if (status === undefined) throw e;
       process.stderr.write(`sockwatch: ${file} exited before the first poll\n`);
     }

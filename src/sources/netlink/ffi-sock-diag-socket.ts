@@ -4,6 +4,7 @@
 // each dump chunk inside the receive that makes room for it, so the replies are there when asked
 // for; the loop still yields to the event loop between rounds of a long dump, and waits (briefly,
 // without blocking) if a reply is not there yet.
+import { setImmediate as nextTurn, setTimeout as pause } from 'node:timers/promises';
 import { SockwatchError } from '../../errors';
 import { LibcNetlinkSocket } from './libc-netlink';
 import { ReplyCollector, stampRequest } from './reply-collector';
@@ -16,14 +17,6 @@ const DUMP_SLOT_BYTES = 32 * 1024;
 const DUMP_SLOTS = 64;
 /** A lookup batch (MAX_BATCH replies and the sentinel's ack) fits one receive. */
 const LOOKUP_SLOTS = MAX_BATCH + 16;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export class FfiSockDiagSocket extends SerializedRequests {
   readonly io = 'ffi' as const;
