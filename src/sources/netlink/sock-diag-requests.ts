@@ -66,7 +66,7 @@ export const MIN_BATCH = 16;
  */
 export abstract class SerializedRequests implements SockDiagRequests {
   abstract readonly io: SockDiagIo;
-  private tail: Promise<unknown> = Promise.resolve();
+  private tail: Promise<void> = Promise.resolve();
   private seq = Math.floor(Math.random() * 0x7fffffff);
 
   dump(request: Buffer): Promise<Buffer[]> {
@@ -101,7 +101,10 @@ export abstract class SerializedRequests implements SockDiagRequests {
 
   private enqueue(run: () => Promise<Buffer[]>): Promise<Buffer[]> {
     const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
+    // settled without the result: the queue must not keep a dump's replies alive until the next request
+    this.tail = result.then(noop, noop);
     return result;
   }
 }
+
+function noop(): void {}
