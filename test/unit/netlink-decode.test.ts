@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeInetDiag, forEachDumpEntry, type InetDiagRow } from '../../src/sources/netlink/inet-diag-decode';
+import { InetDiagDecoder, decodeInetDiag, type InetDiagRow } from '../../src/sources/netlink/inet-diag-decode';
 import { rowToConnection } from '../../src/sources/netlink/inet-diag-connection';
 import { HOST_LE, nlmsgAlign } from '../../src/sources/netlink/sock-diag-constants';
 import { TCP_INFO_OFFSETS } from '../../src/sources/netlink/tcp-info';
@@ -131,6 +131,31 @@ test('wantedInodes keeps only those rows', () => {
 test('several receive buffers decode like one', () => {
   const { bin } = load('tcp6-loopback');
   assert.deepEqual(decodeInetDiag(messages(bin)), decodeInetDiag(bin));
+});
+
+test('the streaming decoder, fed a datagram at a time, decodes like the whole reply and ignores what follows its end', () => {
+  const { bin } = load('tcp6-loopback');
+  const msgs = messages(bin);
+  const decoder = new InetDiagDecoder();
+  for (const m of msgs) {
+    // each datagram overwritten after it is pushed, as the FFI socket's receive memory is
+    const scratch = Buffer.from(m);
+    decoder.push(scratch);
+    scratch.fill(0xa5);
+  }
+  assert.equal(decoder.finished, true);
+  assert.deepEqual(decoder.result, decodeInetDiag(bin));
+  // a datagram after NLMSG_DONE (a late leftover) changes nothing
+  decoder.push(msgs[0]!);
+  assert.deepEqual(decoder.result, decodeInetDiag(bin));
+  // a malformed datagram ends decoding with a problem; the rows before it stay
+  const broken = new InetDiagDecoder();
+  broken.push(msgs[0]!);
+  broken.push(Buffer.from([1, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  broken.push(msgs[1]!);
+  assert.equal(broken.finished, true);
+  assert.equal(broken.result.rows.length, 1);
+  assert.match(broken.result.problem ?? '', /bad nlmsg_len 1/);
 });
 
 test('a dump without NLMSG_DONE is reported as not done', () => {
@@ -289,9 +314,11 @@ test('replies to the older TCPDIAG_GETSOCK request (type 18) decode like SOCK_DI
   const expected = decodeInetDiag(bin);
   assert.ok(expected.rows.length > 0);
   assert.deepEqual(decodeInetDiag(legacy), expected);
-  const seen: number[] = [];
-  forEachDumpEntry([legacy], (inode) => seen.push(inode));
-  assert.deepEqual(seen, expected.rows.map((r) => r.inode));
+  // set aside unwanted, each message decodes on its own to the same row
+  const aside: Uint8Array[] = [];
+  const none = decodeInetDiag(legacy, { wantedInodes: new Set(), unwanted: (_inode, m) => aside.push(Buffer.from(m)) });
+  assert.equal(none.rows.length, 0);
+  assert.deepEqual(aside.map((m) => decodeInetDiag(m).rows[0]), expected.rows);
   // any other message type is skipped, not decoded as a socket
   const other = Buffer.from(bin);
   other.writeUInt16LE(19, 4);

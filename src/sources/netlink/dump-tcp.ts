@@ -1,16 +1,14 @@
 import { SockwatchError } from '../../errors';
-import { decodeInetDiag, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
+import { InetDiagDecoder, type DecodeResult, type InetDiagRow, type InodeSet } from './inet-diag-decode';
 import { buildInetDiagDumpRequest, type InetDiagRequestOptions, type InetFamily } from './inet-diag-request';
 import type { SockDiagRequests } from './sock-diag-requests';
 import { AF_INET, AF_INET6, AF_UNSPEC } from './sock-diag-constants';
 
 export type DumpOptions = Omit<InetDiagRequestOptions, 'family' | 'seq'>;
 
-export interface FamilyDump {
-  /** reply datagrams, one list per walk of the kernel's tables */
-  replies: Buffer[][];
-  /** walks the kernel did: 1 for both families at once, else one per family */
-  walks: number;
+/** What reads one walk's reply datagrams as they arrive (each valid only during the call). */
+export interface WalkReader {
+  push(datagram: Uint8Array): void;
 }
 
 /**
@@ -19,26 +17,34 @@ export interface FamilyDump {
  * else one walk per family. A failed two-family dump is retried per family, and from then on
  * this socket's dumps go per family. The failure is not told apart (a kernel refusing the request,
  * or a timeout): either way the cost is one more walk per dump, never a wrong answer.
+ *
+ * Each walk's replies go to a reader from `startWalk` as they arrive, uncopied; the readers of
+ * the walks that completed are returned (one per walk), a failed walk's is dropped.
  */
 export class FamilyDumper {
   private oneWalk = true;
 
   constructor(private readonly socket: Pick<SockDiagRequests, 'dump'>) {}
 
-  async dump(families: ReadonlySet<InetFamily>, opts: DumpOptions): Promise<FamilyDump> {
-    if (families.size === 0) return { replies: [], walks: 0 };
+  async dump<R extends WalkReader>(families: ReadonlySet<InetFamily>, opts: DumpOptions, startWalk: () => R): Promise<R[]> {
+    if (families.size === 0) return [];
     if (families.size === 2 && this.oneWalk) {
+      const reader = startWalk();
       try {
-        return { replies: [await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family: AF_UNSPEC }))], walks: 1 };
+        await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family: AF_UNSPEC }), (d) => reader.push(d));
+        return [reader];
       } catch {
         this.oneWalk = false;
       }
     }
-    const replies: Buffer[][] = [];
+    const readers: R[] = [];
     for (const family of [AF_INET, AF_INET6] as const) {
-      if (families.has(family)) replies.push(await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family })));
+      if (!families.has(family)) continue;
+      const reader = startWalk();
+      await this.socket.dump(buildInetDiagDumpRequest({ ...opts, family }), (d) => reader.push(d));
+      readers.push(reader);
     }
-    return { replies, walks: replies.length };
+    return readers;
   }
 }
 
@@ -49,17 +55,17 @@ export const BOTH_FAMILIES: ReadonlySet<InetFamily> = new Set<InetFamily>([AF_IN
  * each socket once: a table changing while walked can show a socket twice.
  */
 export async function dumpTcp(dumper: FamilyDumper, families: ReadonlySet<InetFamily>, opts: DumpOptions, wantedInodes?: InodeSet): Promise<{ rows: InetDiagRow[]; walks: number }> {
-  const { replies, walks } = await dumper.dump(families, opts);
+  const walks = await dumper.dump(families, opts, () => new InetDiagDecoder(wantedInodes ? { wantedInodes, modelTcpInfo: true } : { modelTcpInfo: true }));
   const rows: InetDiagRow[] = [];
   const seen = new Set<number>();
-  for (const chunks of replies) {
-    for (const row of checked(wantedInodes ? decodeInetDiag(chunks, { wantedInodes, modelTcpInfo: true }) : decodeInetDiag(chunks, { modelTcpInfo: true }))) {
+  for (const walk of walks) {
+    for (const row of checked(walk.result)) {
       if (seen.has(row.inode)) continue;
       seen.add(row.inode);
       rows.push(row);
     }
   }
-  return { rows, walks };
+  return { rows, walks: walks.length };
 }
 
 /** The rows of a complete, well-formed dump reply; an io_error otherwise. */

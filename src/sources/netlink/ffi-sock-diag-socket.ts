@@ -7,7 +7,7 @@
 import { setImmediate as nextTurn, setTimeout as pause } from 'node:timers/promises';
 import { SockwatchError } from '../../errors';
 import { LibcNetlinkSocket } from './libc-netlink';
-import { ReplyCollector, stampRequest } from './reply-collector';
+import { ReplyCollector, stampRequest, type ReplySink } from './reply-collector';
 import { NETLINK_SOCK_DIAG } from './sock-diag-constants';
 import { MAX_BATCH, SO_RCVBUF, SerializedRequests, type NetlinkDumpOptions } from './sock-diag-requests';
 
@@ -59,24 +59,25 @@ export class FfiSockDiagSocket extends SerializedRequests {
     this.sock = undefined;
   }
 
-  protected async exchange(request: Buffer, batch: boolean): Promise<Buffer[]> {
+  protected async exchange(request: Buffer, batch: boolean, sink: ReplySink | undefined): Promise<Uint8Array[]> {
     try {
-      return await this.exchangeOnce(request, batch);
+      return await this.exchangeOnce(request, batch, sink);
     } catch (e) {
       this.reset();
       throw e instanceof SockwatchError ? e : new SockwatchError('io_error', `netlink request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
-  private async exchangeOnce(request: Buffer, batch: boolean): Promise<Buffer[]> {
+  private async exchangeOnce(request: Buffer, batch: boolean, sink: ReplySink | undefined): Promise<Uint8Array[]> {
     const seq = this.nextSeq();
-    const collector = new ReplyCollector(seq, batch);
+    const collector = new ReplyCollector(seq, batch, sink);
     this.ensureOpen().send(stampRequest(request, seq, batch));
     const deadline = Date.now() + this.timeoutMs;
     let waits = 0;
     for (;;) {
       if (this.closed) throw new SockwatchError('io_error', 'netlink socket closed during a dump');
-      const got = this.ensureOpen().receive();
+      // a sink reads each datagram in place before the next receive; kept datagrams need a copy
+      const got = this.ensureOpen().receive(sink === undefined);
       for (const d of got) {
         if (!d.fromKernel) continue;
         if (d.truncated) throw new SockwatchError('io_error', 'netlink reply truncated');

@@ -78,9 +78,9 @@ export interface DecodeOptions {
   /**
    * Rows of an earlier poll by inode: a row whose 48-byte sockId is unchanged reuses their
    * formatted addresses, cookie and sockId copy instead of building new ones (most of a steady
-   * poll's decoding cost and garbage, for a target of thousands of connections). When both
-   * carry tcp_info, the earlier row object itself is updated and returned: a caller passing
-   * `previous` must not keep those rows as a record of the earlier poll.
+   * poll's decoding cost and garbage, for a target of thousands of connections). When the new
+   * reply carries tcp_info, the earlier row object itself is updated and returned: a caller
+   * passing `previous` must not keep those rows as a record of the earlier poll.
    */
   previous?: ReadonlyMap<number, InetDiagRow>;
   /**
@@ -88,7 +88,14 @@ export interface DecodeOptions {
    * struct: for the source's every-poll decoding, where the full object was most of the cost.
    */
   modelTcpInfo?: boolean;
+  /**
+   * Called for each well-formed inet_diag message whose inode is not in wantedInodes, with the
+   * message's bytes (header included; valid only during the call: copy what is kept).
+   */
+  unwanted?: UnwantedMessage;
 }
+
+export type UnwantedMessage = (inode: number, message: Uint8Array) => void;
 
 export interface DecodeResult {
   rows: InetDiagRow[];
@@ -112,14 +119,40 @@ export function decodeInetDiag(
   input: Uint8Array | readonly Uint8Array[],
   opts: DecodeOptions = {},
 ): DecodeResult {
-  const result: DecodeResult = { rows: [], done: false, interrupted: false };
-  if (opts.batch === true) result.missing = 0;
+  const decoder = new InetDiagDecoder(opts);
   const buffers = input instanceof Uint8Array ? [input] : input;
   for (const buf of buffers) {
-    decodeBuffer(buf, opts.wantedInodes, opts.batch === true, opts.previous, opts.modelTcpInfo === true ? decodeTcpInfoForModel : decodeTcpInfo, result);
-    if (result.done || result.errno !== undefined || result.problem !== undefined) break;
+    if (decoder.finished) break;
+    decoder.push(buf);
   }
-  return result;
+  return decoder.result;
+}
+
+/**
+ * decodeInetDiag one datagram at a time, as a reply arrives: a datagram is decoded while it is
+ * still in the receive memory, so a dump's replies are never copied or kept (at 20,000
+ * connections they were megabytes per poll). Rows copy what they keep.
+ */
+export class InetDiagDecoder {
+  readonly result: DecodeResult = { rows: [], done: false, interrupted: false };
+  private readonly tcpInfoOf: TcpInfoDecoder;
+
+  constructor(private readonly opts: DecodeOptions = {}) {
+    if (opts.batch === true) this.result.missing = 0;
+    this.tcpInfoOf = opts.modelTcpInfo === true ? decodeTcpInfoForModel : decodeTcpInfo;
+  }
+
+  /** The end, an error or malformed input was seen: later datagrams are ignored. */
+  get finished(): boolean {
+    const r = this.result;
+    return r.done || r.errno !== undefined || r.problem !== undefined;
+  }
+
+  push(buf: Uint8Array): void {
+    if (this.finished) return;
+    const o = this.opts;
+    decodeBuffer(buf, o.wantedInodes, o.batch === true, o.previous, this.tcpInfoOf, o.unwanted, this.result);
+  }
 }
 
 function decodeBuffer(
@@ -128,6 +161,7 @@ function decodeBuffer(
   batch: boolean,
   previous: ReadonlyMap<number, InetDiagRow> | undefined,
   tcpInfoOf: TcpInfoDecoder,
+  unwanted: UnwantedMessage | undefined,
   out: DecodeResult,
 ): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -143,7 +177,10 @@ function decodeBuffer(
         return true;
       }
       const inode = dv.getUint32(p + 68, HOST_LE);
-      if (wanted !== undefined && !wanted.has(inode)) return false;
+      if (wanted !== undefined && !wanted.has(inode)) {
+        unwanted?.(inode, buf.subarray(off, off + len));
+        return false;
+      }
       out.rows.push(decodeRow(buf, dv, p, payloadLen, inode, previous?.get(inode), tcpInfoOf));
     } else if (type === NLMSG_DONE) {
       out.done = true;
@@ -203,10 +240,12 @@ function decodeRow(
   }
   const same = prev !== undefined && prev.family === family && sameSockId(buf, p + 4, prev.sockId);
 
-  // The same socket as last poll, with tcp_info again: its row object is updated in place, so a
-  // steady poll of thousands of connections leaves no row garbage. Rows never leave the netlink
-  // source (rowToConnection copies what it needs), so nothing else sees the update.
-  if (same && infoAt >= 0 && prev.tcpInfo !== undefined) {
+  // The same socket as last poll, with tcp_info: its row object is updated in place (and gets
+  // tcp_info when the earlier row, from a dump without it, had none), so a steady poll of
+  // thousands of connections leaves no row garbage and a first poll holds one row per socket.
+  // Rows never leave the netlink source (rowToConnection copies what it needs), so nothing else
+  // sees the update.
+  if (same && infoAt >= 0) {
     prev.state = buf[p + 1]!;
     prev.timer = buf[p + 2]!;
     prev.retrans = buf[p + 3]!;

@@ -2,7 +2,7 @@
 // refreshes them without dumping the host: exact lookups, or one kernel-filtered dump.
 import { SockwatchError } from '../../errors';
 import { tcpStateCode } from '../../model';
-import { decodeInetDiag, forEachDumpEntry, type InetDiagRow, type InodeSet } from './inet-diag-decode';
+import { InetDiagDecoder, decodeInetDiag, type InetDiagRow, type InodeSet } from './inet-diag-decode';
 import { checked, type FamilyDumper } from './dump-tcp';
 import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
@@ -38,9 +38,8 @@ interface KnownSocket {
   listening: boolean;
   /** its exact-lookup request, once built */
   request: Buffer | undefined;
-  /** the filtered dump (by KnownSockets.dumpCount) that last returned it, and that last decoded it */
+  /** the filtered dump (by KnownSockets.dumpCount) that last returned it */
   seenIn: number;
-  decodedIn: number;
 }
 
 function knownOf(row: InetDiagRow): KnownSocket {
@@ -52,7 +51,6 @@ function knownOf(row: InetDiagRow): KnownSocket {
     listening: row.state === LISTEN_CODE,
     request: undefined,
     seenIn: 0,
-    decodedIn: 0,
   };
 }
 
@@ -164,7 +162,9 @@ export class KnownSockets {
       // built once per socket: the request never changes (the socket wrapper sets nlmsg_seq in its own copy)
       const requests = slice.map((k) => (k.request ??= buildInetDiagExactRequest(k.family, k.sockId)));
       this.lookups += requests.length;
-      const decoded = decodeInetDiag(await socket.batch(requests, sentinel), { batch: true, previous, modelTcpInfo: true });
+      const decoder = new InetDiagDecoder({ batch: true, previous, modelTcpInfo: true });
+      await socket.batch(requests, sentinel, (d) => decoder.push(d));
+      const decoded = decoder.result;
       if (decoded.errno !== undefined || decoded.problem !== undefined || !decoded.done) {
         throw new SockwatchError('io_error', `netlink exact lookup failed: ${decoded.problem ?? `errno ${decoded.errno ?? 'none'}`}`);
       }
@@ -172,6 +172,19 @@ export class KnownSockets {
     }
     this.forgetUnless(fresh);
     return fresh;
+  }
+
+  /**
+   * An unfiltered dump's rows (no tcp_info) as the refresh that followed it answered them: the
+   * same row objects, given tcp_info in place, unless a tuple changed. A socket closed between
+   * dump and refresh keeps its dump row: it was there. Only known sockets: one that appeared
+   * since the dump is the next poll's to learn.
+   */
+  withTcpInfo(dumped: readonly InetDiagRow[], refresh: Refresh, wanted: ReadonlyMap<number, number>): InetDiagRow[] {
+    const rows: InetDiagRow[] = [];
+    for (const r of refresh.rows(wanted)) if (this.known.has(r.inode)) rows.push(r);
+    for (const r of dumped) if (!refresh.has(r.inode)) rows.push(r);
+    return rows;
   }
 
   /** Forgets the known sockets that `present` does not hold (gone: closed, or their tuple changed). */
@@ -204,24 +217,31 @@ export class KnownSockets {
 
   /**
    * One dump of the families the known sockets use, filtered in the kernel by their ports, with
-   * tcp_info. Its rows are decoded only once the fd scan has said which inodes are the target's.
+   * tcp_info. The known sockets' rows are decoded as the replies arrive (nothing of the dump is
+   * kept); any other socket's message is copied aside — another process's socket on the same
+   * ports, or a new one of the target — and decoded only if the fd scan says it is the target's.
    */
   private async filteredDump(previous: ReadonlyMap<number, InetDiagRow>): Promise<Refresh> {
     const { filter, bytecode, families } = this.portFilter();
-    const { replies, walks } = await this.dumper.dump(families, { states: FD_STATES_MASK, bytecode });
-    this.filteredDumps += walks;
-    // Which sockets the dump holds: a stamp on the known ones, a set for the others (sockets of
-    // other processes on the same ports, or the target's new ones). A set of every inode was
-    // rebuilt each poll, and at 20,000 connections that was a good part of the poll's garbage.
-    const dump = ++this.dumpCount;
     const known = this.known;
-    const others = new Set<number>();
-    for (const chunks of replies) {
-      forEachDumpEntry(chunks, (inode) => {
-        const k = known.get(inode);
-        if (k !== undefined) k.seenIn = dump;
-        else others.add(inode);
-      });
+    const others = new Map<number, Uint8Array>();
+    const keepAside = (inode: number, message: Uint8Array): void => {
+      // a table changing while walked can show a socket twice
+      if (!others.has(inode)) others.set(inode, Buffer.from(message));
+    };
+    const walks = await this.dumper.dump(families, { states: FD_STATES_MASK, bytecode }, () => new InetDiagDecoder({ wantedInodes: known, unwanted: keepAside, previous, modelTcpInfo: true }));
+    this.filteredDumps += walks.length;
+    // Which known sockets the dump holds: a stamp on each (a set of every inode was rebuilt each
+    // poll, and at 20,000 connections that was a good part of the poll's garbage).
+    const dump = ++this.dumpCount;
+    const knownRows: InetDiagRow[] = [];
+    for (const walk of walks) {
+      for (const row of checked(walk.result)) {
+        const k = known.get(row.inode);
+        if (k === undefined || k.seenIn === dump) continue;
+        k.seenIn = dump;
+        knownRows.push(row);
+      }
     }
     this.forgetUnseen(dump);
     const has = (inode: number): boolean => known.get(inode)?.seenIn === dump || others.has(inode);
@@ -229,24 +249,18 @@ export class KnownSockets {
       has,
       rows: (wanted) => {
         const rows: InetDiagRow[] = [];
-        const gotOthers = new Set<number>();
-        for (const chunks of replies) {
-          for (const row of checked(decodeInetDiag(chunks, { wantedInodes: wanted, previous, modelTcpInfo: true }))) {
-            // a table changing while walked can show a socket twice
-            const k = known.get(row.inode);
-            if (k !== undefined) {
-              if (k.decodedIn === dump) continue;
-              k.decodedIn = dump;
-            } else {
-              if (gotOthers.has(row.inode)) continue;
-              gotOthers.add(row.inode);
-            }
-            rows.push(row);
-          }
-        }
+        for (const row of knownRows) if (wanted.has(row.inode)) rows.push(row);
+        let gotOthers = 0;
+        others.forEach((message, inode) => {
+          if (!wanted.has(inode)) return;
+          const row = decodeInetDiag(message, { previous, modelTcpInfo: true }).rows[0];
+          if (row === undefined) return;
+          gotOthers++;
+          rows.push(row);
+        });
         // Many foreign sockets: other processes share the target's remote ports (say, a busy
         // database port); cover the target's sockets by their local ports instead.
-        const foreign = others.size - gotOthers.size;
+        const foreign = others.size - gotOthers;
         if (filter.remote.length > 0 && foreign > Math.max(FOREIGN_ROWS_TOLERATED, this.known.size / 4)) this.remoteNoisy = true;
         return rows;
       },

@@ -188,9 +188,10 @@ class DatagramRing {
   }
 }
 
-/** One datagram as received: a copy the caller may keep, and what the kernel said about it. */
+/** One datagram as received, and what the kernel said about it. */
 export interface Received {
-  data: Buffer;
+  /** a copy the caller may keep, or (receive(false)) a view valid until the next receive */
+  data: Uint8Array;
   truncated: boolean;
   fromKernel: boolean;
 }
@@ -237,8 +238,11 @@ export class LibcNetlinkSocket {
     }
   }
 
-  /** Every datagram waiting now, up to the ring's size, in one system call; [] when none is. */
-  receive(): Received[] {
+  /**
+   * Every datagram waiting now, up to the ring's size, in one system call; [] when none is.
+   * `copy` false: views of the receive memory, overwritten by the next receive.
+   */
+  receive(copy: boolean): Received[] {
     if (this.fd < 0) throw new SockwatchError('io_error', 'netlink socket is closed');
     const ring = (this.ring ??= new DatagramRing(this.c, this.opts.slotBytes, this.opts.slots));
     ring.rearm(ring.slots);
@@ -250,16 +254,20 @@ export class LibcNetlinkSocket {
       if (errno === EAGAIN) return [];
       if (errno !== EINTR) throw new SockwatchError('io_error', `netlink receive failed: errno ${errno}`);
     }
+    const out: Received[] = [];
+    if (!copy) {
+      for (let i = 0; i < n; i++) out.push({ data: ring.data(i), truncated: ring.truncated(i), fromKernel: ring.senderPort(i) === 0 });
+      return out;
+    }
     // One copy for the whole round: the callers keep datagrams past the next receive.
     let total = 0;
     for (let i = 0; i < n; i++) total += ring.data(i).length;
-    const copy = Buffer.allocUnsafe(total);
-    const out: Received[] = [];
+    const kept = Buffer.allocUnsafe(total);
     let at = 0;
     for (let i = 0; i < n; i++) {
       const d = ring.data(i);
-      copy.set(d, at);
-      out.push({ data: copy.subarray(at, at + d.length), truncated: ring.truncated(i), fromKernel: ring.senderPort(i) === 0 });
+      kept.set(d, at);
+      out.push({ data: kept.subarray(at, at + d.length), truncated: ring.truncated(i), fromKernel: ring.senderPort(i) === 0 });
       at += d.length;
     }
     return out;

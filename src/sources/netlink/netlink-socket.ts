@@ -8,7 +8,7 @@
 import type * as RawModule from 'netlink/dist/raw';
 import { SockwatchError } from '../../errors';
 import { NETLINK_SOCK_DIAG } from './sock-diag-constants';
-import { ReplyCollector, stampRequest } from './reply-collector';
+import { ReplyCollector, stampRequest, type ReplySink } from './reply-collector';
 import { SO_RCVBUF, SerializedRequests, type NetlinkDumpOptions } from './sock-diag-requests';
 
 type RawSocket = RawModule.RawNetlinkSocket;
@@ -37,7 +37,7 @@ const DUMP_DATAGRAM_BYTES = 32 * 1024;
 
 interface Pending {
   collector: ReplyCollector;
-  resolve(chunks: Buffer[]): void;
+  resolve(chunks: Uint8Array[]): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -70,8 +70,8 @@ export class SockDiagSocket extends SerializedRequests {
     this.resetRaw();
   }
 
-  protected exchange(request: Buffer, batch: boolean): Promise<Buffer[]> {
-    return new Promise<Buffer[]>((resolve, reject) => {
+  protected exchange(request: Buffer, batch: boolean, sink: ReplySink | undefined): Promise<Uint8Array[]> {
+    return new Promise<Uint8Array[]>((resolve, reject) => {
       let raw: RawSocket;
       try {
         if (this.closed) throw new SockwatchError('io_error', 'netlink socket is closed');
@@ -87,7 +87,7 @@ export class SockDiagSocket extends SerializedRequests {
         this.fail(new SockwatchError('io_error', `netlink ${batch ? 'lookup batch' : 'dump'} timed out after ${this.timeoutMs} ms`));
         this.resetRaw();
       }, this.timeoutMs);
-      this.pending = { collector: new ReplyCollector(seq, batch), resolve, reject, timer };
+      this.pending = { collector: new ReplyCollector(seq, batch, sink), resolve, reject, timer };
       raw.ref();
       try {
         raw.send(msg, undefined, (err) =>

@@ -209,11 +209,7 @@ export class NetlinkSource implements Source {
       // then reuses their decoded addresses, cookie and sockId instead of a second copy each.
       const previous = this.lastRows.size > 0 ? this.lastRows : new Map(rows.map((r) => [r.inode, r]));
       const refresh = await this.known.refresh(previous).catch(() => undefined);
-      if (refresh) {
-        const withInfo = new Map(refresh.rows(inodeToFd).map((r) => [r.inode, r]));
-        // A socket closed between dump and refresh keeps its dump row (no tcp_info): it was there.
-        rows = rows.map((r) => withInfo.get(r.inode) ?? r);
-      }
+      if (refresh) rows = this.known.withTcpInfo(rows, refresh, inodeToFd);
     }
     return rows;
   }

@@ -62,11 +62,7 @@ async function readOnce(pid: number, states: StateFilter, dumper: FamilyDumper, 
     // as in the poller's first poll: a failed lookup leaves the rows without tcp_info
     // the dump's rows lend the lookups their decoded addresses, cookie and sockId
     const refresh = await known.refresh(new Map<number, InetDiagRow>(rows.map((r) => [r.inode, r]))).catch(() => undefined);
-    if (refresh) {
-      const withInfo = new Map(refresh.rows(inodeToFd).map((r) => [r.inode, r]));
-      // A socket closed between dump and lookup keeps its dump row (no tcp_info): it was there.
-      rows = rows.map((r) => withInfo.get(r.inode) ?? r);
-    }
+    if (refresh) rows = known.withTcpInfo(rows, refresh, inodeToFd);
   }
   const connections: Connection[] = [];
   for (const row of rows) {

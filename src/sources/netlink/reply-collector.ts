@@ -24,6 +24,12 @@ export function stampRequest(request: Buffer, seq: number, batch: boolean): Buff
   return msg;
 }
 
+/**
+ * Takes each reply datagram of a request as it arrives. The bytes are valid only during the call
+ * (the FFI socket receives into memory it reuses): a sink copies what it keeps.
+ */
+export type ReplySink = (datagram: Uint8Array) => void;
+
 /** What one datagram did to the request: more to come, the answer is whole, or it failed. */
 export type Verdict = { kind: 'more' } | { kind: 'done' } | { kind: 'failed'; error: SockwatchError; reset: boolean };
 
@@ -37,18 +43,32 @@ const DONE: Verdict = { kind: 'done' };
  * sequence number is a leftover of an abandoned request and is ignored.
  */
 export class ReplyCollector {
-  readonly chunks: Buffer[] = [];
+  /** the datagrams that answer the request, unless they go to a sink */
+  readonly chunks: Uint8Array[] = [];
 
+  /**
+   * With a `sink`, each answering datagram is handed to it as it arrives and not kept; a sink
+   * that throws fails the request (it may run inside the addon's callback, where a throw aborts).
+   */
   constructor(
     readonly seq: number,
     private readonly batch: boolean,
+    private readonly sink?: ReplySink,
   ) {}
 
-  take(buf: Buffer): Verdict {
+  take(buf: Uint8Array): Verdict {
     if (buf.length < NLMSG_HDRLEN) return MORE;
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (dv.getUint32(8, HOST_LE) !== this.seq) return MORE;
-    this.chunks.push(buf);
+    if (this.sink === undefined) {
+      this.chunks.push(buf);
+    } else {
+      try {
+        this.sink(buf);
+      } catch (e) {
+        return { kind: 'failed', error: new SockwatchError('io_error', `netlink reply not decoded: ${e instanceof Error ? e.message : String(e)}`), reset: false };
+      }
+    }
     let verdict = MORE;
     const walked = walkNlmsgs(dv, buf.length, (type, off, len) => {
       if (type === NLMSG_DONE) {

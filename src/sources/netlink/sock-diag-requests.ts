@@ -1,5 +1,6 @@
 // What the netlink source asks of a sock_diag request socket, whichever implementation answers
 // (open-sock-diag.ts chooses), and the limits both keep to.
+import type { ReplySink } from './reply-collector';
 
 export interface NetlinkDumpOptions {
   /**
@@ -21,17 +22,19 @@ export interface SockDiagRequests {
    * Send one dump request (bytes from buildInetDiagDumpRequest; its nlmsg_seq is overwritten)
    * and resolve with the reply datagrams up to and including the one holding NLMSG_DONE.
    * Rejects with a SockwatchError('io_error') on NLMSG_ERROR, timeout, socket error or close.
-   * Requests are serialized: one in flight per socket.
+   * Requests are serialized: one in flight per socket. With a `sink`, the datagrams go to it as
+   * they arrive, uncopied, and the promise resolves with none.
    */
-  dump(request: Buffer): Promise<Buffer[]>;
+  dump(request: Buffer, sink?: ReplySink): Promise<Uint8Array[]>;
   /**
    * Send many single-message requests (exact lookups) in one datagram, followed by an ack
    * sentinel (buildAckSentinel), and resolve with the reply datagrams up to and including the
    * sentinel's ack. Every message's nlmsg_seq is overwritten. Per-lookup errors (ENOENT) are
    * left in the replies for the decoder. Keep `requests.length` ≤ batchCapacity(): replies that
    * do not fit the receive buffer are dropped by the kernel, and this then rejects (ENOBUFS).
+   * A `sink` takes the datagrams as for dump().
    */
-  batch(requests: readonly Buffer[], sentinel: Buffer): Promise<Buffer[]>;
+  batch(requests: readonly Buffer[], sentinel: Buffer, sink?: ReplySink): Promise<Uint8Array[]>;
   /** How many exact lookups one batch may carry, from the receive buffer the kernel granted. */
   batchCapacity(): number;
   /** Pending and later requests reject with io_error. */
@@ -69,12 +72,12 @@ export abstract class SerializedRequests implements SockDiagRequests {
   private tail: Promise<void> = Promise.resolve();
   private seq = Math.floor(Math.random() * 0x7fffffff);
 
-  dump(request: Buffer): Promise<Buffer[]> {
-    return this.enqueue(() => this.exchange(request, false));
+  dump(request: Buffer, sink?: ReplySink): Promise<Uint8Array[]> {
+    return this.enqueue(() => this.exchange(request, false, sink));
   }
 
-  batch(requests: readonly Buffer[], sentinel: Buffer): Promise<Buffer[]> {
-    return this.enqueue(() => this.exchange(Buffer.concat([...requests, sentinel]), true));
+  batch(requests: readonly Buffer[], sentinel: Buffer, sink?: ReplySink): Promise<Uint8Array[]> {
+    return this.enqueue(() => this.exchange(Buffer.concat([...requests, sentinel]), true, sink));
   }
 
   batchCapacity(): number {
@@ -89,8 +92,8 @@ export abstract class SerializedRequests implements SockDiagRequests {
 
   abstract close(): void;
 
-  /** Sends `request` (stamped with nextSeq()) and resolves with its reply datagrams. */
-  protected abstract exchange(request: Buffer, batch: boolean): Promise<Buffer[]>;
+  /** Sends `request` (stamped with nextSeq()) and resolves with its reply datagrams (none kept with a sink). */
+  protected abstract exchange(request: Buffer, batch: boolean, sink: ReplySink | undefined): Promise<Uint8Array[]>;
   /** SO_RCVBUF as granted; may throw when the socket cannot be opened. */
   protected abstract receiveBufferBytes(): number;
 
@@ -99,7 +102,7 @@ export abstract class SerializedRequests implements SockDiagRequests {
     return this.seq;
   }
 
-  private enqueue(run: () => Promise<Buffer[]>): Promise<Buffer[]> {
+  private enqueue(run: () => Promise<Uint8Array[]>): Promise<Uint8Array[]> {
     const result = this.tail.then(run, run);
     // settled without the result: the queue must not keep a dump's replies alive until the next request
     this.tail = result.then(noop, noop);
