@@ -14,6 +14,7 @@ import { benchNetlink, benchProcfs, type PollResult } from './poll-bench';
 import { buildBackground, buildTarget, countHostTcpSockets } from './scene';
 import { benchTargetImpact, type ImpactRow } from './target-impact';
 import { benchMetricsImpact, metricsImpactTable, scrapeCostInProcess } from './metrics-impact';
+import { tuneHeapForLongRun } from '../src/util/long-run-heap';
 
 const quick = process.argv.includes('--quick');
 const HOST_SOCKETS = quick ? 2_000 : 22_000;
@@ -117,6 +118,8 @@ function sysinfoScript(): string {
 }
 
 async function main(): Promise<void> {
+  // the in-process polls below run under the heap settings of `watch`, whose polls they stand for
+  tuneHeapForLongRun();
   const started = Date.now();
   log(`bench${quick ? ' --quick' : ''}: building ~${HOST_SOCKETS} host sockets, target ${TARGET}…`);
   const bgConnections = Math.max(0, Math.round((HOST_SOCKETS - 2 * TARGET) / 2));
