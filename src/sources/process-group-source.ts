@@ -127,7 +127,8 @@ export class ProcessGroupSource implements Source {
  */
 export function mergeHolders(snaps: readonly Snapshot[]): Connection[] {
   // One process (the usual watch): its connections as they are, named by their PID. A source
-  // hands fresh objects every poll, so they are ours to label; no copy per connection per poll.
+  // hands this poll its own objects (refreshed in place by the next poll, never shared with
+  // another source), so they are ours to label; no copy per connection per poll.
   if (snaps.length === 1) {
     const s = snaps[0]!;
     const pid = s.process.pid;

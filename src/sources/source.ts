@@ -6,7 +6,9 @@ import type { LifecycleStatus, SocketLifecycleEvent } from '../core/lifecycle-ty
  * between calls (that is how steady-state polling stays O(target), not O(host)).
  *
  * `snapshot()` resolves with the target's TCP connections whose state passes `states`, in
- * compareByFd order (model.ts), so views need not sort them again.
+ * compareByFd order (model.ts), so views need not sort them again. Its connection objects are
+ * the caller's until the next call: a source may refresh them in place then (the netlink source
+ * does), so whoever keeps one past the next poll keeps a copy (the tracker does).
  * It rejects with a SockwatchError: `no_such_process` when the target is gone (also mid-scan),
  * `permission_denied` when the caller may not read it, `not_supported` where the source cannot run.
  */

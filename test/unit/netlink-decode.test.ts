@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InetDiagDecoder, decodeInetDiag, type InetDiagRow } from '../../src/sources/netlink/inet-diag-decode';
-import { rowToConnection } from '../../src/sources/netlink/inet-diag-connection';
+import { polledConnection, rowToConnection } from '../../src/sources/netlink/inet-diag-connection';
 import { HOST_LE, nlmsgAlign } from '../../src/sources/netlink/sock-diag-constants';
 import { TCP_INFO_OFFSETS } from '../../src/sources/netlink/tcp-info';
 import { tcpStateCode } from '../../src/model';
@@ -388,5 +388,45 @@ test('previous rows: a model tcp_info object is refilled with the new values, no
     assert.equal(r.tcpInfo!.bytesReceived, before[i]! + 1000);
     assert.equal(rowToConnection(r, 3)!.tcp!.bytesReceived, before[i]! + 1000);
     assert.equal(conns[i]!.tcp!.bytesReceived, before[i], 'an earlier Connection keeps its own numbers');
+  });
+});
+
+test('polled connections: the same socket a poll later is the same Connection refreshed; a changed tuple is a new one', () => {
+  const { bin } = load('tcp4-loopback');
+  const one = decodeInetDiag(bin, { modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  const previous = new Map(one.map((r) => [r.inode, r]));
+  const conns = one.map((r) => polledConnection(r, 3)!);
+  const before = conns.map((c) => ({ ...c, tcp: { ...c.tcp! } }));
+  assert.deepEqual(conns, one.map((r) => rowToConnection(r, 3)), 'as rowToConnection builds it');
+
+  // bytes_received +1000 for every socket, the first socket's source port moved
+  const edited = Buffer.from(bin);
+  for (let off = 0; off < edited.length; ) {
+    const len = edited.readUInt32LE(off);
+    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
+      const alen = edited.readUInt16LE(a);
+      if (alen < 4) break;
+      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
+        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
+        edited.writeUInt32LE(edited.readUInt32LE(at) + 1000, at);
+      }
+      a += nlmsgAlign(alen);
+    }
+    if (len >= 16 + 72 && edited.readUInt32LE(off + 16 + 68) === one[0]!.inode) edited.writeUInt16BE((one[0]!.srcPort + 1) & 0xffff, off + 16 + 4);
+    off += nlmsgAlign(len);
+  }
+  const two = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
+  const again = two.map((r) => polledConnection(r, 4)!);
+  again.forEach((c, i) => {
+    assert.deepEqual(c, rowToConnection(two[i]!, 4), 'the same values as a fresh build');
+    assert.equal(c.tcp!.bytesReceived, before[i]!.tcp.bytesReceived + 1000);
+    assert.equal(c.fd, 4);
+    if (i === 0) {
+      assert.notEqual(c, conns[0], 'a moved socket gets a new Connection');
+      assert.equal(conns[0]!.local.port, one[0]!.srcPort, 'and the old one is left as it was');
+    } else {
+      assert.equal(c, conns[i], 'refreshed in place');
+      assert.equal(c.tcp, conns[i]!.tcp);
+    }
   });
 });

@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { readlinkSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { FdSocketTable } from '../../src/sources/procfs/fd-socket-table';
+import fc from 'fast-check';
+import { FdSocketTable, updateInodes } from '../../src/sources/procfs/fd-socket-table';
 
 const servers: net.Server[] = [];
 after(() => {
@@ -24,14 +25,15 @@ test('confirmed-open sockets are not read again; everything else is', async () =
   await listen();
   await listen();
   const table = new FdSocketTable(process.pid);
-  const first = await table.scan();
+  // copies: a scan's map is the table's own, updated by the next scan
+  const first = new Map(await table.scan());
   const total = table.lastReadlinks;
   assert.ok(first.size >= 2);
   // nothing confirmed: every fd is read again
   await table.scan(() => false);
   assert.equal(table.lastReadlinks, total);
   // every socket confirmed open: only non-socket fds (and any new ones) are read
-  const second = await table.scan(() => true);
+  const second = new Map(await table.scan(() => true));
   assert.deepEqual([...second].sort(), [...first].sort());
   assert.ok(table.lastReadlinks <= total - countFdsOf(first));
   // a new socket's fd is read and found even though every known socket is confirmed
@@ -85,9 +87,9 @@ test('the listing is skipped only while the open-fd count and every known fd say
     // a hole below the last file: a socket opened later takes a number the table has not seen
     await ask(`close ${hole}`);
     const table = new FdSocketTable(pid);
-    const first = await table.scan();
+    const first = new Map(await table.scan());
     assert.equal(table.lastListed, true);
-    const steady = await table.scan(() => true);
+    const steady = new Map(await table.scan(() => true));
     assert.equal(table.lastListed, false, 'nothing changed: no listing');
     assert.deepEqual([...steady].sort(), [...first].sort());
 
@@ -110,5 +112,52 @@ test('the listing is skipped only while the open-fd count and every known fd say
     assert.ok(table.lastReadlinks >= after.size);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+/** The map a scan means: each socket inode (> 0) at the lowest fd holding it. */
+function lowestFds(links: Float64Array): Map<number, number> {
+  const m = new Map<number, number>();
+  links.forEach((inode, fd) => {
+    if (inode > 0 && !m.has(inode)) m.set(inode, fd);
+  });
+  return m;
+}
+
+test('the inode map updated in place from one pass to the next equals one built afresh (dups, closes, reuse, growth)', () => {
+  // fd → -1 (not listed), 0 (not a socket) or one of a few inodes, so dups and moves are common
+  const pass = fc.array(fc.integer({ min: -1, max: 6 }), { maxLength: 40 }).map((a) => Float64Array.from(a));
+  fc.assert(
+    fc.property(fc.array(pass, { minLength: 1, maxLength: 6 }), (passes) => {
+      const inodes = new Map<number, number>();
+      let prev = new Float64Array(0);
+      for (const links of passes) {
+        updateInodes(inodes, prev, links);
+        assert.deepEqual(new Map([...inodes].sort((a, b) => a[0] - b[0])), new Map([...lowestFds(links)].sort((a, b) => a[0] - b[0])));
+        prev = links;
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('a scan hands back the same map, updated: a new socket appears in it, a closed one leaves it', async () => {
+  const table = new FdSocketTable(process.pid);
+  const first = await table.scan();
+  const before = new Map(first);
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  try {
+    const second = await table.scan();
+    assert.equal(second, first, 'the same map');
+    const added = [...second.keys()].filter((i) => !before.has(i));
+    assert.equal(added.length, 1, 'the listener is the one new socket');
+    s.close();
+    await once(s, 'close');
+    const third = await table.scan();
+    assert.deepEqual(new Map([...third].sort((a, b) => a[0] - b[0])), new Map([...before].sort((a, b) => a[0] - b[0])));
+  } finally {
+    s.close();
   }
 });

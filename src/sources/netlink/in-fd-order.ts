@@ -15,13 +15,24 @@ export function inFdOrder(connections: Connection[]): Connection[] {
     if (fd > maxFd) maxFd = fd;
   }
   if (maxFd > 8 * connections.length + 1024) return connections.sort(compareByFd); // sparse: the slots would cost more
-  const slots = new Array<Connection | undefined>(maxFd + 1);
+  // The slots are kept for the next call, emptied: at 20,000 connections a new array per poll
+  // was a large object for the full collector to free.
+  if (slots.length <= maxFd) slots = new Array<Connection | undefined>(maxFd + 1);
+  let duplicate = false;
   for (const c of connections) {
     const fd = c.fd!;
-    if (slots[fd] !== undefined) return connections.sort(compareByFd);
+    if (slots[fd] !== undefined) duplicate = true;
     slots[fd] = c;
   }
-  let n = 0;
-  for (const c of slots) if (c !== undefined) connections[n++] = c;
-  return connections;
+  if (!duplicate) {
+    let n = 0;
+    for (let fd = 0; fd <= maxFd; fd++) {
+      const c = slots[fd];
+      if (c !== undefined) connections[n++] = c;
+    }
+  }
+  for (const c of connections) slots[c.fd!] = undefined;
+  return duplicate ? connections.sort(compareByFd) : connections;
 }
+
+let slots: (Connection | undefined)[] = [];

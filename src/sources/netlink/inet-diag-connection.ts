@@ -35,6 +35,36 @@ export function rowToConnection(row: InetDiagRow, fd?: number): Connection | und
   return conn;
 }
 
+/**
+ * rowToConnection for the poller: the Connection built for this row at the last poll, refreshed
+ * in place, so a steady poll of thousands of connections allocates none (they were most of its
+ * garbage). A row object lives across polls only while its socket keeps the same identity (see
+ * decodeRow's `previous`), so its Connection does too. Whoever reads a poll's connections copies
+ * what it keeps (the tracker does), and must not hold them past the next poll: they change.
+ */
+export function polledConnection(row: InetDiagRow, fd: number): Connection | undefined {
+  const c = row.connection;
+  const info = row.tcpInfo;
+  const state = tcpStateFromCode(row.state);
+  // a state with no name, or tcp internals gone or come: build afresh (rare)
+  if (c === undefined || state === undefined || (c.tcp === undefined) !== (info === undefined)) {
+    row.connection = rowToConnection(row, fd);
+    return row.connection;
+  }
+  c.fd = fd;
+  c.state = state;
+  c.sendQueue = state === 'LISTEN' ? 0 : row.wqueue;
+  c.recvQueue = row.rqueue;
+  c.timer = timerOf(row, info);
+  c.retransmits = info?.retransmits ?? (row.timer === 2 || row.timer === 4 ? 0 : row.retrans);
+  c.uid = row.uid;
+  if (c.tcp !== undefined && internalsOf(row, info, c.tcp) === undefined) {
+    row.connection = rowToConnection(row, fd);
+    return row.connection;
+  }
+  return c;
+}
+
 /** Shared by every connection without a timer (most of them); frozen, as it is shared. */
 const NO_TIMER: TimerInfo = Object.freeze({ kind: 'none', expiresMs: 0 });
 
@@ -46,10 +76,10 @@ function timerOf(row: InetDiagRow, info: TcpInfo | undefined): TimerInfo {
 }
 
 /**
- * TcpInternals needs every field; a tcp_info too short to hold them (kernels before 4.1 lack
+ * TcpInternals needs every field (`into`: an earlier one to refill); a tcp_info too short to hold them (kernels before 4.1 lack
  * bytes_received) gives no internals rather than zeros that look like an idle connection.
  */
-function internalsOf(row: InetDiagRow, info: TcpInfo | undefined): TcpInternals | undefined {
+function internalsOf(row: InetDiagRow, info: TcpInfo | undefined, into?: TcpInternals): TcpInternals | undefined {
   if (!info) return undefined;
   // bytes_acked also counts the SYN of an active open (one too many on a client); bytes_sent
   // (4.19+) is exact, so it is the first choice.
@@ -65,6 +95,24 @@ function internalsOf(row: InetDiagRow, info: TcpInfo | undefined): TcpInternals 
     lastDataRecv === undefined
   ) {
     return undefined;
+  }
+  if (into !== undefined) {
+    into.bytesSent = bytesSent;
+    into.bytesReceived = bytesReceived;
+    into.rttMs = rtt / 1000;
+    into.rttVarMs = rttvar / 1000;
+    into.retransmits = totalRetrans;
+    into.lastSendMs = lastDataSent;
+    into.lastReceiveMs = lastDataRecv;
+    into.cookie = row.cookie;
+    if (info.dataSegsOut !== undefined && info.dataSegsIn !== undefined) {
+      into.segmentsSent = info.dataSegsOut;
+      into.segmentsReceived = info.dataSegsIn;
+    } else {
+      delete into.segmentsSent;
+      delete into.segmentsReceived;
+    }
+    return into;
   }
   const tcp: TcpInternals = {
     bytesSent,

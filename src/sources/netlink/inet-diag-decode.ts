@@ -21,7 +21,7 @@ import {
 } from './sock-diag-constants';
 import { decodeTcpInfo, decodeTcpInfoForModel, type TcpInfo } from './tcp-info';
 import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
-import type { Endpoint } from '../../model';
+import type { Connection, Endpoint } from '../../model';
 
 const ENOENT = 2;
 
@@ -64,6 +64,8 @@ export interface InetDiagRow {
    * poll to poll with the decoded strings: every poll's Connection shares them (never mutated).
    */
   endpoints?: { local: Endpoint; remote: Endpoint } | undefined;
+  /** the poller's Connection for this socket, refreshed in place each poll (polledConnection) */
+  connection?: Connection | undefined;
 }
 
 export interface DecodeOptions {

@@ -6,7 +6,7 @@ import { validatePid } from '../../process/process-info';
 import { WatchedProcess, readConsistently, watchProcess } from '../../process/watched-process';
 import { FdSocketTable } from '../procfs/fd-socket-table';
 import type { Source } from '../source';
-import { rowToConnection } from './inet-diag-connection';
+import { polledConnection } from './inet-diag-connection';
 import type { InetDiagRow } from './inet-diag-decode';
 import { BOTH_FAMILIES, FamilyDumper, dumpTcp } from './dump-tcp';
 import { checkSameNetNamespace } from './netlink-availability';
@@ -144,7 +144,9 @@ export class NetlinkSource implements Source {
     }
     if (full) this.lastFullMs = now;
 
-    const connections: Connection[] = [];
+    // sized once: grown by push, an array of 20,000 is reallocated as large objects several times
+    const connections = new Array<Connection>(rows.length);
+    let count = 0;
     const poll = ++this.polls;
     const lastRows = this.lastRows;
     const rowPoll = this.rowPoll;
@@ -153,9 +155,10 @@ export class NetlinkSource implements Source {
       if (fd === undefined) continue;
       lastRows.set(row.inode, row);
       rowPoll.set(row.inode, poll);
-      const conn = rowToConnection(row, fd);
-      if (conn && stateMatches(states, conn.state)) connections.push(conn);
+      const conn = polledConnection(row, fd);
+      if (conn && stateMatches(states, conn.state)) connections[count++] = conn;
     }
+    connections.length = count;
     rowPoll.forEach((p, inode) => {
       if (p === poll) return;
       rowPoll.delete(inode);
@@ -206,8 +209,14 @@ export class NetlinkSource implements Source {
     await this.unixSockets.learn(notInTable.keys(), inodeToFd);
     if (rows.length > 0) {
       // The dump's rows as the earlier poll where there was none (the first poll): the refresh
-      // then reuses their decoded addresses, cookie and sockId instead of a second copy each.
-      const previous = this.lastRows.size > 0 ? this.lastRows : new Map(rows.map((r) => [r.inode, r]));
+      // then gives them tcp_info in place instead of a second row each.
+      const previous = this.lastRows;
+      if (previous.size === 0) {
+        for (const r of rows) {
+          previous.set(r.inode, r);
+          this.rowPoll.set(r.inode, this.polls); // an older poll's stamp: gone unless read() returns it
+        }
+      }
       const refresh = await this.known.refresh(previous).catch(() => undefined);
       if (refresh) rows = this.known.withTcpInfo(rows, refresh, inodeToFd);
     }

@@ -49,13 +49,20 @@ export class FdSocketTable {
   /** the fd numbers of the last pass, and the largest */
   private lastFds: Int32Array = new Int32Array(0);
   private lastMaxFd = -1;
+  /**
+   * What scan() returns, updated in place from one pass to the next by the fds that changed: a
+   * new Map of every socket each poll was, at 20,000 sockets, the largest garbage of a steady
+   * poll (its table alone ~1.5 MB).
+   */
+  private inodes = new Map<number, number>();
 
   constructor(private readonly pid: number) {
     this.dir = `/proc/${pid}/fd`;
   }
 
   /**
-   * Socket inode → lowest fd holding it, for every socket of the process (TCP or not).
+   * Socket inode → lowest fd holding it, for every socket of the process (TCP or not). The map is
+   * the table's own: the next scan (or reset) changes it, so read it before then.
    * Rejects with no_such_process when the process is gone, permission_denied naming the owner.
    */
   async scan(stillOpen?: (inode: number) => boolean): Promise<Map<number, number>> {
@@ -148,6 +155,7 @@ export class FdSocketTable {
 
     // An fd vanishing is routine; all of them vanishing may mean the process exited mid-scan.
     if (vanished && !existsSync(dir)) throw noSuchProcess(this.pid);
+    updateInodes(this.inodes, prev, links);
     this.spare = prev;
     this.links = links;
     // with an fd gone mid-pass, the list is not the open set: the next pass lists the directory
@@ -155,14 +163,7 @@ export class FdSocketTable {
     this.lastMaxFd = maxFd;
     this.lastListed = knownSet === undefined;
 
-    // In fd order, so the first fd seen for an inode is its lowest.
-    const inodes = new Map<number, number>();
-    for (let fd = 0; fd <= maxFd; fd++) { // links may be longer (a reused array): past maxFd all UNSEEN
-      const inode = links[fd]!;
-      if (inode === UNSEEN || inode === NOT_A_SOCKET) continue;
-      if (inodes.get(inode) === undefined) inodes.set(inode, fd);
-    }
-    return inodes;
+    return this.inodes;
   }
 
   /** Forget everything: the next scan reads every link. */
@@ -170,5 +171,36 @@ export class FdSocketTable {
     this.lastFds = new Int32Array(0);
     this.links = new Float64Array(0);
     this.spare = new Float64Array(0);
+    this.inodes = new Map();
+  }
+}
+
+/**
+ * `inodes` (socket inode → lowest fd) for the pass `links` (fd → inode), given that it held the
+ * pass `prev`: only fds whose link changed are visited. An inode that lost the fd it was mapped to
+ * may still be held by a higher one (a dup): those are looked for in one walk afterwards.
+ */
+export function updateInodes(inodes: Map<number, number>, prev: Float64Array, links: Float64Array): void {
+  let recheck: Set<number> | undefined;
+  const end = Math.max(prev.length, links.length);
+  for (let fd = 0; fd < end; fd++) {
+    const now = fd < links.length ? links[fd]! : UNSEEN;
+    const before = fd < prev.length ? prev[fd]! : UNSEEN;
+    if (now === before) continue;
+    if (before > 0 && inodes.get(before) === fd) {
+      inodes.delete(before);
+      (recheck ??= new Set()).add(before);
+    }
+    if (now > 0) {
+      const held = inodes.get(now);
+      if (held === undefined || held > fd) inodes.set(now, fd);
+    }
+  }
+  if (recheck === undefined) return;
+  for (let fd = 0; fd < links.length; fd++) {
+    const inode = links[fd]!;
+    if (inode <= 0 || !recheck.has(inode)) continue;
+    const held = inodes.get(inode);
+    if (held === undefined || held > fd) inodes.set(inode, fd);
   }
 }
