@@ -32,6 +32,25 @@ function messages(buf: Buffer): Buffer[] {
   return out;
 }
 
+/** A copy of a dump with every socket's tcp_info bytes_received (u64 at offset 128) grown by `more`. */
+function withMoreBytesReceived(bin: Buffer, more: number): Buffer {
+  const edited = Buffer.from(bin);
+  for (let off = 0; off < edited.length; ) {
+    const len = edited.readUInt32LE(off);
+    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
+      const alen = edited.readUInt16LE(a);
+      if (alen < 4) break;
+      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
+        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
+        edited.writeUInt32LE(edited.readUInt32LE(at) + more, at);
+      }
+      a += nlmsgAlign(alen);
+    }
+    off += nlmsgAlign(len);
+  }
+  return edited;
+}
+
 function nlmsg(type: number, payload: Buffer): Buffer {
   const buf = Buffer.alloc(16 + payload.length);
   buf.writeUInt32LE(buf.length, 0);
@@ -368,20 +387,7 @@ test('previous rows: a model tcp_info object is refilled with the new values, no
   const conns = one.map((r) => rowToConnection(r, 3)!);
 
   // bytes_received of every socket grows by 1000 (u64 at tcp_info offset 128)
-  const edited = Buffer.from(bin);
-  for (let off = 0; off < edited.length; ) {
-    const len = edited.readUInt32LE(off);
-    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
-      const alen = edited.readUInt16LE(a);
-      if (alen < 4) break;
-      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
-        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
-        edited.writeUInt32LE(edited.readUInt32LE(at) + 1000, at);
-      }
-      a += nlmsgAlign(alen);
-    }
-    off += nlmsgAlign(len);
-  }
+  const edited = withMoreBytesReceived(bin, 1000);
   const two = decodeInetDiag(edited, { previous, modelTcpInfo: true }).rows.filter((r) => r.tcpInfo !== undefined);
   two.forEach((r, i) => {
     assert.equal(r.tcpInfo, infos[i], 'the same object');
@@ -400,18 +406,9 @@ test('polled connections: the same socket a poll later is the same Connection re
   assert.deepEqual(conns, one.map((r) => rowToConnection(r, 3)), 'as rowToConnection builds it');
 
   // bytes_received +1000 for every socket, the first socket's source port moved
-  const edited = Buffer.from(bin);
+  const edited = withMoreBytesReceived(bin, 1000);
   for (let off = 0; off < edited.length; ) {
     const len = edited.readUInt32LE(off);
-    for (let a = off + 16 + 72; a + 4 <= off + len; ) {
-      const alen = edited.readUInt16LE(a);
-      if (alen < 4) break;
-      if ((edited.readUInt16LE(a + 2) & 0x3fff) === 2 && alen - 4 >= TCP_INFO_OFFSETS.bytesReceivedEnd) {
-        const at = a + 4 + TCP_INFO_OFFSETS.bytesReceivedEnd - 8;
-        edited.writeUInt32LE(edited.readUInt32LE(at) + 1000, at);
-      }
-      a += nlmsgAlign(alen);
-    }
     if (len >= 16 + 72 && edited.readUInt32LE(off + 16 + 68) === one[0]!.inode) edited.writeUInt16BE((one[0]!.srcPort + 1) & 0xffff, off + 16 + 4);
     off += nlmsgAlign(len);
   }
