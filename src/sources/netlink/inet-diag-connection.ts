@@ -76,8 +76,9 @@ function timerOf(row: InetDiagRow, info: TcpInfo | undefined): TimerInfo {
 }
 
 /**
- * TcpInternals needs every field (`into`: an earlier one to refill); a tcp_info too short to hold them (kernels before 4.1 lack
+ * TcpInternals needs every field; a tcp_info too short to hold them (kernels before 4.1 lack
  * bytes_received) gives no internals rather than zeros that look like an idle connection.
+ * `into`: an earlier TcpInternals to refill instead of building one.
  */
 function internalsOf(row: InetDiagRow, info: TcpInfo | undefined, into?: TcpInternals): TcpInternals | undefined {
   if (!info) return undefined;
