@@ -87,8 +87,12 @@ export interface TrackerStats {
   opensPerMinute: number;
   /** of closed connections that opened while watched; null until one has closed */
   lifetimeMs: LifetimeStats | null;
-  /** live connections per remote endpoint "address:port" (IPv6 as [addr]:port) */
-  perRemote: Map<string, number>;
+  /**
+   * live connections per remote endpoint "address:port" (IPv6 as [addr]:port), most first. Built
+   * when first read (a string per connection: the summary's line never reads it), from the live
+   * connections then: read it before the next poll.
+   */
+  readonly perRemote: Map<string, number>;
   /** nowMs - first poll (the whole watch, also for the baseline scope) */
   durationMs: number;
   /** when these counters start: the first poll, or the latest baseline */

@@ -423,13 +423,9 @@ class LifetimeTracker implements Tracker {
 
   stats(nowMs: number, scope: StatsScope = 'watch'): TrackerStats {
     const set = scope === 'baseline' ? this.view : this.watch;
-    const perRemote = new Map<string, number>();
-    for (const rec of this.records) {
-      if (rec.listener) continue;
-      const remote = formatEndpoint(rec.connection.remote);
-      perRemote.set(remote, (perRemote.get(remote) ?? 0) + 1);
-    }
     const started = this.currentProcess !== undefined;
+    let perRemote: Map<string, number> | undefined;
+    const records = this.records;
     return {
       live: this.liveCount(),
       listening: this.listenerCount,
@@ -440,7 +436,9 @@ class LifetimeTracker implements Tracker {
       brief: set.brief,
       opensPerMinute: started ? perMinute(set.recentOpens.sum(nowMs), nowMs - set.sinceMs) : 0,
       lifetimeMs: set.lifetimes.summary(),
-      perRemote: sortedByCount(perRemote),
+      get perRemote(): Map<string, number> {
+        return (perRemote ??= sortedByCount(remoteCounts(records)));
+      },
       durationMs: started ? Math.max(0, nowMs - this.firstPollMs) : 0,
       sinceMs: set.sinceMs,
     };
@@ -814,6 +812,16 @@ function cookieChanged(prev: Connection, next: Connection): boolean {
   const a = prev.tcp?.cookie;
   const b = next.tcp?.cookie;
   return a !== undefined && b !== undefined && a !== b;
+}
+
+function remoteCounts(records: ReadonlySet<LiveRecord>): Map<string, number> {
+  const counts = new Map<string, number>();
+  records.forEach((rec) => {
+    if (rec.listener) return;
+    const remote = formatEndpoint(rec.connection.remote);
+    counts.set(remote, (counts.get(remote) ?? 0) + 1);
+  });
+  return counts;
 }
 
 function sortedByCount(m: Map<string, number>): Map<string, number> {
