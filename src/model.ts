@@ -131,5 +131,7 @@ export function compareByFd(a: Connection, b: Connection): number {
 
 /** Stable across polls for one connection; a reused inode with another tuple is another connection. */
 export function connectionKey(c: Connection): string {
-  return `${c.inode}|${c.local.address}:${c.local.port}|${c.remote.address}:${c.remote.port}`;
+  // join makes one flat string; a template literal makes a tree of concatenations (seven
+  // objects per key), and a big first poll holds one key per open event until it is written
+  return [c.inode, '|', c.local.address, ':', c.local.port, '|', c.remote.address, ':', c.remote.port].join('');
 }

@@ -286,19 +286,25 @@ class LifetimeTracker implements Tracker {
     // for the thousands that did not change), falling back to the full key where a source has no
     // inode. A record matched twice keeps the first; a tuple or cookie change is a new connection.
     const gen = ++this.pollGen;
-    const fresh = new Map<string, Connection>();
-    for (const c of snapshot.connections) {
+    // (Index loops here and below: a first poll runs these loops once over every connection,
+    // before they are optimized, and an iterator there allocates a result per step.)
+    const conns = snapshot.connections;
+    const unmatched: Connection[] = [];
+    let matchedAny = false;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]!;
       const rec = this.recordOf(c);
       if (rec !== undefined && sameTuple(rec.connection, c) && !cookieChanged(rec.connection, c)) {
         if (rec.matchedGen !== gen) {
           rec.matchedGen = gen;
           rec.next = c;
+          matchedAny = true;
         }
         continue;
       }
-      const key = connectionKey(c);
-      if (!fresh.has(key)) fresh.set(key, c);
+      unmatched.push(c);
     }
+    let fresh = firstOfEachKey(unmatched);
 
     // Evidence from between the polls. At the first poll of a process it is about sockets that
     // ended before we watched: dropped.
@@ -346,21 +352,24 @@ class LifetimeTracker implements Tracker {
 
     // Another entry of a socket matched above (its cookie changed): a duplicate, the first listed
     // wins; not a new connection.
-    for (const [key, c] of fresh) {
-      const matched = this.recordOf(c);
-      if (matched !== undefined && matched.matchedGen === gen && sameTuple(matched.connection, c)) fresh.delete(key);
+    if (matchedAny) {
+      fresh = fresh.filter((c) => {
+        const matched = this.recordOf(c);
+        return !(matched !== undefined && matched.matchedGen === gen && sameTuple(matched.connection, c));
+      });
     }
 
     let opens = 0;
     const openEvents: TrackerEvent[] = [];
-    for (const [key, c] of fresh) {
+    for (let i = 0; i < fresh.length; i++) {
+      const c = fresh[i]!;
       const preexisting = how.preexisting(c);
       const tuple = tupleKey(c.local, c.remote);
       const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
       const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), tuple, started?.atMs ?? now, now, preexisting, started !== undefined, gen);
       this.records.add(rec);
       if (c.inode > 0) this.liveByInode.set(c.inode, rec);
-      else this.liveByKey.set(key, rec);
+      else this.liveByKey.set(connectionKey(c), rec);
       if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
       this.indexCookie(rec);
       if (rec.listener) this.listenerCount++;
@@ -377,7 +386,8 @@ class LifetimeTracker implements Tracker {
 
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
-    events.push(...closes, ...how.exits, ...stateEvents, ...openEvents);
+    // appended one by one: a spread passes every event as an argument (a first poll has one per connection)
+    for (const list of [closes, how.exits, stateEvents, openEvents]) for (let i = 0; i < list.length; i++) events.push(list[i]!);
     this.watch.opens(now, opens);
     this.view.opens(now, opens);
     this.afterChange(now);
@@ -822,6 +832,33 @@ function remoteCounts(records: ReadonlySet<LiveRecord>): Map<string, number> {
     counts.set(remote, (counts.get(remote) ?? 0) + 1);
   });
   return counts;
+}
+
+/**
+ * One connection per connectionKey(), the first listed, in order. Keys are built only when two
+ * entries share an inode, or one has none: a first poll of a big target has thousands of entries,
+ * all of distinct inodes.
+ */
+export function firstOfEachKey(conns: Connection[]): Connection[] {
+  if (conns.length < 2) return conns;
+  const inodes = new Float64Array(conns.length);
+  for (let i = 0; i < conns.length; i++) {
+    const inode = conns[i]!.inode;
+    if (!(inode > 0)) return firstOfEachKeyByString(conns);
+    inodes[i] = inode;
+  }
+  inodes.sort();
+  for (let i = 1; i < inodes.length; i++) if (inodes[i] === inodes[i - 1]) return firstOfEachKeyByString(conns);
+  return conns;
+}
+
+function firstOfEachKeyByString(conns: readonly Connection[]): Connection[] {
+  const byKey = new Map<string, Connection>();
+  for (const c of conns) {
+    const key = connectionKey(c);
+    if (!byKey.has(key)) byKey.set(key, c);
+  }
+  return [...byKey.values()];
 }
 
 function sortedByCount(m: Map<string, number>): Map<string, number> {
