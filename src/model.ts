@@ -27,10 +27,14 @@ export function tcpStateCode(state: TcpState): number {
 
 export type Protocol = 'tcp' | 'tcp6';
 
+/**
+ * Never changed once made: sources may hand the same object at every poll for one socket, and the
+ * tracker keeps the source's objects rather than copies (a new tuple is a new connection).
+ */
 export interface Endpoint {
   /** Numeric, no brackets; IPv6 compressed; IPv4-mapped IPv6 as ::ffff:a.b.c.d */
-  address: string;
-  port: number;
+  readonly address: string;
+  readonly port: number;
 }
 
 export type TimerKind = 'none' | 'retransmit' | 'keepalive' | 'time_wait' | 'zero_window_probe';

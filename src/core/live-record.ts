@@ -4,7 +4,7 @@
 // kept small and quiet: one class shape for every record, no key strings (the key is built when
 // an event needs it), the state history only once the state has changed, and the latest
 // observation copied into the record's own Connection in place unless that copy was handed out.
-import { connectionKey, type Connection, type Endpoint, type TcpInternals, type TimerInfo } from '../model';
+import { connectionKey, type Connection, type TcpInternals, type TimerInfo } from '../model';
 import { newExchangeState, type MutableExchangeState } from './exchanges';
 import type { StateChange, TrackedConnection } from './tracker-types';
 
@@ -106,12 +106,13 @@ export class LiveRecord {
 
 /**
  * The tracker keeps its own copy so that a caller reusing snapshot objects cannot change history.
- * A live connection's endpoints never change (a new tuple is a new connection), so the previous
- * copy's endpoint objects are shared. A frozen timer (the sources' shared "no timer") cannot
- * change either: it is shared too.
+ * Endpoints are never changed once made (model.ts), so the source's endpoint objects are kept, or
+ * the previous copy's (a live connection's tuple never changes): a big first poll copied two per
+ * connection, and the netlink source hands the same ones at every poll. A frozen timer (the
+ * sources' shared "no timer") cannot change either: it is shared too.
  */
 export function copyConnection(c: Connection, prev?: Connection): Connection {
-  const copy: Connection = { ...c, local: prev?.local ?? copyEndpoint(c.local), remote: prev?.remote ?? copyEndpoint(c.remote) };
+  const copy: Connection = { ...c, local: prev?.local ?? c.local, remote: prev?.remote ?? c.remote };
   if (c.timer !== undefined) copy.timer = copyTimer(c.timer);
   if (c.tcp !== undefined) copy.tcp = copyTcp(c.tcp);
   return copy;
@@ -136,10 +137,6 @@ function copyTcp(u: TcpInternals): TcpInternals {
   if (u.segmentsSent !== undefined) t.segmentsSent = u.segmentsSent;
   if (u.segmentsReceived !== undefined) t.segmentsReceived = u.segmentsReceived;
   return t;
-}
-
-function copyEndpoint(e: Endpoint): Endpoint {
-  return { address: e.address, port: e.port };
 }
 
 function copyTimer(t: TimerInfo): TimerInfo {

@@ -35,7 +35,10 @@ test('copyConnection: an equal copy the caller cannot change; a frozen timer is 
   const c = full();
   const copy = copyConnection(c);
   assert.deepEqual(copy, c);
-  assert.notEqual(copy.local, c.local);
+  // endpoints are never changed once made (Endpoint is readonly): the source's are kept
+  assert.equal(copy.local, c.local);
+  assert.equal(copy.remote, c.remote);
+  assert.notEqual(copy, c);
   assert.notEqual(copy.tcp, c.tcp);
   assert.equal(copy.timer, NO_TIMER);
   const keepalive: TimerInfo = { kind: 'keepalive', expiresMs: 500, probes: 1 };
