@@ -7,6 +7,7 @@
 import { connectionKey, type Connection, type TcpInternals, type TimerInfo } from '../model';
 import { newExchangeState, type MutableExchangeState } from './exchanges';
 import type { StateChange, TrackedConnection } from './tracker-types';
+import { tupleKey } from './lifecycle-match';
 
 // The fields are declared (no initializers) and all assigned in the constructor, each first with
 // a value of its kind: a field that starts as undefined and then holds a time (a double) keeps
@@ -16,8 +17,6 @@ export class LiveRecord {
   declare readonly id: string;
   /** the tracker's own copy of the latest observation (see copyConnection) */
   declare connection: Connection;
-  /** tupleKey() of the connection */
-  declare readonly tuple: string;
   declare readonly firstSeenMs: number;
   declare lastSeenMs: number;
   declare readonly preexisting: boolean;
@@ -40,10 +39,9 @@ export class LiveRecord {
    */
   declare shared: boolean;
 
-  constructor(id: string, connection: Connection, tuple: string, firstSeenMs: number, lastSeenMs: number, preexisting: boolean, openExact: boolean, gen: number) {
+  constructor(id: string, connection: Connection, firstSeenMs: number, lastSeenMs: number, preexisting: boolean, openExact: boolean, gen: number) {
     this.id = id;
     this.connection = connection;
-    this.tuple = tuple;
     this.firstSeenMs = firstSeenMs;
     this.lastSeenMs = lastSeenMs;
     this.preexisting = preexisting;
@@ -60,6 +58,14 @@ export class LiveRecord {
   /** connectionKey() of the connection: a live record's inode and tuple never change */
   get key(): string {
     return connectionKey(this.connection);
+  }
+
+  /**
+   * tupleKey() of the connection, built when asked (a closing socket, matched to between-poll
+   * evidence): a string kept per live socket was ~1 MB at 20,000 connections.
+   */
+  get tuple(): string {
+    return tupleKey(this.connection.local, this.connection.remote);
   }
 
   /** the state now, and since when (the newest history entry) */

@@ -66,7 +66,7 @@ import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
 import { FindingLog } from './finding-log';
 import { PeerBook, type PeerStats } from './peer-stats';
-import { BoundedCounts, ListenerIndex, RecentSockets, tupleKey } from './lifecycle-match';
+import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
   REUSE_MIN_EXCHANGES,
@@ -134,7 +134,7 @@ class LifetimeTracker implements Tracker {
   /** by connectionKey(), the records of sockets whose inode is unknown (0) */
   private readonly liveByKey = new Map<string, LiveRecord>();
   /** by tuple and by cookie, for matching between-poll evidence */
-  private liveByTuple = new Map<string, LiveRecord>();
+  private readonly liveByTuple = new TupleIndex<LiveRecord>();
   private liveByCookie = new Map<string, LiveRecord>();
   private listenerCount = 0;
   private pollGen = 0;
@@ -322,7 +322,7 @@ class LifetimeTracker implements Tracker {
     for (const rec of this.records) {
       const c = rec.next;
       if (rec.matchedGen !== gen || c === undefined) {
-        const ended = evidence.takeEnded(rec.cookie, rec.tuple);
+        const ended = evidence.hasEnded ? evidence.takeEnded(rec.cookie, rec.tuple) : undefined;
         // An end after this poll's observation is a socket destroyed after its fd closed (it
         // lingered, orphaned): the poll's time is then the better bound.
         const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
@@ -364,13 +364,12 @@ class LifetimeTracker implements Tracker {
     for (let i = 0; i < fresh.length; i++) {
       const c = fresh[i]!;
       const preexisting = how.preexisting(c);
-      const tuple = tupleKey(c.local, c.remote);
-      const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
-      const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), tuple, started?.atMs ?? now, now, preexisting, started !== undefined, gen);
+      const started = preexisting || this.pendingStarted.size === 0 ? undefined : this.takeStarted(c.tcp?.cookie, tupleKey(c.local, c.remote), now);
+      const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), started?.atMs ?? now, now, preexisting, started !== undefined, gen);
       this.records.add(rec);
       if (c.inode > 0) this.liveByInode.set(c.inode, rec);
       else this.liveByKey.set(connectionKey(c), rec);
-      if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
+      this.liveByTuple.addIfAbsent(rec);
       this.indexCookie(rec);
       if (rec.listener) this.listenerCount++;
       else if (!preexisting) {
@@ -581,9 +580,9 @@ class LifetimeTracker implements Tracker {
   }
 
   /** a live socket of the target: by cookie, or by tuple unless both cookies are known and differ */
-  private isLive(tuple: string, cookie: string | undefined): boolean {
+  private isLive(local: Endpoint, remote: Endpoint, cookie: string | undefined): boolean {
     if (cookie !== undefined && this.liveByCookie.has(cookie)) return true;
-    const rec = this.liveByTuple.get(tuple);
+    const rec = this.liveByTuple.get(local, remote);
     return rec !== undefined && (rec.cookie === undefined || cookie === undefined || rec.cookie === cookie);
   }
 
@@ -609,7 +608,7 @@ class LifetimeTracker implements Tracker {
       const key = rec.key;
       if (this.liveByKey.get(key) === rec) this.liveByKey.delete(key);
     }
-    if (this.liveByTuple.get(rec.tuple) === rec) this.liveByTuple.delete(rec.tuple);
+    this.liveByTuple.delete(rec);
     if (rec.cookie !== undefined && this.liveByCookie.get(rec.cookie) === rec) this.liveByCookie.delete(rec.cookie);
     if (rec.listener) this.listenerCount--;
   }
@@ -647,7 +646,7 @@ class LifetimeTracker implements Tracker {
     const out: TrackerEvent[] = [];
     for (const e of evidence.unusedEnded()) {
       const tuple = tupleKey(e.local, e.remote);
-      if (this.isLive(tuple, e.cookie)) {
+      if (this.isLive(e.local, e.remote, e.cookie)) {
         if (e.atMs > now - PENDING_EVIDENCE_MS) this.pendingEnded.push(e);
         continue;
       }
@@ -664,7 +663,7 @@ class LifetimeTracker implements Tracker {
       // The other end of a connection the target accepted, or of one it made: the peer's socket.
       if (listeners.accepts(e.remote)) continue;
       const swapped = tupleKey(e.remote, e.local);
-      if (this.liveByTuple.has(swapped) || this.recentlyClosed.hasTuple(swapped)) continue;
+      if (this.liveByTuple.has(e.remote, e.local) || this.recentlyClosed.hasTuple(swapped)) continue;
       this.unattributed.add(formatEndpoint(e.remote));
     }
     for (const [key, s] of this.pendingStarted) if (s.atMs <= now - PENDING_EVIDENCE_MS) this.pendingStarted.delete(key);
@@ -770,6 +769,10 @@ class Evidence {
     if (e === undefined || this.used.has(e)) return undefined;
     this.used.add(e);
     return e;
+  }
+
+  get hasEnded(): boolean {
+    return this.ended.length > 0;
   }
 
   unusedEnded(): SocketEnded[] {

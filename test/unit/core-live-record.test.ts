@@ -83,7 +83,7 @@ test('refreshConnection: refuses (so the caller copies) when a field appears or 
 });
 
 test('LiveRecord: updates its copy in place until it hands it out, then never changes what it handed out', () => {
-  const rec = new LiveRecord('c1', copyConnection(full()), tupleKey(full().local, full().remote), 1000, 1000, false, false, 1);
+  const rec = new LiveRecord('c1', copyConnection(full()), 1000, 1000, false, false, 1);
   const own = rec.connection;
   rec.observe(full({ recvQueue: 5 }));
   assert.equal(rec.connection, own, 'nothing handed out: in place');
@@ -105,7 +105,7 @@ test('LiveRecord: updates its copy in place until it hands it out, then never ch
 });
 
 test('LiveRecord: the state history starts at the first state when the state first changes, and is bounded', () => {
-  const rec = new LiveRecord('c1', copyConnection(full()), 't', 500, 500, true, false, 1);
+  const rec = new LiveRecord('c1', copyConnection(full()), 500, 500, true, false, 1);
   assert.equal(rec.stateSinceMs, 500);
   rec.changeState('ESTABLISHED', 'CLOSE_WAIT', 900, 3);
   assert.equal(rec.stateSinceMs, 900);
