@@ -55,6 +55,7 @@ import type {
   Tracker,
   TrackedConnection,
   TrackerEvent,
+  TrackerEventBatches,
   TrackerStats,
   UnattributedBrief,
 } from './tracker-types';
@@ -193,12 +194,27 @@ class LifetimeTracker implements Tracker {
     return this.hasExited;
   }
 
+  /** counts poll() and processGone(): batches of an earlier one cannot be taken after them */
+  private changes = 0;
+
   poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+    const all: TrackerEvent[] = [];
+    const batches = this.pollBatches(snapshot, nowMs, lifecycle);
+    for (let b = batches.next(Infinity); b !== undefined; b = batches.next(Infinity)) append(all, b);
+    return all;
+  }
+
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEventBatches {
+    const change = ++this.changes;
+    return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+  }
+
+  private apply(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
     this.groupMode = snapshot.processes !== undefined;
     if (this.groupMode) return this.pollGroup(snapshot, nowMs, lifecycle);
     const events: TrackerEvent[] = [];
     const newProcess = this.currentProcess === undefined || !sameProcess(this.currentProcess, snapshot.process);
-    if (this.hasExited && !newProcess) return events;
+    if (this.hasExited && !newProcess) return { head: events, opened: [], atMs: 0, tail: [] };
     const previousMs = this.latestMs;
     const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
 
@@ -236,7 +252,7 @@ class LifetimeTracker implements Tracker {
    * gets an `exit` naming it (its connections close with it) while the others are still watched.
    * Counters run on across joins and leaves (a restart of a worker is not a new watch).
    */
-  private pollGroup(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): TrackerEvent[] {
+  private pollGroup(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
     const procs = snapshot.processes ?? [];
     const previousMs = this.latestMs;
     const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
@@ -281,7 +297,7 @@ class LifetimeTracker implements Tracker {
     lifecycle: readonly SocketLifecycleEvent[],
     events: TrackerEvent[],
     how: { dropEvidence: boolean; preexisting: (c: Connection) => boolean; left: ReadonlySet<number>; exits: TrackerEvent[] },
-  ): TrackerEvent[] {
+  ): PollOutcome {
     // Match this poll's connections to live records by inode (a number: no key strings to build
     // for the thousands that did not change), falling back to the full key where a source has no
     // inode. A record matched twice keeps the first; a tuple or cookie change is a new connection.
@@ -360,7 +376,8 @@ class LifetimeTracker implements Tracker {
     }
 
     let opens = 0;
-    const openEvents: TrackerEvent[] = [];
+    // their open events are built as they are taken (PollBatches)
+    const opened: LiveRecord[] = [];
     for (let i = 0; i < fresh.length; i++) {
       const c = fresh[i]!;
       const preexisting = how.preexisting(c);
@@ -376,7 +393,7 @@ class LifetimeTracker implements Tracker {
         opens++;
         this.peerBook.opened(rec.connection, now);
       }
-      openEvents.push({ type: 'open', atMs: now, conn: rec.snapshot() });
+      opened.push(rec);
       scan.add(rec);
     }
 
@@ -385,17 +402,16 @@ class LifetimeTracker implements Tracker {
 
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
-    // appended one by one: a spread passes every event as an argument (a first poll has one per connection)
-    for (const list of [closes, how.exits, stateEvents, openEvents]) for (let i = 0; i < list.length; i++) events.push(list[i]!);
+    for (const list of [closes, how.exits, stateEvents]) append(events, list);
     this.watch.opens(now, opens);
     this.view.opens(now, opens);
     this.afterChange(now);
     this.lastInput = this.findingsInput(now, scan);
-    events.push(...this.evaluateFindings(now));
-    return events;
+    return { head: events, opened, atMs: now, tail: this.evaluateFindings(now) };
   }
 
   processGone(nowMs: number): TrackerEvent[] {
+    this.changes++;
     if (this.currentProcess === undefined || this.hasExited) return [];
     const now = this.clampTime(nowMs);
     const events: TrackerEvent[] = [];
@@ -803,6 +819,54 @@ class LiveScan {
       this.bestLive = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, preexisting: rec.preexisting };
     }
   }
+}
+
+/**
+ * What a poll did: the events before the opens (closes, exits, state changes), the records opened
+ * (their open events at atMs, in this order), and the events after them (findings).
+ */
+interface PollOutcome {
+  head: TrackerEvent[];
+  opened: LiveRecord[];
+  atMs: number;
+  tail: TrackerEvent[];
+}
+
+class PollBatches implements TrackerEventBatches {
+  private outcome: PollOutcome | undefined;
+  private headGiven = false;
+  private nextOpen = 0;
+
+  constructor(
+    outcome: PollOutcome,
+    private readonly current: () => boolean,
+  ) {
+    this.outcome = outcome;
+  }
+
+  next(maxOpens: number): TrackerEvent[] | undefined {
+    const o = this.outcome;
+    if (o === undefined) return undefined;
+    // an open event shows its record as the poll left it: a later poll has changed it since
+    if (!this.current()) throw new Error('tracker events taken after a later poll');
+    const out: TrackerEvent[] = [];
+    if (!this.headGiven) {
+      append(out, o.head);
+      this.headGiven = true;
+    }
+    const end = Math.min(o.opened.length, this.nextOpen + Math.max(1, maxOpens));
+    for (; this.nextOpen < end; this.nextOpen++) out.push({ type: 'open', atMs: o.atMs, conn: o.opened[this.nextOpen]!.snapshot() });
+    if (this.nextOpen >= o.opened.length) {
+      append(out, o.tail);
+      this.outcome = undefined;
+    }
+    return out;
+  }
+}
+
+/** appended one by one: a spread passes every element as an argument (a first poll has one per connection) */
+function append<T>(dst: T[], src: readonly T[]): void {
+  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
 }
 
 function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
