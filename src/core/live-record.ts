@@ -91,14 +91,17 @@ export class LiveRecord {
 
   /**
    * A copy for events and live(): it shares `connection`, which from then on is never changed
-   * (the next observation goes into a new copy).
+   * (the next observation goes into a new copy). `ownCopy`: it gets a copy of its own instead, and
+   * the record goes on updating its connection in place: for open events, which a first poll makes
+   * for every connection and its views write and drop at once, so the copies die young where
+   * sharing made the second poll copy every connection again, for good.
    */
-  snapshot(): TrackedConnection {
-    this.shared = true;
+  snapshot(ownCopy = false): TrackedConnection {
+    if (!ownCopy) this.shared = true;
     const t: TrackedConnection = {
       id: this.id,
       key: this.key,
-      connection: this.connection,
+      connection: ownCopy ? copyConnection(this.connection, this.connection) : this.connection,
       firstSeenMs: this.firstSeenMs,
       lastSeenMs: this.lastSeenMs,
       preexisting: this.preexisting,

@@ -855,7 +855,7 @@ class PollBatches implements TrackerEventBatches {
       this.headGiven = true;
     }
     const end = Math.min(o.opened.length, this.nextOpen + Math.max(1, maxOpens));
-    for (; this.nextOpen < end; this.nextOpen++) out.push({ type: 'open', atMs: o.atMs, conn: o.opened[this.nextOpen]!.snapshot() });
+    for (; this.nextOpen < end; this.nextOpen++) out.push({ type: 'open', atMs: o.atMs, conn: o.opened[this.nextOpen]!.snapshot(true) });
     if (this.nextOpen >= o.opened.length) {
       append(out, o.tail);
       this.outcome = undefined;

@@ -88,3 +88,14 @@ test('the poll loop hands a big poll to its listeners in batches, in order, and 
   assert.deepEqual(ids, Array.from({ length: n }, (_, i) => `c${i + 1}`));
   assert.equal(calls[4]?.at(-1)?.type, 'exit');
 });
+
+test('an open event has a copy of its own: the record goes on updating in place, the event does not change', () => {
+  const t = createTracker();
+  const [open] = t.poll(snap([{ inode: 1, bytesSent: 10 }]), 0);
+  assert.ok(open?.type === 'open');
+  t.poll(snap([{ inode: 1, bytesSent: 20, state: 'CLOSE_WAIT' }]), 100);
+  t.poll(snap([{ inode: 1, bytesSent: 30, state: 'CLOSE_WAIT' }]), 200);
+  assert.equal(open.conn.connection.tcp?.bytesSent, 10);
+  assert.equal(open.conn.connection.state, 'ESTABLISHED');
+  assert.equal(t.live()[0]?.connection.tcp?.bytesSent, 30);
+});
