@@ -62,7 +62,7 @@ export class LiveRecord {
 
   /**
    * tupleKey() of the connection, built when asked (a closing socket, matched to between-poll
-   * evidence): a string kept per live socket was ~1 MB at 20,000 connections.
+   * evidence), not kept: a string per live socket for lookups that few sockets need.
    */
   get tuple(): string {
     return tupleKey(this.connection.local, this.connection.remote);

@@ -170,8 +170,8 @@ export interface Tracker {
   /**
    * poll(), its events handed out in batches (see TrackerEventBatches): the open events, one per
    * connection at a first poll, are built as they are taken, so a caller that writes each batch
-   * before taking the next never holds them all (at 20,000 connections they were megabytes that
-   * outlived the young generation). The tracker's state is the same as after poll().
+   * before taking the next never holds them all (held all at once, a big target's outlived the
+   * young generation). The tracker's state is the same as after poll().
    */
   pollBatches(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEventBatches;
   /** The target is gone: closes every live connection (closedAt = nowMs) and emits `exit`. */
