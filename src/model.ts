@@ -27,10 +27,14 @@ export function tcpStateCode(state: TcpState): number {
 
 export type Protocol = 'tcp' | 'tcp6';
 
+/**
+ * Never changed once made: sources may hand the same object at every poll for one socket, and the
+ * tracker keeps the source's objects rather than copies (a new tuple is a new connection).
+ */
 export interface Endpoint {
   /** Numeric, no brackets; IPv6 compressed; IPv4-mapped IPv6 as ::ffff:a.b.c.d */
-  address: string;
-  port: number;
+  readonly address: string;
+  readonly port: number;
 }
 
 export type TimerKind = 'none' | 'retransmit' | 'keepalive' | 'time_wait' | 'zero_window_probe';
@@ -131,5 +135,7 @@ export function compareByFd(a: Connection, b: Connection): number {
 
 /** Stable across polls for one connection; a reused inode with another tuple is another connection. */
 export function connectionKey(c: Connection): string {
-  return `${c.inode}|${c.local.address}:${c.local.port}|${c.remote.address}:${c.remote.port}`;
+  // join makes one flat string; a template literal makes a tree of concatenations (seven
+  // objects per key), and a big first poll holds one key per open event until it is written
+  return [c.inode, '|', c.local.address, ':', c.local.port, '|', c.remote.address, ':', c.remote.port].join('');
 }

@@ -197,15 +197,16 @@ async function watchWith(
   tui?.destroy();
 
   const nowMs = session.now();
-  const { json: summary, lines } = stream.summary(nowMs);
+  // its json is built only if something below reads it (see EventStream.summary)
+  const summary = stream.summary(nowMs);
   stream.dispose();
-  recorder?.write(summary);
+  recorder?.write(summary.json);
   if (stdoutOpen() && !quiet) {
-    if (a.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else for (const l of lines) process.stdout.write(l + '\n');
+    if (a.json) process.stdout.write(JSON.stringify(summary.json) + '\n');
+    else for (const l of summary.lines) process.stdout.write(l + '\n');
   }
   if (a.report !== undefined && live) {
-    live.add(summary);
+    live.add(summary.json);
     process.stderr.write(`report written to ${await live.write(a.report)}\n`);
   }
 

@@ -125,3 +125,82 @@ export class BoundedCounts {
     this.other = 0;
   }
 }
+
+/** What TupleIndex keeps: something with a socket's endpoints. */
+export interface HasEndpoints {
+  readonly connection: { readonly local: Endpoint; readonly remote: Endpoint };
+}
+
+/**
+ * Items by tupleKey() of their endpoints, at most one per tuple (the first added keeps it until
+ * removed), without keeping the key strings: by the two ports (a small integer), then the
+ * addresses compared as tupleKey() would. The tracker holds one entry per live socket and looks
+ * up only the few sockets between-poll evidence names.
+ */
+export class TupleIndex<T extends HasEndpoints> {
+  /** ports → the item, or the items whose tuples share those ports */
+  private readonly byPorts = new Map<number, T | T[]>();
+
+  /** adds `item` unless an item with its tuple is already there */
+  addIfAbsent(item: T): void {
+    const { local, remote } = item.connection;
+    const key = portsKey(local, remote);
+    const held = this.byPorts.get(key);
+    if (held === undefined) {
+      this.byPorts.set(key, item);
+    } else if (Array.isArray(held)) {
+      if (!held.some((h) => sameTupleKey(h.connection.local, h.connection.remote, local, remote))) held.push(item);
+    } else if (!sameTupleKey(held.connection.local, held.connection.remote, local, remote)) {
+      this.byPorts.set(key, [held, item]);
+    }
+  }
+
+  get(local: Endpoint, remote: Endpoint): T | undefined {
+    const held = this.byPorts.get(portsKey(local, remote));
+    if (held === undefined) return undefined;
+    if (!Array.isArray(held)) return sameTupleKey(held.connection.local, held.connection.remote, local, remote) ? held : undefined;
+    return held.find((h) => sameTupleKey(h.connection.local, h.connection.remote, local, remote));
+  }
+
+  has(local: Endpoint, remote: Endpoint): boolean {
+    return this.get(local, remote) !== undefined;
+  }
+
+  /** removes `item` itself, if it is the one held for its tuple */
+  delete(item: T): void {
+    const key = portsKey(item.connection.local, item.connection.remote);
+    const held = this.byPorts.get(key);
+    if (held === item) {
+      this.byPorts.delete(key);
+    } else if (Array.isArray(held)) {
+      const i = held.indexOf(item);
+      if (i < 0) return;
+      held.splice(i, 1);
+      if (held.length === 1) this.byPorts.set(key, held[0]!);
+    }
+  }
+
+  clear(): void {
+    this.byPorts.clear();
+  }
+}
+
+/** both ports in one small integer (a tag for the map, not an identity: the tuple is compared) */
+function portsKey(local: Endpoint, remote: Endpoint): number {
+  return ((local.port & 0xffff) << 16) | (remote.port & 0xffff);
+}
+
+/** tupleKey(a, b) === tupleKey(c, d), without building either */
+function sameTupleKey(a: Endpoint, b: Endpoint, c: Endpoint, d: Endpoint): boolean {
+  return (
+    samePort(a.port, c.port) &&
+    samePort(b.port, d.port) &&
+    plainAddress(a.address) === plainAddress(c.address) &&
+    plainAddress(b.address) === plainAddress(d.address)
+  );
+}
+
+/** String(x) === String(y) for numbers */
+function samePort(x: number, y: number): boolean {
+  return x === y || (Number.isNaN(x) && Number.isNaN(y));
+}

@@ -4,9 +4,10 @@
 // kept small and quiet: one class shape for every record, no key strings (the key is built when
 // an event needs it), the state history only once the state has changed, and the latest
 // observation copied into the record's own Connection in place unless that copy was handed out.
-import { connectionKey, type Connection, type Endpoint, type TcpInternals, type TimerInfo } from '../model';
+import { connectionKey, type Connection, type TcpInternals, type TimerInfo } from '../model';
 import { newExchangeState, type MutableExchangeState } from './exchanges';
 import type { StateChange, TrackedConnection } from './tracker-types';
+import { tupleKey } from './lifecycle-match';
 
 // The fields are declared (no initializers) and all assigned in the constructor, each first with
 // a value of its kind: a field that starts as undefined and then holds a time (a double) keeps
@@ -16,8 +17,6 @@ export class LiveRecord {
   declare readonly id: string;
   /** the tracker's own copy of the latest observation (see copyConnection) */
   declare connection: Connection;
-  /** tupleKey() of the connection */
-  declare readonly tuple: string;
   declare readonly firstSeenMs: number;
   declare lastSeenMs: number;
   declare readonly preexisting: boolean;
@@ -40,10 +39,9 @@ export class LiveRecord {
    */
   declare shared: boolean;
 
-  constructor(id: string, connection: Connection, tuple: string, firstSeenMs: number, lastSeenMs: number, preexisting: boolean, openExact: boolean, gen: number) {
+  constructor(id: string, connection: Connection, firstSeenMs: number, lastSeenMs: number, preexisting: boolean, openExact: boolean, gen: number) {
     this.id = id;
     this.connection = connection;
-    this.tuple = tuple;
     this.firstSeenMs = firstSeenMs;
     this.lastSeenMs = lastSeenMs;
     this.preexisting = preexisting;
@@ -60,6 +58,14 @@ export class LiveRecord {
   /** connectionKey() of the connection: a live record's inode and tuple never change */
   get key(): string {
     return connectionKey(this.connection);
+  }
+
+  /**
+   * tupleKey() of the connection, built when asked (a closing socket, matched to between-poll
+   * evidence), not kept: a string per live socket for lookups that few sockets need.
+   */
+  get tuple(): string {
+    return tupleKey(this.connection.local, this.connection.remote);
   }
 
   /** the state now, and since when (the newest history entry) */
@@ -85,14 +91,17 @@ export class LiveRecord {
 
   /**
    * A copy for events and live(): it shares `connection`, which from then on is never changed
-   * (the next observation goes into a new copy).
+   * (the next observation goes into a new copy). `ownCopy`: it gets a copy of its own instead, and
+   * the record goes on updating its connection in place: for open events, which a first poll makes
+   * for every connection and its views write and drop at once, so the copies die young where
+   * sharing made the second poll copy every connection again, for good.
    */
-  snapshot(): TrackedConnection {
-    this.shared = true;
+  snapshot(ownCopy = false): TrackedConnection {
+    if (!ownCopy) this.shared = true;
     const t: TrackedConnection = {
       id: this.id,
       key: this.key,
-      connection: this.connection,
+      connection: ownCopy ? copyConnection(this.connection, this.connection) : this.connection,
       firstSeenMs: this.firstSeenMs,
       lastSeenMs: this.lastSeenMs,
       preexisting: this.preexisting,
@@ -106,12 +115,13 @@ export class LiveRecord {
 
 /**
  * The tracker keeps its own copy so that a caller reusing snapshot objects cannot change history.
- * A live connection's endpoints never change (a new tuple is a new connection), so the previous
- * copy's endpoint objects are shared. A frozen timer (the sources' shared "no timer") cannot
- * change either: it is shared too.
+ * Endpoints are never changed once made (model.ts), so the source's endpoint objects are kept, or
+ * the previous copy's (a live connection's tuple never changes): a big first poll copied two per
+ * connection, and the netlink source hands the same ones at every poll. A frozen timer (the
+ * sources' shared "no timer") cannot change either: it is shared too.
  */
 export function copyConnection(c: Connection, prev?: Connection): Connection {
-  const copy: Connection = { ...c, local: prev?.local ?? copyEndpoint(c.local), remote: prev?.remote ?? copyEndpoint(c.remote) };
+  const copy: Connection = { ...c, local: prev?.local ?? c.local, remote: prev?.remote ?? c.remote };
   if (c.timer !== undefined) copy.timer = copyTimer(c.timer);
   if (c.tcp !== undefined) copy.tcp = copyTcp(c.tcp);
   return copy;
@@ -136,10 +146,6 @@ function copyTcp(u: TcpInternals): TcpInternals {
   if (u.segmentsSent !== undefined) t.segmentsSent = u.segmentsSent;
   if (u.segmentsReceived !== undefined) t.segmentsReceived = u.segmentsReceived;
   return t;
-}
-
-function copyEndpoint(e: Endpoint): Endpoint {
-  return { address: e.address, port: e.port };
 }
 
 function copyTimer(t: TimerInfo): TimerInfo {

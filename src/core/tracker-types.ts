@@ -87,8 +87,12 @@ export interface TrackerStats {
   opensPerMinute: number;
   /** of closed connections that opened while watched; null until one has closed */
   lifetimeMs: LifetimeStats | null;
-  /** live connections per remote endpoint "address:port" (IPv6 as [addr]:port) */
-  perRemote: Map<string, number>;
+  /**
+   * live connections per remote endpoint "address:port" (IPv6 as [addr]:port), most first. Built
+   * when first read (a string per connection: the summary's line never reads it), from the live
+   * connections then: read it before the next poll.
+   */
+  readonly perRemote: Map<string, number>;
   /** nowMs - first poll (the whole watch, also for the baseline scope) */
   durationMs: number;
   /** when these counters start: the first poll, or the latest baseline */
@@ -146,6 +150,16 @@ export interface UnattributedBrief {
   count: number;
 }
 
+/** A poll's events, in poll()'s order, taken batch by batch. */
+export interface TrackerEventBatches {
+  /**
+   * The next events, with at most `maxOpens` open events among them; the first call always gives
+   * an array (empty when the poll changed nothing), then undefined once every event was given.
+   * Take them all before the tracker's next poll (a later poll makes this throw).
+   */
+  next(maxOpens: number): TrackerEvent[] | undefined;
+}
+
 export interface Tracker {
   /**
    * Feed one poll, and the between-poll evidence the source gathered since the previous one.
@@ -153,6 +167,13 @@ export interface Tracker {
    * exit. Event times are `snapshot.observedAtMs` when the source gives it, else nowMs.
    */
   poll(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEvent[];
+  /**
+   * poll(), its events handed out in batches (see TrackerEventBatches): the open events, one per
+   * connection at a first poll, are built as they are taken, so a caller that writes each batch
+   * before taking the next never holds them all (held all at once, a big target's outlived the
+   * young generation). The tracker's state is the same as after poll().
+   */
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEventBatches;
   /** The target is gone: closes every live connection (closedAt = nowMs) and emits `exit`. */
   processGone(nowMs: number): TrackerEvent[];
   /** Move the display baseline (TUI `r`): stats(now, 'baseline') counts from here. Nothing else changes. */

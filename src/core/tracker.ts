@@ -55,6 +55,7 @@ import type {
   Tracker,
   TrackedConnection,
   TrackerEvent,
+  TrackerEventBatches,
   TrackerStats,
   UnattributedBrief,
 } from './tracker-types';
@@ -66,7 +67,7 @@ import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
 import { FindingLog } from './finding-log';
 import { PeerBook, type PeerStats } from './peer-stats';
-import { BoundedCounts, ListenerIndex, RecentSockets, tupleKey } from './lifecycle-match';
+import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
   REUSE_MIN_EXCHANGES,
@@ -134,7 +135,7 @@ class LifetimeTracker implements Tracker {
   /** by connectionKey(), the records of sockets whose inode is unknown (0) */
   private readonly liveByKey = new Map<string, LiveRecord>();
   /** by tuple and by cookie, for matching between-poll evidence */
-  private liveByTuple = new Map<string, LiveRecord>();
+  private readonly liveByTuple = new TupleIndex<LiveRecord>();
   private liveByCookie = new Map<string, LiveRecord>();
   private listenerCount = 0;
   private pollGen = 0;
@@ -193,12 +194,27 @@ class LifetimeTracker implements Tracker {
     return this.hasExited;
   }
 
+  /** counts poll() and processGone(): batches of an earlier one cannot be taken after them */
+  private changes = 0;
+
   poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+    const all: TrackerEvent[] = [];
+    const batches = this.pollBatches(snapshot, nowMs, lifecycle);
+    for (let b = batches.next(Infinity); b !== undefined; b = batches.next(Infinity)) append(all, b);
+    return all;
+  }
+
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEventBatches {
+    const change = ++this.changes;
+    return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+  }
+
+  private apply(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
     this.groupMode = snapshot.processes !== undefined;
     if (this.groupMode) return this.pollGroup(snapshot, nowMs, lifecycle);
     const events: TrackerEvent[] = [];
     const newProcess = this.currentProcess === undefined || !sameProcess(this.currentProcess, snapshot.process);
-    if (this.hasExited && !newProcess) return events;
+    if (this.hasExited && !newProcess) return { head: events, opened: [], atMs: 0, tail: [] };
     const previousMs = this.latestMs;
     const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
 
@@ -236,7 +252,7 @@ class LifetimeTracker implements Tracker {
    * gets an `exit` naming it (its connections close with it) while the others are still watched.
    * Counters run on across joins and leaves (a restart of a worker is not a new watch).
    */
-  private pollGroup(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): TrackerEvent[] {
+  private pollGroup(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
     const procs = snapshot.processes ?? [];
     const previousMs = this.latestMs;
     const now = this.clampTime(snapshot.observedAtMs ?? nowMs);
@@ -281,24 +297,30 @@ class LifetimeTracker implements Tracker {
     lifecycle: readonly SocketLifecycleEvent[],
     events: TrackerEvent[],
     how: { dropEvidence: boolean; preexisting: (c: Connection) => boolean; left: ReadonlySet<number>; exits: TrackerEvent[] },
-  ): TrackerEvent[] {
+  ): PollOutcome {
     // Match this poll's connections to live records by inode (a number: no key strings to build
     // for the thousands that did not change), falling back to the full key where a source has no
     // inode. A record matched twice keeps the first; a tuple or cookie change is a new connection.
     const gen = ++this.pollGen;
-    const fresh = new Map<string, Connection>();
-    for (const c of snapshot.connections) {
+    // (Index loops here and below: a first poll runs these loops once over every connection,
+    // before they are optimized, and an iterator there allocates a result per step.)
+    const conns = snapshot.connections;
+    const unmatched: Connection[] = [];
+    let matchedAny = false;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]!;
       const rec = this.recordOf(c);
       if (rec !== undefined && sameTuple(rec.connection, c) && !cookieChanged(rec.connection, c)) {
         if (rec.matchedGen !== gen) {
           rec.matchedGen = gen;
           rec.next = c;
+          matchedAny = true;
         }
         continue;
       }
-      const key = connectionKey(c);
-      if (!fresh.has(key)) fresh.set(key, c);
+      unmatched.push(c);
     }
+    let fresh = firstOfEachKey(unmatched);
 
     // Evidence from between the polls. At the first poll of a process it is about sockets that
     // ended before we watched: dropped.
@@ -316,7 +338,7 @@ class LifetimeTracker implements Tracker {
     for (const rec of this.records) {
       const c = rec.next;
       if (rec.matchedGen !== gen || c === undefined) {
-        const ended = evidence.takeEnded(rec.cookie, rec.tuple);
+        const ended = evidence.hasEnded ? evidence.takeEnded(rec.cookie, rec.tuple) : undefined;
         // An end after this poll's observation is a socket destroyed after its fd closed (it
         // lingered, orphaned): the poll's time is then the better bound.
         const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
@@ -346,29 +368,32 @@ class LifetimeTracker implements Tracker {
 
     // Another entry of a socket matched above (its cookie changed): a duplicate, the first listed
     // wins; not a new connection.
-    for (const [key, c] of fresh) {
-      const matched = this.recordOf(c);
-      if (matched !== undefined && matched.matchedGen === gen && sameTuple(matched.connection, c)) fresh.delete(key);
+    if (matchedAny) {
+      fresh = fresh.filter((c) => {
+        const matched = this.recordOf(c);
+        return !(matched !== undefined && matched.matchedGen === gen && sameTuple(matched.connection, c));
+      });
     }
 
     let opens = 0;
-    const openEvents: TrackerEvent[] = [];
-    for (const [key, c] of fresh) {
+    // their open events are built as they are taken (PollBatches)
+    const opened: LiveRecord[] = [];
+    for (let i = 0; i < fresh.length; i++) {
+      const c = fresh[i]!;
       const preexisting = how.preexisting(c);
-      const tuple = tupleKey(c.local, c.remote);
-      const started = preexisting ? undefined : this.takeStarted(c.tcp?.cookie, tuple, now);
-      const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), tuple, started?.atMs ?? now, now, preexisting, started !== undefined, gen);
+      const started = preexisting || this.pendingStarted.size === 0 ? undefined : this.takeStarted(c.tcp?.cookie, tupleKey(c.local, c.remote), now);
+      const rec = new LiveRecord(`c${this.nextId++}`, copyConnection(c), started?.atMs ?? now, now, preexisting, started !== undefined, gen);
       this.records.add(rec);
       if (c.inode > 0) this.liveByInode.set(c.inode, rec);
-      else this.liveByKey.set(key, rec);
-      if (!this.liveByTuple.has(tuple)) this.liveByTuple.set(tuple, rec);
+      else this.liveByKey.set(connectionKey(c), rec);
+      this.liveByTuple.addIfAbsent(rec);
       this.indexCookie(rec);
       if (rec.listener) this.listenerCount++;
       else if (!preexisting) {
         opens++;
         this.peerBook.opened(rec.connection, now);
       }
-      openEvents.push({ type: 'open', atMs: now, conn: rec.snapshot() });
+      opened.push(rec);
       scan.add(rec);
     }
 
@@ -377,16 +402,16 @@ class LifetimeTracker implements Tracker {
 
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
-    events.push(...closes, ...how.exits, ...stateEvents, ...openEvents);
+    for (const list of [closes, how.exits, stateEvents]) append(events, list);
     this.watch.opens(now, opens);
     this.view.opens(now, opens);
     this.afterChange(now);
     this.lastInput = this.findingsInput(now, scan);
-    events.push(...this.evaluateFindings(now));
-    return events;
+    return { head: events, opened, atMs: now, tail: this.evaluateFindings(now) };
   }
 
   processGone(nowMs: number): TrackerEvent[] {
+    this.changes++;
     if (this.currentProcess === undefined || this.hasExited) return [];
     const now = this.clampTime(nowMs);
     const events: TrackerEvent[] = [];
@@ -423,13 +448,9 @@ class LifetimeTracker implements Tracker {
 
   stats(nowMs: number, scope: StatsScope = 'watch'): TrackerStats {
     const set = scope === 'baseline' ? this.view : this.watch;
-    const perRemote = new Map<string, number>();
-    for (const rec of this.records) {
-      if (rec.listener) continue;
-      const remote = formatEndpoint(rec.connection.remote);
-      perRemote.set(remote, (perRemote.get(remote) ?? 0) + 1);
-    }
     const started = this.currentProcess !== undefined;
+    let perRemote: Map<string, number> | undefined;
+    const records = this.records;
     return {
       live: this.liveCount(),
       listening: this.listenerCount,
@@ -440,7 +461,9 @@ class LifetimeTracker implements Tracker {
       brief: set.brief,
       opensPerMinute: started ? perMinute(set.recentOpens.sum(nowMs), nowMs - set.sinceMs) : 0,
       lifetimeMs: set.lifetimes.summary(),
-      perRemote: sortedByCount(perRemote),
+      get perRemote(): Map<string, number> {
+        return (perRemote ??= sortedByCount(remoteCounts(records)));
+      },
       durationMs: started ? Math.max(0, nowMs - this.firstPollMs) : 0,
       sinceMs: set.sinceMs,
     };
@@ -573,9 +596,9 @@ class LifetimeTracker implements Tracker {
   }
 
   /** a live socket of the target: by cookie, or by tuple unless both cookies are known and differ */
-  private isLive(tuple: string, cookie: string | undefined): boolean {
+  private isLive(local: Endpoint, remote: Endpoint, cookie: string | undefined): boolean {
     if (cookie !== undefined && this.liveByCookie.has(cookie)) return true;
-    const rec = this.liveByTuple.get(tuple);
+    const rec = this.liveByTuple.get(local, remote);
     return rec !== undefined && (rec.cookie === undefined || cookie === undefined || rec.cookie === cookie);
   }
 
@@ -601,7 +624,7 @@ class LifetimeTracker implements Tracker {
       const key = rec.key;
       if (this.liveByKey.get(key) === rec) this.liveByKey.delete(key);
     }
-    if (this.liveByTuple.get(rec.tuple) === rec) this.liveByTuple.delete(rec.tuple);
+    this.liveByTuple.delete(rec);
     if (rec.cookie !== undefined && this.liveByCookie.get(rec.cookie) === rec) this.liveByCookie.delete(rec.cookie);
     if (rec.listener) this.listenerCount--;
   }
@@ -639,7 +662,7 @@ class LifetimeTracker implements Tracker {
     const out: TrackerEvent[] = [];
     for (const e of evidence.unusedEnded()) {
       const tuple = tupleKey(e.local, e.remote);
-      if (this.isLive(tuple, e.cookie)) {
+      if (this.isLive(e.local, e.remote, e.cookie)) {
         if (e.atMs > now - PENDING_EVIDENCE_MS) this.pendingEnded.push(e);
         continue;
       }
@@ -656,7 +679,7 @@ class LifetimeTracker implements Tracker {
       // The other end of a connection the target accepted, or of one it made: the peer's socket.
       if (listeners.accepts(e.remote)) continue;
       const swapped = tupleKey(e.remote, e.local);
-      if (this.liveByTuple.has(swapped) || this.recentlyClosed.hasTuple(swapped)) continue;
+      if (this.liveByTuple.has(e.remote, e.local) || this.recentlyClosed.hasTuple(swapped)) continue;
       this.unattributed.add(formatEndpoint(e.remote));
     }
     for (const [key, s] of this.pendingStarted) if (s.atMs <= now - PENDING_EVIDENCE_MS) this.pendingStarted.delete(key);
@@ -764,6 +787,10 @@ class Evidence {
     return e;
   }
 
+  get hasEnded(): boolean {
+    return this.ended.length > 0;
+  }
+
   unusedEnded(): SocketEnded[] {
     return this.ended.filter((e) => !this.used.has(e));
   }
@@ -794,6 +821,54 @@ class LiveScan {
   }
 }
 
+/**
+ * What a poll did: the events before the opens (closes, exits, state changes), the records opened
+ * (their open events at atMs, in this order), and the events after them (findings).
+ */
+interface PollOutcome {
+  head: TrackerEvent[];
+  opened: LiveRecord[];
+  atMs: number;
+  tail: TrackerEvent[];
+}
+
+class PollBatches implements TrackerEventBatches {
+  private outcome: PollOutcome | undefined;
+  private headGiven = false;
+  private nextOpen = 0;
+
+  constructor(
+    outcome: PollOutcome,
+    private readonly current: () => boolean,
+  ) {
+    this.outcome = outcome;
+  }
+
+  next(maxOpens: number): TrackerEvent[] | undefined {
+    const o = this.outcome;
+    if (o === undefined) return undefined;
+    // an open event shows its record as the poll left it: a later poll has changed it since
+    if (!this.current()) throw new Error('tracker events taken after a later poll');
+    const out: TrackerEvent[] = [];
+    if (!this.headGiven) {
+      append(out, o.head);
+      this.headGiven = true;
+    }
+    const end = Math.min(o.opened.length, this.nextOpen + Math.max(1, maxOpens));
+    for (; this.nextOpen < end; this.nextOpen++) out.push({ type: 'open', atMs: o.atMs, conn: o.opened[this.nextOpen]!.snapshot(true) });
+    if (this.nextOpen >= o.opened.length) {
+      append(out, o.tail);
+      this.outcome = undefined;
+    }
+    return out;
+  }
+}
+
+/** appended one by one: a spread passes every element as an argument (a first poll has one per connection) */
+function append<T>(dst: T[], src: readonly T[]): void {
+  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
+}
+
 function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
   if (a.pid !== b.pid) return false;
   // An unknown start time (a source that cannot read it, or a failed read) is not a change.
@@ -814,6 +889,43 @@ function cookieChanged(prev: Connection, next: Connection): boolean {
   const a = prev.tcp?.cookie;
   const b = next.tcp?.cookie;
   return a !== undefined && b !== undefined && a !== b;
+}
+
+function remoteCounts(records: ReadonlySet<LiveRecord>): Map<string, number> {
+  const counts = new Map<string, number>();
+  records.forEach((rec) => {
+    if (rec.listener) return;
+    const remote = formatEndpoint(rec.connection.remote);
+    counts.set(remote, (counts.get(remote) ?? 0) + 1);
+  });
+  return counts;
+}
+
+/**
+ * One connection per connectionKey(), the first listed, in order. Keys are built only when two
+ * entries share an inode, or one has none: a first poll of a big target has thousands of entries,
+ * all of distinct inodes.
+ */
+export function firstOfEachKey(conns: Connection[]): Connection[] {
+  if (conns.length < 2) return conns;
+  const inodes = new Float64Array(conns.length);
+  for (let i = 0; i < conns.length; i++) {
+    const inode = conns[i]!.inode;
+    if (!(inode > 0)) return firstOfEachKeyByString(conns);
+    inodes[i] = inode;
+  }
+  inodes.sort();
+  for (let i = 1; i < inodes.length; i++) if (inodes[i] === inodes[i - 1]) return firstOfEachKeyByString(conns);
+  return conns;
+}
+
+function firstOfEachKeyByString(conns: readonly Connection[]): Connection[] {
+  const byKey = new Map<string, Connection>();
+  for (const c of conns) {
+    const key = connectionKey(c);
+    if (!byKey.has(key)) byKey.set(key, c);
+  }
+  return [...byKey.values()];
 }
 
 function sortedByCount(m: Map<string, number>): Map<string, number> {

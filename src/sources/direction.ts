@@ -36,7 +36,9 @@ const WILDCARDS = new Set(['0.0.0.0', '::']);
 /** Listening endpoints, keyed by port, for the rule above. */
 export function listeningPorts(conns: readonly Connection[]): Map<number, Endpoint[]> {
   const out = new Map<number, Endpoint[]>();
-  for (const c of conns) {
+  // index loops here and below: run at every poll over every connection
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i]!;
     if (c.state !== 'LISTEN') continue;
     const list = out.get(c.local.port);
     if (list) list.push(c.local);
@@ -75,7 +77,8 @@ export function assignDirections(
 ): void {
   const listeners = listeningPorts(conns);
   let remembered = 0;
-  for (const c of conns) {
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i]!;
     if (c.state === 'LISTEN') continue;
     const known = c.inode > 0 ? memory.get(c.inode) : undefined;
     const d: Direction = isListenedOn(c.local, listeners) ? 'in' : (known ?? guessDirection(c, ephemeral));
@@ -89,7 +92,10 @@ export function assignDirections(
   // so the count can only say "nothing to forget"). Steady polls of a large target skip the set.
   if (memory.size <= remembered) return;
   const present = new Set<number>();
-  for (const c of conns) if (c.state !== 'LISTEN' && c.inode > 0) present.add(c.inode);
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i]!;
+    if (c.state !== 'LISTEN' && c.inode > 0) present.add(c.inode);
+  }
   memory.forEach((_d, inode) => {
     if (!present.has(inode)) memory.delete(inode);
   });

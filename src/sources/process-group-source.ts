@@ -132,7 +132,8 @@ export function mergeHolders(snaps: readonly Snapshot[]): Connection[] {
   if (snaps.length === 1) {
     const s = snaps[0]!;
     const pid = s.process.pid;
-    for (const c of s.connections) c.pid = pid;
+    const conns = s.connections;
+    for (let i = 0; i < conns.length; i++) conns[i]!.pid = pid;
     return inFdOrderOnce(s.connections);
   }
   const byInode = new Map<number, Connection>();

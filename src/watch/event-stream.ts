@@ -89,12 +89,22 @@ export class EventStream {
     return eventHeader(this.pidColumn, this.endpointWidth);
   }
 
-  /** The summary: NDJSON object and lines. The counts and findings cover every state. */
-  summary(nowMs: number): { json: JsonObject; lines: string[] } {
+  /**
+   * The summary: NDJSON object and lines. The counts and findings cover every state. The object
+   * is built when `json` is first read: it lists every live connection, and line mode without a
+   * recording or a report never reads it (at the end of a big watch it was a second first poll).
+   */
+  summary(nowMs: number): { readonly json: JsonObject; lines: string[] } {
     const { tracker, pid } = this.session;
     const lag = this.session.lag();
     const shown = (t: TrackedConnection): boolean => this.lens.isShown(t.id);
-    return { json: summaryJson({ pid, tracker, nowMs, lag, shown }), lines: summaryLines(tracker, nowMs, lag) };
+    let json: JsonObject | undefined;
+    return {
+      get json(): JsonObject {
+        return (json ??= summaryJson({ pid, tracker, nowMs, lag, shown }));
+      },
+      lines: summaryLines(tracker, nowMs, lag),
+    };
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@
 // state (the tracker follows everything; --state and the TUI's `f` are lenses of the views), and
 // nothing a view does (pause, filter, reset) stops or changes the polls.
 import type { Snapshot, SourceName, StateFilter } from '../model';
-import type { Tracker, TrackerEvent } from '../core/tracker-types';
+import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker-types';
 import type { LifecycleStatus } from '../core/lifecycle-types';
 import type { Source } from '../sources/source';
 import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
@@ -48,6 +48,21 @@ export interface PollSessionOptions {
   keepPolling?: boolean;
 }
 
+/** open events handed to the listeners at a time (see deliver) */
+export const EMIT_BATCH = 1024;
+
+/** events already built, as batches: one */
+function oneBatch(events: TrackerEvent[]): TrackerEventBatches {
+  let left: TrackerEvent[] | undefined = events;
+  return {
+    next() {
+      const b = left;
+      left = undefined;
+      return b;
+    },
+  };
+}
+
 export function startPollSession(options: PollSessionOptions): PollSession {
   // The closures below live as long as the session: they must not hold the first snapshot (for a
   // big target, tens of thousands of connections the tracker has long copied what it needs from).
@@ -67,6 +82,19 @@ export function startPollSession(options: PollSessionOptions): PollSession {
   const emit = (events: readonly TrackerEvent[], nowMs: number): void => {
     for (const l of listeners) l(events, nowMs);
   };
+  /**
+   * A poll's events to the listeners, batch by batch (at most EMIT_BATCH opens each): a first poll
+   * of a big target is an open event per connection, and built all at once they outlived the
+   * young generation. True when one of them was an `exit`.
+   */
+  const deliver = (batches: TrackerEventBatches, nowMs: number): boolean => {
+    let exit = false;
+    for (let b = batches.next(EMIT_BATCH); b !== undefined; b = batches.next(EMIT_BATCH)) {
+      if (!exit) exit = b.some((e) => e.type === 'exit');
+      emit(b, nowMs);
+    }
+    return exit;
+  };
   const finish = (e: SessionEnd): void => {
     stopped = true;
     if (timer !== undefined) timers.clear(timer);
@@ -84,25 +112,25 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     if (cadence.pollStarted(t0)) {
       for (const l of noticeListeners) l({ kind: 'lagging', atMs: t0, lag: cadence.stats() });
     }
-    let events: TrackerEvent[];
+    let batches: TrackerEventBatches;
     let group = false;
     try {
       const snap = await o.source.snapshot('all');
       if (stopped) return;
       group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
-      events = o.tracker.poll(snap, t0, o.source.drainLifecycle?.() ?? []);
+      batches = o.tracker.pollBatches(snap, t0, o.source.drainLifecycle?.() ?? []);
     } catch (e) {
       if (stopped) return;
       if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
         finish({ kind: 'error', error: e });
         return;
       }
-      events = o.tracker.processGone(clock());
+      batches = oneBatch(o.tracker.processGone(clock()));
     }
-    emit(events, t0);
+    const exit = deliver(batches, t0);
     // A group goes on while any of its processes is left; a single process ends with its exit.
-    const over = o.tracker.exited || (!group && events.some((e) => e.type === 'exit'));
+    const over = o.tracker.exited || (!group && exit);
     if (over && !(o.keepPolling === true && o.tracker.exited)) {
       finish({ kind: 'exited' });
       return;
@@ -118,17 +146,17 @@ export function startPollSession(options: PollSessionOptions): PollSession {
   // Evidence gathered before the first poll is about sockets that ended before the watch.
   o.source.drainLifecycle?.();
   cadence.pollStarted(firstAtMs);
-  // Held only until delivered: the closures below share this scope with the whole session, and
-  // the first poll of a big target is one open event per connection.
-  let firstEvents: TrackerEvent[] | undefined = o.tracker.poll(first.snapshot, firstAtMs);
+  // Held only until delivered: the closures below share this scope with the whole session. Its
+  // open events (one per connection of a big target) are built batch by batch as delivered.
+  let firstBatches: TrackerEventBatches | undefined = o.tracker.pollBatches(first.snapshot, firstAtMs);
   // the time of the first poll's evidence, as the tracker counts from it
   const startedMs = first.snapshot.observedAtMs ?? firstAtMs;
   // Deliver the first poll's events once listeners are attached (same tick as the caller).
   queueMicrotask(() => {
-    const events = firstEvents ?? [];
-    firstEvents = undefined;
-    if (stopped) return;
-    emit(events, startedMs);
+    const batches = firstBatches;
+    firstBatches = undefined;
+    if (stopped || batches === undefined) return;
+    deliver(batches, startedMs);
     timer = timers.set(schedule, Math.max(0, firstAtMs + o.intervalMs - clock()));
   });
 

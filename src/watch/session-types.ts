@@ -29,7 +29,11 @@ export interface WatchSession {
   now(): number;
   /** when the session started watching */
   readonly startedMs: number;
-  /** called after every poll (also with no events) and after the target exits */
+  /**
+   * Called after every poll (also with no events) and after the target exits, with the events in
+   * order. A poll with many opens (a first poll: one per connection) calls it several times, a
+   * batch of events each time (see Tracker.pollBatches): a listener takes each batch as it comes.
+   */
   onUpdate(listener: UpdateListener): () => void;
   onNotice(listener: NoticeListener): () => void;
   /** stop polling; resolves once the final events have been delivered */

@@ -35,7 +35,10 @@ test('copyConnection: an equal copy the caller cannot change; a frozen timer is 
   const c = full();
   const copy = copyConnection(c);
   assert.deepEqual(copy, c);
-  assert.notEqual(copy.local, c.local);
+  // endpoints are never changed once made (Endpoint is readonly): the source's are kept
+  assert.equal(copy.local, c.local);
+  assert.equal(copy.remote, c.remote);
+  assert.notEqual(copy, c);
   assert.notEqual(copy.tcp, c.tcp);
   assert.equal(copy.timer, NO_TIMER);
   const keepalive: TimerInfo = { kind: 'keepalive', expiresMs: 500, probes: 1 };
@@ -80,7 +83,7 @@ test('refreshConnection: refuses (so the caller copies) when a field appears or 
 });
 
 test('LiveRecord: updates its copy in place until it hands it out, then never changes what it handed out', () => {
-  const rec = new LiveRecord('c1', copyConnection(full()), tupleKey(full().local, full().remote), 1000, 1000, false, false, 1);
+  const rec = new LiveRecord('c1', copyConnection(full()), 1000, 1000, false, false, 1);
   const own = rec.connection;
   rec.observe(full({ recvQueue: 5 }));
   assert.equal(rec.connection, own, 'nothing handed out: in place');
@@ -102,7 +105,7 @@ test('LiveRecord: updates its copy in place until it hands it out, then never ch
 });
 
 test('LiveRecord: the state history starts at the first state when the state first changes, and is bounded', () => {
-  const rec = new LiveRecord('c1', copyConnection(full()), 't', 500, 500, true, false, 1);
+  const rec = new LiveRecord('c1', copyConnection(full()), 500, 500, true, false, 1);
   assert.equal(rec.stateSinceMs, 500);
   rec.changeState('ESTABLISHED', 'CLOSE_WAIT', 900, 3);
   assert.equal(rec.stateSinceMs, 900);
