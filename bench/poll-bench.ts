@@ -7,6 +7,7 @@ import type { SockDiagIo } from '../src/sources/netlink/sock-diag-requests';
 import { createProcfsSource } from '../src/sources/procfs/procfs-source';
 import type { Source } from '../src/sources/source';
 import { summarize, timeInProcess, type Sample, type Summary } from './measure';
+import { keepYoungGenerationSmall, tuneYoungGenerationFor } from '../src/util/long-run-heap';
 
 /** What `watch` asks its source for every poll: every state (--state only filters the views). */
 export const POLL_STATES: StateFilter = 'all';
@@ -32,7 +33,10 @@ const WARMUP_POLLS = 20;
 async function pollLoop(source: Source, polls: number, counters: () => string, warmupPolls: number): Promise<PollResult> {
   const first: Sample[] = [];
   let connections = 0;
+  // the young generation as `watch` sets it around its first poll (bench/run.ts set the rest of its heap settings)
+  keepYoungGenerationSmall();
   first.push(await timeInProcess(async () => (connections = (await source.snapshot(POLL_STATES)).connections.length)));
+  tuneYoungGenerationFor(connections);
   const warm: Sample[] = [];
   for (let i = 0; i < warmupPolls; i++) warm.push(await timeInProcess(() => source.snapshot(POLL_STATES)));
   const before = counters();

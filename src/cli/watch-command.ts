@@ -17,7 +17,7 @@ import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
 import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
-import { tuneHeapForLongRun } from '../util/long-run-heap';
+import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../util/long-run-heap';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -109,7 +109,9 @@ async function watchWith(
   const tracker = createTracker({ describeFinding: findingMessage, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
+  const firstCount = snapshot.connections.length;
   const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling });
+  tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;
   metrics?.attach(session);

@@ -9,10 +9,14 @@ import path from 'node:path';
 
 const MODULE = path.join(__dirname, '..', '..', 'src', 'util', 'long-run-heap.js');
 
-/** The young generation's size (MiB) after allocating ~40 MB of objects that all stay alive. */
-function youngGenerationAfterGrowth(tuned: boolean): number {
+/**
+ * The young generation's size (MiB) after allocating ~40 MB of objects that all stay alive:
+ * untuned, with watch's settings before its first poll, and after a first poll of `connections`.
+ */
+function youngGenerationAfterGrowth(tuned: boolean, connections?: number): number {
+  const setup = tuned ? `const h = require(${JSON.stringify(MODULE)}); h.tuneHeapForLongRun();${connections === undefined ? '' : ` h.tuneYoungGenerationFor(${connections});`}` : '';
   const script = `
-    ${tuned ? `require(${JSON.stringify(MODULE)}).tuneHeapForLongRun();` : ''}
+    ${setup}
     const kept = [];
     for (let i = 0; i < 400000; i++) kept.push({ a: i, b: 'x' + i, c: [i, i + 1] });
     const s = require('node:v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
@@ -25,9 +29,13 @@ function youngGenerationAfterGrowth(tuned: boolean): number {
   return mib!;
 }
 
-test('without the settings the young generation grows; with them it stays at its initial size', () => {
+test('without the settings the young generation grows; with them it stays at its initial size, unless the target is small', () => {
   const untuned = youngGenerationAfterGrowth(false);
-  const tuned = youngGenerationAfterGrowth(true);
   assert.ok(untuned >= 8, `untuned young generation ${untuned} MiB: the test no longer provokes growth`);
-  assert.ok(tuned <= 4, `tuned young generation ${tuned} MiB`);
+  const firstPoll = youngGenerationAfterGrowth(true);
+  assert.ok(firstPoll <= 4, `young generation before the first poll's verdict: ${firstPoll} MiB`);
+  const large = youngGenerationAfterGrowth(true, 20_000);
+  assert.ok(large <= 4, `young generation for a large target: ${large} MiB`);
+  const small = youngGenerationAfterGrowth(true, 1_000);
+  assert.ok(small >= 8, `young generation for a small target: ${small} MiB (should grow as untuned)`);
 });
