@@ -7,12 +7,12 @@
 //
 // The young generation: V8 doubles it (up to 2 × 16 MiB) whenever much of it survives a
 // scavenge, which the first poll of a large target does (every connection becomes a record that
-// lives on), and it never shrinks again while polls keep allocating. At 19,800 connections those
-// 32 MiB were a fifth of the watch's RSS. A growth factor of 1 keeps it at its initial size; V8
-// reads the flag each time it would grow (unlike the semi-space size flags, fixed at start-up).
-// The cost is more scavenges and earlier promotion; for a small target that is a larger share of
-// a cheap poll (+15–35 % at 1,000 connections) and the memory it saves is small, so after the
-// first poll a target below LARGE_TARGET lets the young generation grow again.
+// lives on), and it never shrinks again while polls keep allocating: for a large target a good
+// part of the watch's RSS. A growth factor of 1 keeps it at its initial size; V8 reads the flag
+// each time it would grow (unlike the semi-space size flags, fixed at start-up). The cost is more
+// scavenges and earlier promotion; for a small target that is a larger share of a cheap poll and
+// the memory it saves is small, so after the first poll a target below LARGE_TARGET lets the
+// young generation grow again. Both effects are measured in docs/performance.md.
 import { setFlagsFromString } from 'node:v8';
 
 /** Heap growth per full collection, in percent (V8's own default adapts between ~10 % and 300 %). */

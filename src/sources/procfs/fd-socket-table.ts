@@ -51,8 +51,8 @@ export class FdSocketTable {
   private lastMaxFd = -1;
   /**
    * What scan() returns, updated in place from one pass to the next by the fds that changed: a
-   * new Map of every socket each poll was, at 20,000 sockets, the largest garbage of a steady
-   * poll (its table alone ~1.5 MB).
+   * new Map of every socket each poll was, for a target of thousands of sockets, the largest
+   * garbage of a steady poll (a large object only a full collection frees).
    */
   private inodes = new Map<number, number>();
 
