@@ -17,9 +17,11 @@ export interface RunningCli {
   child: ChildProcess;
   /** stdout so far */
   stdout(): string;
+  /** stderr so far */
+  stderr(): string;
   result: Promise<CliResult>;
-  /** resolves when stdout contains a line matching `re` */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** resolves when stdout (or stderr) contains a line matching `re` */
+  waitFor(re: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<string>;
 }
 
 export function startCli(args: string[], opts: SpawnOptions = {}): RunningCli {
@@ -31,14 +33,17 @@ export function startCli(args: string[], opts: SpawnOptions = {}): RunningCli {
     out += b.toString('utf8');
     for (const w of watchers) w();
   });
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  child.stderr?.on('data', (b: Buffer) => {
+    err += b.toString('utf8');
+    for (const w of watchers) w();
+  });
   const result = new Promise<CliResult>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
   );
-  const waitFor = (re: RegExp, timeoutMs = 10_000): Promise<string> =>
+  const waitFor = (re: RegExp, timeoutMs = 10_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
-        const line = out.split('\n').find((l) => re.test(l));
+        const line = (stream === 'stdout' ? out : err).split('\n').find((l) => re.test(l));
         if (line !== undefined) {
           done();
           resolve(line);
@@ -46,7 +51,7 @@ export function startCli(args: string[], opts: SpawnOptions = {}): RunningCli {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out waiting for ${re} in output:\n${out}\nstderr:\n${err}`));
+        reject(new Error(`timed out waiting for ${re} in ${stream}:\n${out}\nstderr:\n${err}`));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
@@ -55,7 +60,7 @@ export function startCli(args: string[], opts: SpawnOptions = {}): RunningCli {
       watchers.add(check);
       check();
     });
-  return { child, stdout: () => out, result, waitFor };
+  return { child, stdout: () => out, stderr: () => err, result, waitFor };
 }
 
 /** Runs to the end, killing the CLI if it outlives `timeoutMs`. */

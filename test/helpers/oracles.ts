@@ -1,17 +1,10 @@
 // Whole-input versions of src's incremental functions, for tests to compare against: sockwatch
-// itself never needs them (it counts exchanges poll by poll and decodes only the rows it wants).
+// itself never needs them (it decodes only the rows it wants).
 import type { Connection, Protocol } from '../../src/model';
-import { firstExchangeState, nextExchangeState, type ExchangeSample, type ExchangeState } from '../../src/core/exchanges';
 import { parseNetTcpLine } from '../../src/sources/procfs/parse-net-tcp';
-import { BC_D_GE, BC_D_LE, BC_JMP, BC_S_GE, BC_S_LE, HOST_LE_BC } from '../../src/sources/netlink/inet-diag-bytecode';
+import { BC_D_GE, BC_D_LE, BC_JMP, BC_S_GE, BC_S_LE, } from '../../src/sources/netlink/inet-diag-bytecode';
+import { HOST_LE } from '../../src/sources/netlink/sock-diag-constants';
 import { formatIpv4Bytes, formatIpv6Groups, parseIpv4Text, parseIpv6Text } from '../../src/sources/procfs/ip-format';
-
-/** Exchanges in a series of samples (one per poll), as the tracker counts them. */
-export function countExchanges(samples: readonly ExchangeSample[]): number {
-  let state: ExchangeState | undefined;
-  for (const s of samples) state = state === undefined ? firstExchangeState(s) : nextExchangeState(state, s);
-  return state?.count ?? 0;
-}
 
 /** Every row of a /proc/net/tcp{,6} table. */
 export function parseNetTcp(text: string, protocol: Protocol): Connection[] {
@@ -42,9 +35,9 @@ export function runPortBytecode(bc: Uint8Array, localPort: number, remotePort: n
   while (len > 0) {
     const code = bc[pc]!;
     const yesOff = bc[pc + 1]!;
-    const noOff = dv.getUint16(pc + 2, HOST_LE_BC);
+    const noOff = dv.getUint16(pc + 2, HOST_LE);
     let yes = true;
-    const arg = () => dv.getUint16(pc + 6, HOST_LE_BC);
+    const arg = () => dv.getUint16(pc + 6, HOST_LE);
     switch (code) {
       case 0:
         break;

@@ -10,14 +10,33 @@ import { ndjson, runCli, sleep, startCli } from '../helpers/cli';
 let server: net.Server;
 let port = 0;
 const children = new Set<ChildProcess>();
+/** the server's side of every connection, so the end of the file closes them (a grandchild may hold the other side) */
+const accepted = new Set<net.Socket>();
+/** connections accepted since the start (never goes down, unlike accepted.size) */
+let acceptedTotal = 0;
+
+/** resolves once the server has accepted `n` more connections than it had at `before` */
+async function acceptedMore(before: number, n = 1, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (acceptedTotal < before + n) {
+    if (Date.now() > deadline) throw new Error(`the server accepted ${acceptedTotal - before} of ${n} connections in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
 
 before(async () => {
-  server = net.createServer((s) => s.on('error', () => undefined));
+  server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    accepted.add(s);
+    acceptedTotal++;
+    s.on('close', () => accepted.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
 });
 after(() => {
   for (const c of children) c.kill('SIGKILL');
+  for (const s of accepted) s.destroy();
   server.close();
 });
 
@@ -35,12 +54,12 @@ describe('selecting targets', { concurrency: 2 }, () => {
   it('--name with --wait waits for the process, then watches it', async () => {
     const name = unique();
     const cli = startCli(['watch', '--name', name, '--wait', '--json', '--brief', 'none', '--interval', '200ms', '--duration', '2s']);
-    await sleep(800);
+    // the target starts only once sockwatch says it is waiting for it
+    await cli.waitFor(new RegExp(`waiting.*${name}`, 'i'), 15_000, 'stderr');
     assert.equal(cli.child.exitCode, null, 'still waiting');
     const target = holder(name);
     const r = await cli.result;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`waiting.*${name}`, 'i'));
     const events = ndjson(r.stdout);
     const start = events.find((e) => e.type === 'start') as { process: { pid: number } };
     assert.equal(start.process.pid, target.pid);
@@ -61,9 +80,11 @@ describe('selecting targets', { concurrency: 2 }, () => {
   it('a parent holding no TCP socket while its child does: the start event hints --children', async () => {
     const name = unique();
     const code = `const {spawn}=require('child_process');const c=spawn(process.execPath,['-e',"const s=require('net').connect(${port},'127.0.0.1');s.on('error',()=>{});setInterval(()=>{},1000)"],{stdio:'ignore'});process.on('SIGTERM',()=>{c.kill('SIGKILL');process.exit(0)});setInterval(()=>{},1000);`;
+    const before = acceptedTotal;
     const parent = spawn(process.execPath, ['-e', code], { argv0: name, stdio: 'ignore' });
     children.add(parent);
-    await sleep(700);
+    // the watch starts once the child's connection is there
+    await acceptedMore(before);
     const r = await runCli(['watch', String(parent.pid), '--json', '--brief', 'none', '--duration', '1s']);
     assert.equal(r.code, 0, r.stderr);
     const start = ndjson(r.stdout)[0] as { type: string; hint?: string };
@@ -78,8 +99,9 @@ describe('selecting targets', { concurrency: 2 }, () => {
 
   it('serve --name keeps running when the process exits and follows it when it comes back', async () => {
     const name = unique();
+    const before = acceptedTotal;
     const first = holder(name);
-    await sleep(300);
+    await acceptedMore(before);
     const cli = startCli(['serve', '--name', name, '--json', '--brief', 'none', '--interval', '200ms', '--metrics', '127.0.0.1:0']);
     await cli.waitFor(/"type":"open"/);
     first.kill('SIGKILL');

@@ -1,8 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { firstExchangeState, nextExchangeState, type ExchangeSample } from '../../src/core/exchanges';
-import { countExchanges } from '../helpers/oracles';
+import { firstExchangeState, nextExchangeState, type ExchangeSample, type ExchangeState } from '../../src/core/exchanges';
+
+/**
+ * The estimator under test run over one connection's samples. Not an oracle: the truth these
+ * tests compare with is the traffic they generate (its exchanges are known by construction).
+ */
+function countExchanges(samples: readonly ExchangeSample[]): number {
+  let state: ExchangeState | undefined;
+  for (const s of samples) state = state === undefined ? firstExchangeState(s) : nextExchangeState(state, s);
+  return state?.count ?? 0;
+}
 
 // ---- a connection's traffic as the kernel counts it, sampled at polls ------------------------
 

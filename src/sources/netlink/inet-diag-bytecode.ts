@@ -18,6 +18,8 @@
 // half); leaf = `GE range.lo` (no → miss) + `JMP accept`. A guard `LE last.hi` before each tree
 // makes the path bounds hold at every leaf: on reaching leaf k, range[k-1].hi < port ≤ range[k].hi.
 
+import { HOST_LE } from './sock-diag-constants';
+
 export const INET_DIAG_REQ_BYTECODE = 1;
 
 export const BC_JMP = 1;
@@ -139,9 +141,7 @@ function writeOp(buf: Buffer, at: number, code: number, yes: number, no: number)
   buf[at] = code;
   buf[at + 1] = yes;
   // struct inet_diag_bc_op is host order, as netlink is
-  if (HOST_LE_BC) buf.writeUInt16LE(no, at + 2);
+  if (HOST_LE) buf.writeUInt16LE(no, at + 2);
   else buf.writeUInt16BE(no, at + 2);
 }
-
-export const HOST_LE_BC = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -312,23 +312,3 @@ function formatV6(b: Uint8Array, o: number): string {
   for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
   return formatIpv6Groups(groups);
 }
-
-/**
- * Calls `each` for every inet_diag_msg in dump replies (header fields only: no formatting, no
- * allocation), so a caller can learn which sockets a dump holds before deciding which to decode.
- * Stops at the first malformed message, NLMSG_DONE or NLMSG_ERROR, as decodeInetDiag does.
- */
-export function forEachDumpEntry(buffers: readonly Uint8Array[], each: (inode: number, srcPort: number, dstPort: number) => void): void {
-  for (const buf of buffers) {
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const walked = walkNlmsgs(dv, buf.byteLength, (type, off, len) => {
-      if (type === NLMSG_DONE || type === NLMSG_ERROR) return true;
-      const p = off + NLMSG_HDRLEN;
-      if (isInetDiagMsgType(type) && len - NLMSG_HDRLEN >= INET_DIAG_MSG_LEN) {
-        each(dv.getUint32(p + 68, HOST_LE), dv.getUint16(p + 4, false), dv.getUint16(p + 6, false));
-      }
-      return false;
-    });
-    if (walked.how !== 'end') return;
-  }
-}
