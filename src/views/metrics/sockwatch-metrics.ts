@@ -7,9 +7,11 @@
 // scrape time, so a scrape costs the watch nothing between scrapes.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Finding, Tracker, TrackedConnection, TrackerEvent } from '../../core/tracker-types';
+import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { SourceName } from '../../model';
 import { OTHER_PEER, PeerFolder } from './peer-folder';
 import { KNOWN_FINDING_KINDS, LIVE_LABELS, liveLabels, peerOf } from './metric-labels';
+import { FeedLoss } from './feed-loss';
 
 /** 1 ms … 1 h: a churned connection lives milliseconds, a pooled one minutes. */
 export const LIFETIME_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
@@ -22,6 +24,8 @@ export const POLL_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 export interface MetricsSessionView {
   readonly tracker: Pick<Tracker, 'live' | 'findings' | 'process' | 'exited'>;
   readonly sourceName: SourceName;
+  /** the facility for connections shorter than one poll, and what it lost (absent: none) */
+  readonly briefConnections?: LifecycleStatus;
   now(): number;
 }
 
@@ -58,6 +62,10 @@ export class SockwatchMetrics {
   private readonly pollDuration: Histogram<'target'>;
   private readonly pollErrors: Counter<'target'>;
   private readonly exits: Counter<'target'>;
+  private readonly lifecycleDropped: Counter<'target'>;
+  private readonly lifecycleOverruns: Counter<'target'>;
+  private readonly droppedSeen = new FeedLoss();
+  private readonly overrunsSeen = new FeedLoss();
   private readonly peerOpened: Counter<'target' | 'peer'> | undefined;
   private readonly peerClosed: Counter<'target' | 'peer'> | undefined;
 
@@ -85,6 +93,8 @@ export class SockwatchMetrics {
     this.pollDuration = histogram('sockwatch_poll_duration_seconds', "Time one poll of the target's sockets took.", POLL_BUCKETS_SECONDS);
     this.pollErrors = counter('sockwatch_poll_errors_total', 'Polls that failed for another reason than the target being gone.');
     this.exits = counter('sockwatch_target_exits_total', 'Times the watched process exited (or its PID was taken by a new process).');
+    this.lifecycleDropped = counter('sockwatch_lifecycle_events_dropped_total', "Between-poll events (destroy notifications or eBPF) lost because sockwatch's buffer was full: brief connections missing from the counts.");
+    this.lifecycleOverruns = counter('sockwatch_lifecycle_overruns_total', 'Reports that between-poll events were lost before sockwatch read them (the kernel could not queue destroy notifications: an unknown number each; bpftrace lost events from its buffer: their number): brief connections missing from the counts.');
 
     new Gauge({
       name: 'sockwatch_connections',
@@ -214,11 +224,21 @@ export class SockwatchMetrics {
   async scrape(): Promise<{ contentType: string; body: string }> {
     // listening sockets are tracked but are not connections
     this.scrapeLive = this.view?.tracker.live().filter((c) => c.connection.state !== 'LISTEN');
+    this.countLifecycleLoss();
     try {
       return { contentType: this.registry.contentType, body: await this.registry.metrics() };
     } finally {
       this.scrapeLive = undefined;
     }
+  }
+
+  /** The facility's loss counts are read at scrape time, like the gauges (see FeedLoss). */
+  private countLifecycleLoss(): void {
+    const s = this.view?.briefConnections;
+    if (s === undefined) return;
+    const t = { target: this.target };
+    this.lifecycleDropped.inc(t, this.droppedSeen.delta(s.facility, s.dropped));
+    this.lifecycleOverruns.inc(t, this.overrunsSeen.delta(s.facility, s.overruns));
   }
 
   /** A connection is assigned its peer series once, when first seen; `opened`: count it as opened there. */
