@@ -3,7 +3,7 @@
 // (`tuned`: as `watch` sets them; `small`: the young generation kept small whatever the target's
 // size), alternated, on a target that is already up (e.g. `node dist/bench/hold-scene.js`).
 //
-//   node dist/bench/heap-setting-ab.js PID [runs=3] [addon]
+//   node dist/bench/heap-setting-ab.js PID [runs=3]
 import { spawnSync } from 'node:child_process';
 import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../src/util/long-run-heap';
 import { createNetlinkSource } from '../src/sources/netlink/netlink-source';
@@ -13,10 +13,10 @@ const WARM_UP = 21;
 const POLLS = 60;
 
 /** One process's measurement: steady poll CPU ms, median and mean. */
-async function child(pid: number, how: string, addon: boolean): Promise<void> {
+async function child(pid: number, how: string): Promise<void> {
   if (how !== 'default') tuneHeapForLongRun();
   let now = 0;
-  const source = await createNetlinkSource(pid, { nowMs: () => (now += 1000), ...(addon ? { io: 'addon' as const } : {}) });
+  const source = await createNetlinkSource(pid, { nowMs: () => (now += 1000) });
   try {
     const first = await source.snapshot('all');
     if (how === 'tuned') tuneYoungGenerationFor(first.connections.length);
@@ -35,23 +35,23 @@ async function child(pid: number, how: string, addon: boolean): Promise<void> {
 }
 
 function main(): void {
-  const [pidText, runsText, io] = process.argv.slice(2);
+  const [pidText, runsText] = process.argv.slice(2);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) {
-    process.stderr.write('usage: node dist/bench/heap-setting-ab.js PID [runs=3] [addon]\n');
+    process.stderr.write('usage: node dist/bench/heap-setting-ab.js PID [runs=3]\n');
     process.exit(2);
   }
   if (process.env.HEAP_AB_CHILD !== undefined) {
-    void child(pid, process.env.HEAP_AB_CHILD, io === 'addon');
+    void child(pid, process.env.HEAP_AB_CHILD);
     return;
   }
   const runs = Number(runsText ?? 3);
   for (let r = 0; r < runs; r++) {
     for (const how of ['default', 'tuned', 'small']) {
-      const out = spawnSync(process.execPath, [__filename, String(pid), '1', io ?? ''], { env: { ...process.env, HEAP_AB_CHILD: how }, encoding: 'utf8' });
+      const out = spawnSync(process.execPath, [__filename, String(pid), '1'], { env: { ...process.env, HEAP_AB_CHILD: how }, encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
       const m = JSON.parse(out.stdout) as { median: number; mean: number };
-      process.stdout.write(`${how.padEnd(8)} ${io === 'addon' ? 'addon' : 'ffi'}  steady poll CPU median ${m.median.toFixed(2)} ms, mean ${m.mean.toFixed(2)} ms\n`);
+      process.stdout.write(`${how.padEnd(8)} steady poll CPU median ${m.median.toFixed(2)} ms, mean ${m.mean.toFixed(2)} ms\n`);
     }
   }
 }

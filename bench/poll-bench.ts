@@ -3,7 +3,6 @@
 // `watch --interval 1s` while the polls themselves run back to back.
 import type { StateFilter } from '../src/model';
 import { createNetlinkSource } from '../src/sources/netlink/netlink-source';
-import type { SockDiagIo } from '../src/sources/netlink/sock-diag-requests';
 import { createProcfsSource } from '../src/sources/procfs/procfs-source';
 import type { Source } from '../src/sources/source';
 import { summarize, timeInProcess, type Sample, type Summary } from './measure';
@@ -52,10 +51,9 @@ export async function benchProcfs(pid: number, polls: number, warmupPolls = WARM
   return pollLoop(source, polls, () => `${source.tableReads} table reads`, warmupPolls);
 }
 
-/** `io`: which sock_diag socket (default: what sockwatch picks, the FFI one where koffi loads). */
-export async function benchNetlink(pid: number, polls: number, opts: { io?: SockDiagIo; warmupPolls?: number } = {}): Promise<PollResult> {
+export async function benchNetlink(pid: number, polls: number, opts: { warmupPolls?: number } = {}): Promise<PollResult> {
   let now = 0;
-  const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS), ...(opts.io ? { io: opts.io } : {}) });
+  const source = await createNetlinkSource(pid, { nowMs: () => (now += INTERVAL_MS) });
   return pollLoop(source, polls, () => {
     const c = source.counters();
     return `${c.dumps} dumps, ${c.filteredDumps} filtered dumps, ${c.lookups} lookups`;

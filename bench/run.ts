@@ -136,8 +136,6 @@ async function main(): Promise<void> {
   const curve: CurvePoint[] = [];
   const mainPoll = await benchNetlink(target.pid, POLLS);
   pollRows(rows, 'sockwatch netlink', mainPoll);
-  // the same poll on the `netlink` package's addon: the fallback where koffi cannot load
-  pollRows(rows, 'sockwatch netlink via the addon (no koffi)', await benchNetlink(target.pid, POLLS, { io: 'addon' }), false);
   const mainFloor = kernelFloor(target.pid, POLLS);
   floorRow(rows, mainFloor, mainPoll.steady);
   curve.push({ connections: target.connections, hostSockets, steady: mainPoll.steady, floor: mainFloor });

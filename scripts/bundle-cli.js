@@ -48,7 +48,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['netlink', 'koffi', 'systeminformation', 'blessed', 'prom-client'],
+  external: ['koffi', 'systeminformation', 'blessed', 'prom-client'],
   // import() of an external package becomes require(), as tsc compiles it: a real import() would
   // start Node's ESM loader just to load a CommonJS package
   supported: { 'dynamic-import': false },

@@ -102,8 +102,10 @@ async function runPlain(p: PlainSnapshot): Promise<boolean> {
     snap = await netlinkOneShot(p.pid, withListeners(p.states), { tcpInfo: p.format === 'json' });
   } catch (e) {
     // The auto source's choice: procfs where netlink cannot see the target (another network
-    // namespace, no netlink). Errors about the target itself are the full CLI's to report.
+    // namespace, koffi cannot load). Errors about the target itself are the full CLI's to report.
     if (!isSockwatchError(e) || e.code !== 'not_supported') return false;
+    // says why, once, when the reason is koffi
+    (await import('../sources/netlink/netlink-unavailable')).netlinkNeedsProcfs();
     const { createProcfsSource } = await import('../sources/procfs/procfs-source');
     const source = await createProcfsSource(p.pid);
     timeMs = Date.now();

@@ -1,5 +1,5 @@
 // Picks the source for a target. Each is loaded lazily: `snapshot` start-up must stay lean, and
-// netlink's native addon or systeminformation are only paid for when used.
+// koffi (netlink's libc calls) or systeminformation are only paid for when used.
 import type { SourceName } from '../model';
 import type { Source } from './source';
 import { SockwatchError } from '../errors';
@@ -33,6 +33,7 @@ async function openPollSource(pid: number, forced?: SourceName): Promise<Source>
       return (await import('./procfs/procfs-source')).createProcfsSource(pid);
     case 'netlink':
       if (process.platform !== 'linux') throw new SockwatchError('not_supported', 'the netlink source needs Linux');
+      if ((await import('./netlink/netlink-unavailable')).netlinkNeedsProcfs()) return (await import('./procfs/procfs-source')).createProcfsSource(pid);
       return (await import('./netlink/netlink-source')).createNetlinkSource(pid);
     case 'systeminformation':
       return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
@@ -50,6 +51,7 @@ async function autoSource(pid: number): Promise<Source> {
   if (!hasProcfs()) return (await import('./sysinfo/sysinfo-source')).createSysinfoSource(pid);
   const { canUseNetlink } = await import('./netlink/netlink-availability');
   const procfs = async (): Promise<Source> => (await import('./procfs/procfs-source')).createProcfsSource(pid);
+  if ((await import('./netlink/netlink-unavailable')).netlinkNeedsProcfs()) return procfs();
   if (await canUseNetlink(pid)) return withFallback(await (await import('./netlink/netlink-source')).createNetlinkSource(pid), procfs);
   return procfs();
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { SockDiagSocket } from '../../src/sources/netlink/netlink-socket';
+import { FfiSockDiagSocket } from '../../src/sources/netlink/ffi-sock-diag-socket';
 import { buildInetDiagDumpRequest, FD_STATES_MASK } from '../../src/sources/netlink/inet-diag-request';
 import { buildPortFilterBytecode, portRanges } from '../../src/sources/netlink/inet-diag-bytecode';
 import { runPortBytecode } from '../helpers/oracles';
@@ -43,7 +43,7 @@ after(() => {
 test('a filtered dump returns exactly the sockets whose local port is named', async () => {
   const chosen = clients.filter((_, i) => i % 3 === 0).map((c) => c.localPort!);
   const bc = buildPortFilterBytecode({ local: portRanges(chosen, 100), remote: [] });
-  const socket = new SockDiagSocket();
+  const socket = new FfiSockDiagSocket();
   try {
     const decoded = decodeInetDiag(await socket.dump(buildInetDiagDumpRequest({ family: AF_INET, states: FD_STATES_MASK, bytecode: bc, extensions: 0 })));
     assert.equal(decoded.done, true);
@@ -60,7 +60,7 @@ test('a filtered dump returns exactly the sockets whose local port is named', as
 
 test('a remote-port filter returns the client side of every connection to the server', async () => {
   const bc = buildPortFilterBytecode({ local: [], remote: [{ lo: port, hi: port }] });
-  const socket = new SockDiagSocket();
+  const socket = new FfiSockDiagSocket();
   try {
     const decoded = decodeInetDiag(await socket.dump(buildInetDiagDumpRequest({ family: AF_INET, states: FD_STATES_MASK, bytecode: bc })));
     assert.deepEqual(decoded.rows.map((r) => r.srcPort).sort(), clients.map((c) => c.localPort!).sort());
@@ -108,7 +108,7 @@ test('one two-family walk (TCPDIAG_GETSOCK) returns IPv4 and IPv6 sockets, filte
   const port6 = (server6.address() as net.AddressInfo).port;
   const client6 = net.connect({ host: '::1', port: port6 });
   await once(client6, 'connect');
-  const socket = new SockDiagSocket();
+  const socket = new FfiSockDiagSocket();
   try {
     const dumper = new FamilyDumper(socket);
     const all = await dumpTcp(dumper, BOTH_FAMILIES, { states: FD_STATES_MASK, extensions: 0 });

@@ -1,18 +1,24 @@
 // sock_diag destroy notifications: the kernel sends every TCP socket it destroys (in this network
 // namespace) to the SKNLGRP_INET{,6}_TCP_DESTROY groups, with its tuple, cookie, state and
 // tcp_info. Any user may listen. The messages carry no owner (uid and inode are 0), so they only
-// give the tracker exact close times and totals; attributing them is the tracker's job.
+// give the tracker close times (to within READ_EVERY_MS) and totals; attributing them is the tracker's job.
 //
-// Datagrams arrive asynchronously; each is stamped on arrival (the kernel sends them from a work
-// queue right after the socket is freed, so arrival is the close time to within scheduling delay)
-// and decoded at once into compact events, so no datagram is kept.
-
+// The socket is read through libc (libc-netlink.ts), never through a native addon that calls back
+// into JS: the `netlink` package's addon did, and a datagram arriving while Node tore down its
+// environment (the event loop ran out with the unref'd socket still open), or an exception from a
+// process.nextTick callback run at the end of its callback, became an uncaught C++ Napi::Error:
+// `terminate called…`, exit 134. Here nothing native ever calls JS: a timer reads what is waiting,
+// and each poll reads again before it takes the events (drain), so none is later than its poll.
+// Each datagram is stamped with the time it was read, decoded at once into compact events, and
+// not kept. netlink sockets give no kernel receive time (SO_TIMESTAMP{,NS} add no control message
+// to a netlink recvmsg: measured on 6.18), so the read time, at most READ_EVERY_MS after the
+// kernel sent it, is the close time.
 import type { LifecycleStatus, LifecycleTotals, SocketEnded } from '../../core/lifecycle-types';
 import { tcpStateFromCode } from '../../model';
 import { decodeInetDiag, type InetDiagRow } from './inet-diag-decode';
 import { rowToConnection } from './inet-diag-connection';
-import { subscribeSockDiag, type MulticastSubscription } from './netlink-socket';
-import { AF_INET, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY } from './sock-diag-constants';
+import { LibcNetlinkSocket } from './libc-netlink';
+import { AF_INET, NETLINK_SOCK_DIAG, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY } from './sock-diag-constants';
 
 /**
  * Events kept between two drains. A host closing 10,000 connections/s fills it in 5 s; the poll
@@ -21,8 +27,15 @@ import { AF_INET, SKNLGRP_INET6_TCP_DESTROY, SKNLGRP_INET_TCP_DESTROY } from './
 export const DESTROY_QUEUE_CAPACITY = 50_000;
 /** One notification is ~400 bytes (inet_diag_msg + protocol + tcp_info); room for a newer kernel's tcp_info. */
 const DATAGRAM_BYTES = 2048;
-/** Asked for; the kernel caps it at net.core.rmem_max for an unprivileged user. Bursts queue here between event-loop turns. */
+/** Asked for; the kernel caps it at net.core.rmem_max for an unprivileged user. Bursts queue here between reads. */
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Datagrams per system call; a read repeats while a round fills them all. */
+const SLOTS = 64;
+/**
+ * How often waiting notifications are read, so how late a close time may be. Every poll also
+ * reads before it drains. A read with nothing waiting is one recvmmsg through koffi.
+ */
+export const READ_EVERY_MS = 20;
 
 export interface DestroyDecode {
   events: SocketEnded[];
@@ -78,11 +91,13 @@ export interface DestroyListenerOptions {
   /** the session's clock (ms since the epoch) */
   nowMs?: () => number;
   capacity?: number;
+  /** see READ_EVERY_MS */
+  readEveryMs?: number;
 }
 
 /**
  * Listens for destroy notifications until closed. Construction throws a SockwatchError
- * ('not_supported') when the groups cannot be joined.
+ * ('not_supported') when the groups cannot be joined or koffi cannot load here.
  */
 export class DestroyListener {
   private queue: SocketEnded[] = [];
@@ -91,34 +106,57 @@ export class DestroyListener {
   /** datagrams that were truncated or did not decode (kept for the status, not fatal) */
   malformed = 0;
   private failure: string | undefined;
-  private readonly sub: MulticastSubscription;
+  private readonly sock: LibcNetlinkSocket;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
   private readonly nowMs: () => number;
   private readonly capacity: number;
 
   constructor(opts: DestroyListenerOptions = {}) {
     this.nowMs = opts.nowMs ?? Date.now;
     this.capacity = opts.capacity ?? DESTROY_QUEUE_CAPACITY;
-    this.sub = subscribeSockDiag(
-      [SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY],
-      {
-        datagram: (buf) => this.onDatagram(buf),
-        overrun: () => {
-          this.overruns++;
-        },
-        truncated: () => {
-          this.malformed++;
-        },
-        failed: (reason) => {
-          this.failure = `destroy notifications stopped: ${reason}`;
-        },
+    this.sock = new LibcNetlinkSocket(NETLINK_SOCK_DIAG, {
+      slotBytes: DATAGRAM_BYTES,
+      slots: SLOTS,
+      recvBufferBytes: RECV_BUFFER_BYTES,
+      onOverrun: () => {
+        this.overruns++;
       },
-      { datagramBytes: DATAGRAM_BYTES, recvBufferBytes: RECV_BUFFER_BYTES },
-    );
+    });
+    try {
+      this.sock.joinGroups([SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY]);
+    } catch (e) {
+      this.sock.close();
+      throw e;
+    }
+    // unref'd: a listener alone never keeps the process alive
+    this.timer = setInterval(() => this.readWaiting(), opts.readEveryMs ?? READ_EVERY_MS);
+    this.timer.unref();
   }
 
-  private onDatagram(buf: Buffer): void {
-    const atMs = this.nowMs();
-    // never throw here: this runs inside the addon's callback
+  /** Everything the kernel has queued now, decoded; a socket error stops the listener, said in its status. */
+  private readWaiting(): void {
+    if (this.closed || this.failure !== undefined) return;
+    try {
+      for (;;) {
+        const got = this.sock.receive(false);
+        const atMs = this.nowMs();
+        for (const d of got) {
+          // only the kernel sends to these groups; anything else is not ours to trust
+          if (!d.fromKernel) continue;
+          if (d.truncated) this.malformed++;
+          else this.take(d.data, atMs);
+        }
+        if (got.length < SLOTS) return;
+      }
+    } catch (e) {
+      this.failure = `destroy notifications stopped: ${e instanceof Error ? e.message : String(e)}`;
+      clearInterval(this.timer);
+      this.sock.close();
+    }
+  }
+
+  private take(buf: Uint8Array, atMs: number): void {
     try {
       const { events, problem } = destroyEventsOf(buf, atMs);
       if (problem !== undefined) this.malformed++;
@@ -131,8 +169,9 @@ export class DestroyListener {
     }
   }
 
-  /** Events since the last drain, oldest first. */
+  /** Events up to now, oldest first: what is waiting in the socket is read first. */
   drain(): SocketEnded[] {
+    this.readWaiting();
     const out = this.queue;
     this.queue = [];
     return out;
@@ -145,6 +184,9 @@ export class DestroyListener {
   }
 
   close(): void {
-    this.sub.close();
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.sock.close();
   }
 }

@@ -19,7 +19,6 @@ const DUMP_SLOTS = 64;
 const LOOKUP_SLOTS = MAX_BATCH + 16;
 
 export class FfiSockDiagSocket extends SerializedRequests {
-  readonly io = 'ffi' as const;
   private sock: LibcNetlinkSocket | undefined;
   private closed = false;
   private readonly timeoutMs: number;

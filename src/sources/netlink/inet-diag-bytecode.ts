@@ -3,7 +3,7 @@
 // Why: a dump walks the whole host table (~22,000 sockets) but only the target's rows matter.
 // A filter on the target's ports makes the kernel skip the rest before filling a message (and
 // tcp_info) for it, so one dump returns the target's sockets in a few large datagrams — where
-// exact lookups cost one datagram, and one call from the addon into JS, per socket.
+// exact lookups cost one datagram per socket.
 //
 // The program (see inet_diag_bc_run / inet_diag_bc_audit in net/ipv4/inet_diag.c): ops of
 // {u8 code, u8 yes, u16 no}; a port comparison carries its port (host order) in the `no` of the

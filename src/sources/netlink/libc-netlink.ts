@@ -4,7 +4,7 @@
 // poll of 1,000 exact lookups is 1,000 datagrams). recvmmsg takes a whole batch of replies in one
 // system call into memory we read in place. koffi ships prebuilt binaries (glibc and musl) and
 // loads without install scripts; when it cannot load, or on a 32-bit platform whose struct layout
-// this file does not write, the caller falls back to the `netlink` package.
+// this file does not write, the netlink source is not offered and procfs answers instead.
 
 import { SockwatchError } from '../../errors';
 import { HOST_LE } from './sock-diag-constants';
@@ -15,6 +15,7 @@ type NativePointer = unknown;
 interface Libc {
   koffi: KoffiModule;
   socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Buffer, addrLen: number): number;
   sendto(fd: number, buf: Buffer, len: number, flags: number, addr: null, addrLen: number): number;
   recvmmsg(fd: number, vec: NativePointer, vlen: number, flags: number, timeout: null): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
@@ -33,6 +34,7 @@ const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 const EAGAIN = 11;
 const EINTR = 4;
+const ENOBUFS = 105;
 
 let libc: Libc | undefined;
 let loadError: string | undefined;
@@ -70,6 +72,7 @@ function bind(): Libc {
   return {
     koffi,
     socket: lib.func('int socket(int, int, int)') as Libc['socket'],
+    bind: lib.func('int bind(int, const void *, uint32_t)') as Libc['bind'],
     sendto: lib.func('long sendto(int, const void *, size_t, int, const void *, uint32_t)') as Libc['sendto'],
     recvmmsg: lib.func('int recvmmsg(int, void *, unsigned int, int, void *)') as Libc['recvmmsg'],
     setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)') as Libc['setsockopt'],
@@ -207,7 +210,13 @@ export class LibcNetlinkSocket {
 
   constructor(
     protocol: number,
-    private readonly opts: { slotBytes: number; slots: number; recvBufferBytes: number },
+    private readonly opts: {
+      slotBytes: number;
+      slots: number;
+      recvBufferBytes: number;
+      /** a multicast listener's: the kernel dropped datagrams it could not queue (ENOBUFS), and receiving goes on */
+      onOverrun?: () => void;
+    },
   ) {
     this.c = loadLibc();
     this.fd = this.c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
@@ -252,6 +261,10 @@ export class LibcNetlinkSocket {
       if (n >= 0) break;
       const errno = this.c.koffi.errno();
       if (errno === EAGAIN) return [];
+      if (errno === ENOBUFS && this.opts.onOverrun) {
+        this.opts.onOverrun();
+        continue;
+      }
       if (errno !== EINTR) throw new SockwatchError('io_error', `netlink receive failed: errno ${errno}`);
     }
     const out: Received[] = [];
@@ -273,10 +286,40 @@ export class LibcNetlinkSocket {
     return out;
   }
 
+  /**
+   * Joins sock_diag-style multicast groups (numbers below 32) by binding with their bitmask: the
+   * kernel delivers a group's datagrams only to a bound socket. No privilege is needed for groups
+   * the protocol opens to every user (sock_diag's destroy groups).
+   */
+  joinGroups(groups: readonly number[]): void {
+    if (this.fd < 0) throw new SockwatchError('io_error', 'netlink socket is closed');
+    let mask = 0;
+    for (const g of groups) {
+      if (!Number.isInteger(g) || g < 1 || g > 32) throw new SockwatchError('not_supported', `netlink group ${g} cannot be joined by bind`);
+      mask = (mask | (1 << (g - 1))) >>> 0;
+    }
+    const addr = Buffer.alloc(12); // struct sockaddr_nl: family, pad, nl_pid 0 (the kernel picks), nl_groups
+    addr.writeUInt16LE(AF_NETLINK, 0);
+    addr.writeUInt32LE(mask, 8);
+    if (this.c.bind(this.fd, addr, addr.length) !== 0) {
+      throw new SockwatchError('not_supported', `cannot join netlink multicast groups (errno ${this.c.koffi.errno()})`);
+    }
+  }
+
   close(): void {
     if (this.fd >= 0) this.c.close(this.fd);
     this.fd = -1;
     this.ring?.free();
     this.ring = undefined;
+  }
+}
+
+/** Why LibcNetlinkSocket cannot be used here (koffi or libc did not load), or undefined when it can. */
+export function libcNetlinkUnavailableReason(): string | undefined {
+  try {
+    loadLibc();
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
   }
 }

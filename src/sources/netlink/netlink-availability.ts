@@ -38,7 +38,7 @@ export function checkSameNetNamespace(pid: number): void {
 
 /**
  * For the CLI's source auto-selection: true when the netlink source would work for PID (same
- * network namespace, addon loads, the kernel answers a LISTEN-only dump). Never throws.
+ * network namespace, koffi loads, the kernel answers a LISTEN-only dump). Never throws.
  */
 export async function canUseNetlink(pid: number): Promise<boolean> {
   let socket: SockDiagRequests | undefined;

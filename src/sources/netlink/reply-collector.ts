@@ -1,4 +1,4 @@
-// What both sock_diag sockets (the FFI one and the addon one) do with a request and its reply
+// What the sock_diag request socket (ffi-sock-diag-socket.ts) does with a request and its reply
 // datagrams: stamp the request's sequence number, keep the datagrams that answer it, and tell when
 // the answer is complete. Pure: no socket, no clock, so malformed replies are unit-tested here.
 import { SockwatchError } from '../../errors';
@@ -48,7 +48,7 @@ export class ReplyCollector {
 
   /**
    * With a `sink`, each answering datagram is handed to it as it arrives and not kept; a sink
-   * that throws fails the request (it may run inside the addon's callback, where a throw aborts).
+   * that throws fails the request.
    */
   constructor(
     readonly seq: number,

@@ -1,5 +1,5 @@
-// What the netlink source asks of a sock_diag request socket, whichever implementation answers
-// (open-sock-diag.ts chooses), and the limits both keep to.
+// What the netlink source asks of a sock_diag request socket (ffi-sock-diag-socket.ts answers),
+// and the limits it keeps to.
 import type { ReplySink } from './reply-collector';
 
 export interface NetlinkDumpOptions {
@@ -10,14 +10,9 @@ export interface NetlinkDumpOptions {
   datagramBytes?: number;
   /** per dump; the socket is reopened afterwards so late replies cannot mix into the next dump */
   timeoutMs?: number;
-  /** which implementation (default: 'ffi' where it loads); tests and the bench pick one */
-  io?: SockDiagIo;
 }
 
-export type SockDiagIo = 'ffi' | 'addon';
-
 export interface SockDiagRequests {
-  readonly io: SockDiagIo;
   /**
    * Send one dump request (bytes from buildInetDiagDumpRequest; its nlmsg_seq is overwritten)
    * and resolve with the reply datagrams up to and including the one holding NLMSG_DONE.
@@ -43,7 +38,7 @@ export interface SockDiagRequests {
 
 /**
  * For a socket that only sends exact lookups: each reply is its own ~400-byte datagram, so small
- * per-datagram buffers (the addon allocates and zero-fills one per datagram it reads).
+ * per-datagram buffers: a receive ring's memory is slots × this.
  */
 export const LOOKUP_DATAGRAM_BYTES = 1024;
 
@@ -63,12 +58,10 @@ export const MAX_BATCH = 256;
 export const MIN_BATCH = 16;
 
 /**
- * What both implementations share: requests serialized (one in flight per socket: the kernel runs
- * one dump per socket anyway, and concurrent sends have aborted the addon), fresh sequence
- * numbers, and the batch size the receive buffer allows.
+ * Requests serialized (one in flight per socket: the kernel runs one dump per socket anyway),
+ * fresh sequence numbers, and the batch size the receive buffer allows.
  */
 export abstract class SerializedRequests implements SockDiagRequests {
-  abstract readonly io: SockDiagIo;
   private tail: Promise<void> = Promise.resolve();
   private seq = Math.floor(Math.random() * 0x7fffffff);
 
