@@ -106,7 +106,9 @@ async function watchWith(
   const firstProcesses = snapshot.processes;
   const firstAt = snapshot.observedAtMs ?? start.atMs;
   const pid = firstProcess.pid;
-  const tracker = createTracker({ describeFinding: findingMessage, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
+  // A PID's newcomer is another program: only a watch that follows a name takes it in.
+  const adoptNewProcess = target.spec.name !== undefined;
+  const tracker = createTracker({ describeFinding: findingMessage, adoptNewProcess, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const firstCount = snapshot.connections.length;

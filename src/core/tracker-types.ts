@@ -174,8 +174,13 @@ export interface Tracker {
    * young generation). The tracker's state is the same as after poll().
    */
   pollBatches(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEventBatches;
-  /** The target is gone: closes every live connection (closedAt = nowMs) and emits `exit`. */
-  processGone(nowMs: number): TrackerEvent[];
+  /**
+   * The target is gone: closes every live connection and emits `exit`. `lifecycle`: the evidence
+   * gathered up to the exit (drained after it was seen), taken in first: the ends of live
+   * connections give their exact close times and final counters (else closedAt = nowMs), and the
+   * target's connections that opened and closed after the last poll are counted (brief).
+   */
+  processGone(nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEvent[];
   /** Move the display baseline (TUI `r`): stats(now, 'baseline') counts from here. Nothing else changes. */
   resetBaseline(nowMs: number): void;
   /** the process of the latest snapshot (undefined before the first poll) */

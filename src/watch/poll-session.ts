@@ -4,7 +4,7 @@
 // nothing a view does (pause, filter, reset) stops or changes the polls.
 import type { Snapshot, SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker-types';
-import type { LifecycleStatus } from '../core/lifecycle-types';
+import type { LifecycleStatus, SocketLifecycleEvent } from '../core/lifecycle-types';
 import type { Source } from '../sources/source';
 import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
 import { isSockwatchError } from '../errors';
@@ -30,6 +30,26 @@ const REAL_TIMERS: Timers = {
 
 export const NO_BRIEF_FACILITY: LifecycleStatus = { facility: 'none', reason: 'the source has no between-poll evidence' };
 
+/**
+ * Lets the event loop run through its I/O phase: destroy notifications the kernel has already
+ * queued are read there. Injectable with the timers (tests on a fake clock pass an immediate one).
+ */
+export type EventLoopTurn = () => Promise<void>;
+
+const REAL_TURN: EventLoopTurn = () => new Promise((r) => setImmediate(r));
+
+/**
+ * The evidence up to `atMs`: eBPF's report of it (a bounded wait), then what the kernel already
+ * queued (two turns of the loop: the first may run before the loop's next I/O phase).
+ */
+async function lastEvidence(source: Source, atMs: number, turn: EventLoopTurn): Promise<SocketLifecycleEvent[]> {
+  if (source.drainLifecycle === undefined) return [];
+  await source.lifecycleCaughtUp?.(atMs);
+  await turn();
+  await turn();
+  return source.drainLifecycle();
+}
+
 export interface PollSessionOptions {
   pid: number;
   source: Source;
@@ -41,6 +61,7 @@ export interface PollSessionOptions {
   first: { snapshot: Snapshot; atMs: number };
   clock?: () => number;
   timers?: Timers;
+  turn?: EventLoopTurn;
   /**
    * Keep polling after every process of the target is gone (serve --name): the next snapshot that
    * finds one again carries on. Default: the session ends.
@@ -70,6 +91,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
   const firstAtMs = first.atMs;
   const clock = o.clock ?? Date.now;
   const timers = o.timers ?? REAL_TIMERS;
+  const turns = o.turn ?? REAL_TURN;
   const listeners = new Set<UpdateListener>();
   const noticeListeners = new Set<NoticeListener>();
   const cadence = new PollCadence(o.intervalMs);
@@ -126,7 +148,11 @@ export function startPollSession(options: PollSessionOptions): PollSession {
         finish({ kind: 'error', error: e });
         return;
       }
-      batches = oneBatch(o.tracker.processGone(clock()));
+      // Every piece of evidence up to the exit is taken in before the exit is reported: the ends
+      // of the connections the exit closed, and those of connections opened since the last poll.
+      const lifecycle = await lastEvidence(o.source, clock(), turns);
+      if (stopped) return;
+      batches = oneBatch(o.tracker.processGone(clock(), lifecycle));
     }
     const exit = deliver(batches, t0);
     // A group goes on while any of its processes is left; a single process ends with its exit.
