@@ -6,6 +6,7 @@ import { watchStartTime } from '../process/process-info';
 import { createTracker } from '../core/tracker';
 import { findingMessage } from '../views/output/finding-message';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
+import { RemoteCensus } from '../sources/remote-census';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import type { JsonObject } from '../views/output/json-shapes';
 import { EventStream } from '../watch/event-stream';
@@ -112,7 +113,8 @@ async function watchWith(
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const firstCount = snapshot.connections.length;
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling });
+  const census = new RemoteCensus();
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own) });
   tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;
@@ -197,6 +199,7 @@ async function watchWith(
 
   const end = await Promise.race(stops);
   await session.stop();
+  census.close();
   for (const c of cleanups) c();
   tui?.destroy();
 

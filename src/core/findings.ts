@@ -71,6 +71,8 @@ export interface ClosedSample {
   brief?: boolean;
   /** its peer group (peer-stats.ts peerKeyOf: "out|addr:port", "in|addr:port") */
   peer?: string;
+  /** a brief connection only likely the target's: its owner could not be proven */
+  likely?: boolean;
 }
 
 /** a connection that carried REUSE_MIN_EXCHANGES or more, live or closed */
@@ -155,6 +157,8 @@ export interface ChurnVerdict {
   medianExchanges?: number;
   maxConcurrent: number;
   brief: number;
+  /** of them, likely the target's but not proven */
+  likely: number;
 }
 
 /** The churn rule over closes within the window (the watch's, or one peer's): undefined when it does not hold. */
@@ -168,7 +172,8 @@ export function churnVerdict(recent: readonly ClosedSample[]): ChurnVerdict | un
   const maxConcurrent = maxOverlap(recent);
   if (recent.length < CHURN_MIN_TURNOVER * maxConcurrent) return undefined;
   const brief = recent.filter((c) => c.brief === true).length;
-  const v: ChurnVerdict = { closes: recent.length, medianLifetimeMs, maxConcurrent, brief };
+  const likely = recent.filter((c) => c.likely === true).length;
+  const v: ChurnVerdict = { closes: recent.length, medianLifetimeMs, maxConcurrent, brief, likely };
   if (medianExchanges !== undefined) v.medianExchanges = medianExchanges;
   return v;
 }
@@ -239,6 +244,8 @@ export function churnFinding(input: FindingsInput): FindingFacts | undefined {
     medianLifetimeMs: v.medianLifetimeMs,
   };
   if (v.medianExchanges !== undefined) finding['medianExchanges'] = v.medianExchanges;
+  // it rests on connections whose owner is not proven: it says so
+  if (v.likely > 0) finding['likelyInWindow'] = v.likely;
   if (top !== undefined) Object.assign(finding, peerFields(top.peer));
   return finding;
 }

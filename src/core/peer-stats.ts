@@ -32,7 +32,7 @@ export interface PeerStats {
   findings: FindingKind[];
 }
 
-export function peerDirection(c: Connection): PeerDirection {
+export function peerDirection(c: Pick<Connection, 'direction'>): PeerDirection {
   return c.direction ?? 'out';
 }
 
@@ -122,8 +122,13 @@ export class PeerBook {
     return kept;
   }
 
+  /** whether a group of this key (peerKeyOf) has been counted */
+  knows(key: string): boolean {
+    return this.groups.has(key);
+  }
+
   /** the group of a connection: peerKeyOf, or its direction's `other` once MAX_PEERS are counted apart */
-  keyOf(c: Connection): string {
+  keyOf(c: Pick<Connection, 'local' | 'remote' | 'direction'>): string {
     const key = peerKeyOf(c);
     return this.groups.has(key) || this.groups.size < MAX_PEERS ? key : `${peerDirection(c)}|other`;
   }

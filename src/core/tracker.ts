@@ -66,7 +66,7 @@ import type {
   TrackerStats,
   UnattributedBrief,
 } from './tracker-types';
-import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
+import type { OwnershipHints, SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
 import { RingBuffer } from './ring-buffer';
 import { advanceExchangeState, firstExchangeState, type ExchangeSample, type ExchangeState, type MutableExchangeState } from './exchanges';
 import { WindowCounter, perMinute } from './rate';
@@ -74,7 +74,7 @@ import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
 import { FindingLog } from './finding-log';
 import { PeerBook, type PeerStats } from './peer-stats';
-import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, tupleKey } from './lifecycle-match';
+import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, remoteKey, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
   carriesReuse,
@@ -191,6 +191,8 @@ class LifetimeTracker implements Tracker {
   private readonly unattributed = new BoundedCounts(UNATTRIBUTED_MAX_REMOTES);
 
   private readonly describeFinding: DescribeFinding;
+  /** the ownership hints of the poll being applied (pollBatches, processGone) */
+  private hints: OwnershipHints | undefined;
   private readonly peerKey = (c: Connection): string => this.peerBook.keyOf(c);
   private readonly adopt: boolean;
   /** group mode without adoption: PIDs a member held and a newcomer took over (never members again) */
@@ -228,16 +230,38 @@ class LifetimeTracker implements Tracker {
   /** counts poll() and processGone(): batches of an earlier one cannot be taken after them */
   private changes = 0;
 
-  poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+  poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEvent[] {
     const all: TrackerEvent[] = [];
-    const batches = this.pollBatches(snapshot, nowMs, lifecycle);
+    const batches = this.pollBatches(snapshot, nowMs, lifecycle, hints);
     for (let b = batches.next(Infinity); b !== undefined; b = batches.next(Infinity)) append(all, b);
     return all;
   }
 
-  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEventBatches {
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEventBatches {
     const change = ++this.changes;
-    return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+    this.hints = hints;
+    try {
+      return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+    } finally {
+      this.hints = undefined;
+    }
+  }
+
+  talksTo(remotes: readonly Endpoint[]): Set<string> {
+    const out = new Set<string>();
+    if (remotes.length === 0) return out;
+    const wanted = new Set(remotes.map(remoteKey));
+    for (const r of wanted) if (this.peerBook.knows(`out|${r}`)) out.add(r);
+    if (out.size === wanted.size) return out;
+    // live connections not yet in a peer group (preexisting ones): strings only where a port matches
+    const ports = new Set(remotes.map((r) => r.port));
+    for (const rec of this.records) {
+      const c = rec.connection;
+      if (rec.listener || c.direction === 'in' || !ports.has(c.remote.port)) continue;
+      const key = remoteKey(c.remote);
+      if (wanted.has(key)) out.add(key);
+    }
+    return out;
   }
 
   private apply(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
@@ -465,12 +489,21 @@ class LifetimeTracker implements Tracker {
     return { head: events, opened, atMs: now, tail: this.evaluateFindings(now) };
   }
 
-  processGone(nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+  processGone(nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEvent[] {
     this.changes++;
     if (this.currentProcess === undefined || this.hasExited) return [];
+    this.hints = hints;
+    try {
+      return this.gone(nowMs, lifecycle, this.currentProcess);
+    } finally {
+      this.hints = undefined;
+    }
+  }
+
+  private gone(nowMs: number, lifecycle: readonly SocketLifecycleEvent[], current: ProcessInfo): TrackerEvent[] {
     const previousMs = this.latestMs;
     const now = this.clampTime(nowMs);
-    const gone = this.groupMode ? [...this.members.values()] : [this.currentProcess];
+    const gone = this.groupMode ? [...this.members.values()] : [current];
     const events = this.endProcesses(now, previousMs, lifecycle, gone, 'exited');
     this.hasExited = true;
     // A group carries on when its processes come back (serve --name); a single process is over.
@@ -541,6 +574,7 @@ class LifetimeTracker implements Tracker {
       closed: set.closed,
       closedPreexisting: set.closedPreexisting,
       brief: set.brief,
+      likelyBrief: set.likelyBrief,
       opensPerMinute: started ? perMinute(set.recentOpens.sum(nowMs), nowMs - set.sinceMs) : 0,
       lifetimeMs: set.lifetimes.summary(),
       get perRemote(): Map<string, number> {
@@ -767,6 +801,10 @@ class LifetimeTracker implements Tracker {
       if (listeners.accepts(e.remote)) continue;
       const swapped = tupleKey(e.remote, e.local);
       if (this.liveByTuple.has(e.remote, e.local) || this.recentlyClosed.hasTuple(swapped)) continue;
+      if (this.hints !== undefined && this.hints.likelyRemotes.has(remoteKey(e.remote))) {
+        this.likelyBrief(e, previousMs, now);
+        continue;
+      }
       this.unattributed.add(formatEndpoint(e.remote));
     }
     for (const [key, s] of this.pendingStarted) if (s.atMs <= now - PENDING_EVIDENCE_MS) this.pendingStarted.delete(key);
@@ -816,6 +854,25 @@ class LifetimeTracker implements Tracker {
     // The event is placed no earlier than the previous poll, so a recording's times never go back.
     const atMs = Number.isFinite(previousMs) ? Math.max(endMs, previousMs) : endMs;
     return { type: 'close', atMs, conn, lifetimeMs, closeTime: 'exact', lifetimeBound: started === undefined ? 'upper' : 'exact', brief: true };
+  }
+
+  /**
+   * A brief connection likely the target's (OwnershipHints): counted apart, never in opened, closed,
+   * brief, the lifetimes or the peer rows' counts; it does enter the churn samples, marked, so a
+   * finding that rests on it says so (likelyInWindow). No event: the stream holds proven ones only.
+   */
+  private likelyBrief(e: SocketEnded, previousMs: number, now: number): void {
+    const endMs = Math.min(e.atMs, now);
+    const startMs = e.startedAtMs ?? Math.min(endMs, Number.isFinite(previousMs) ? previousMs : endMs);
+    this.watch.likelyBrief++;
+    this.view.likelyBrief++;
+    this.recentlyClosed.add(tupleKey(e.local, e.remote), e.cookie, endMs);
+    if (e.state === 'CLOSE_WAIT') return;
+    const exchanges = briefExchanges(e);
+    const peer = this.peerBook.keyOf({ local: e.local, remote: e.remote, direction: 'out' });
+    const s: ClosedSample = { atMs: endMs, lifetimeMs: Math.max(0, endMs - startMs), brief: true, likely: true, peer };
+    if (exchanges !== undefined) s.exchanges = exchanges;
+    this.churnSample(s);
   }
 
   private afterChange(now: number): void {

@@ -2,9 +2,10 @@
 // Views subscribe with onUpdate; they never poll themselves. It always asks the source for every
 // state (the tracker follows everything; --state and the TUI's `f` are lenses of the views), and
 // nothing a view does (pause, filter, reset) stops or changes the polls.
-import type { Snapshot, SourceName, StateFilter } from '../model';
+import type { Endpoint, Snapshot, SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker-types';
-import type { LifecycleStatus, SocketLifecycleEvent } from '../core/lifecycle-types';
+import type { LifecycleStatus, OwnershipHints, SocketLifecycleEvent } from '../core/lifecycle-types';
+import { remoteKey } from '../core/lifecycle-match';
 import type { Source } from '../sources/source';
 import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
 import { isSockwatchError } from '../errors';
@@ -50,6 +51,23 @@ async function lastEvidence(source: Source, atMs: number, turn: EventLoopTurn): 
   return source.drainLifecycle();
 }
 
+/** The distinct remote endpoints of the ends that name no owner (destroy notifications). */
+function unownedRemotes(lifecycle: readonly SocketLifecycleEvent[]): Endpoint[] {
+  const seen = new Map<string, Endpoint>();
+  for (const e of lifecycle) {
+    if (e.kind !== 'ended' || e.pid !== undefined) continue;
+    const key = remoteKey(e.remote);
+    if (!seen.has(key)) seen.set(key, e.remote);
+  }
+  return [...seen.values()];
+}
+
+function inodesOf(snap: Snapshot): Set<number> {
+  const out = new Set<number>();
+  for (const c of snap.connections) if (c.inode > 0) out.add(c.inode);
+  return out;
+}
+
 export interface PollSessionOptions {
   pid: number;
   source: Source;
@@ -62,6 +80,12 @@ export interface PollSessionOptions {
   clock?: () => number;
   timers?: Timers;
   turn?: EventLoopTurn;
+  /**
+   * Which of these remote endpoints a socket outside the target's fd table (inodes `own`) connects
+   * to (sources/remote-census.ts). With it, brief connections nobody can name that go to an
+   * endpoint only the target talks to are counted apart as likely its own (likelyBrief).
+   */
+  census?: (remotes: readonly Endpoint[], own: ReadonlySet<number>) => ReadonlySet<string>;
   /**
    * Keep polling after every process of the target is gone (serve --name): the next snapshot that
    * finds one again carries on. Default: the session ends.
@@ -117,6 +141,20 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     }
     return exit;
   };
+  /** The likelyBrief hints for this evidence: only when an unowned end goes where the target talks to. */
+  const ownership = (lifecycle: readonly SocketLifecycleEvent[], own: () => ReadonlySet<number>): OwnershipHints | undefined => {
+    if (o.census === undefined) return undefined;
+    const remotes = unownedRemotes(lifecycle);
+    if (remotes.length === 0) return undefined;
+    const talked = o.tracker.talksTo(remotes);
+    if (talked.size === 0) return undefined;
+    try {
+      const foreign = o.census(remotes.filter((r) => talked.has(remoteKey(r))), own());
+      return { likelyRemotes: new Set([...talked].filter((k) => !foreign.has(k))) };
+    } catch {
+      return undefined; // no dump, no proof: nothing is counted as likely
+    }
+  };
   const finish = (e: SessionEnd): void => {
     stopped = true;
     if (timer !== undefined) timers.clear(timer);
@@ -141,7 +179,8 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       if (stopped) return;
       group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
-      batches = o.tracker.pollBatches(snap, t0, o.source.drainLifecycle?.() ?? []);
+      const lifecycle = o.source.drainLifecycle?.() ?? [];
+      batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
     } catch (e) {
       if (stopped) return;
       if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
@@ -152,7 +191,8 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       // of the connections the exit closed, and those of connections opened since the last poll.
       const lifecycle = await lastEvidence(o.source, clock(), turns);
       if (stopped) return;
-      batches = oneBatch(o.tracker.processGone(clock(), lifecycle));
+      // the target's fd table is gone: every socket still held is someone else's
+      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => new Set())));
     }
     const exit = deliver(batches, t0);
     // A group goes on while any of its processes is left; a single process ends with its exit.

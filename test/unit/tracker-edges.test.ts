@@ -148,3 +148,49 @@ test('PID reuse with adoption (a watch that follows a name): the newcomer is wat
   assert.equal(t.exited, false);
   assert.equal(t.process?.command, 'python3');
 });
+
+// likelyBrief (issue 20 item 5): an unowned brief connection to an endpoint the target talks to,
+// which no socket outside its fd table connects to, is counted apart, never in the proven counts.
+test('likelyBrief: unowned ends to a remote only the target talks to are counted apart, and churn says it rests on them', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  // the polls caught one of the client's connections to the server
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 1000);
+  assert.deepEqual([...t.talksTo([endpoint(SERVER), endpoint('127.0.0.1:9999')])], [SERVER]);
+  const hints = { likelyRemotes: new Set([SERVER]) };
+  const e = t.poll(snap([]), 1100, [], hints);
+  assert.deepEqual(closes(e).map((c) => c.conn.id), ['c1']);
+  // then one connection per request, one between each two polls
+  for (let i = 0; i < 20; i++) {
+    const end = ended(`127.0.0.1:${51000 + i}`, 1150 + 40 * i, { cookie: `u${i}`, tcp: tcp({ cookie: `u${i}`, segmentsSent: 1, segmentsReceived: 1 }) });
+    assert.deepEqual(t.poll(snap([]), 1200 + 40 * i, [end], hints).filter((x) => x.type === 'close'), [], 'no event for a connection whose owner is not proven');
+  }
+  const s = t.stats(2000);
+  assert.deepEqual([s.opened, s.closed, s.brief, s.likelyBrief], [1, 1, 0, 20]);
+  assert.deepEqual(t.unattributedBrief(), []);
+  const churn = t.findings(2000).find((f) => f.kind === 'churn');
+  assert.ok(churn);
+  assert.equal(churn.likelyInWindow, 20);
+  // the proven peer counts stay proven
+  assert.deepEqual(t.peers(2000).map((p) => [p.peer, p.opened, p.closed]), [[SERVER, 1, 1]]);
+});
+
+test('likelyBrief: without the hint (a foreign socket to it, or no dump) the end stays owner unknown', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 1000);
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 2000, [ended('127.0.0.1:51000', 1500, { cookie: 'z' })], { likelyRemotes: new Set() });
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 3000, [ended('127.0.0.1:51001', 2500, { cookie: 'y' })]);
+  assert.equal(t.stats(3000).likelyBrief, 0);
+  assert.deepEqual(t.unattributedBrief(), [{ remote: SERVER, count: 2 }]);
+  // an end by the target's PID is proven, never "likely"
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 4000, [ended('127.0.0.1:51002', 3500, { cookie: 'x', pid: PID })], { likelyRemotes: new Set([SERVER]) });
+  assert.deepEqual([t.stats(4000).brief, t.stats(4000).likelyBrief], [1, 0]);
+});
+
+test('likelyBrief at the exit: the ends taken in with the exit count apart too', () => {
+  const t = createTracker();
+  t.poll(snap([{ inode: 1, local: '127.0.0.1:50001', remote: SERVER }]), 0);
+  t.processGone(1000, [ended('127.0.0.1:51000', 500, { cookie: 'a' }), ended('127.0.0.1:51001', 600, { cookie: 'b' })], { likelyRemotes: new Set([SERVER]) });
+  assert.deepEqual([t.stats(1000).brief, t.stats(1000).likelyBrief], [0, 2]);
+});
