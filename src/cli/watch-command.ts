@@ -2,7 +2,7 @@ import type { WatchArgs } from './watch-args';
 import { isGroup, openWatchedTarget, waitForTarget } from '../sources/open-target';
 import { childrenHint } from '../sources/children-hint';
 import { describeSpec, type TargetSpec } from '../process/target-selection';
-import { watchStartTime } from '../process/process-info';
+import { processExists, watchStartTime } from '../process/process-info';
 import { createTracker } from '../core/tracker';
 import { findingMessage } from '../views/output/finding-message';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
@@ -114,7 +114,9 @@ async function watchWith(
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const firstCount = snapshot.connections.length;
   const census = new RemoteCensus();
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own) });
+  // only a single process can be "exiting" for the session: a group's source answers for its members
+  const exiting = isGroup(target.spec) ? undefined : async (): Promise<boolean> => !(await processExists(pid));
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own, pid), ...(exiting ? { exiting } : {}) });
   tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;

@@ -87,11 +87,21 @@ export interface PollSessionOptions {
    */
   census?: (remotes: readonly Endpoint[], own: ReadonlySet<number>) => ReadonlySet<string>;
   /**
+   * Whether the target has exited (or is exiting): a process on its way out refuses /proc reads to
+   * anyone but root (its memory is gone before its files), so a permission error right after a
+   * readable poll may be its exit. Absent: a permission error ends the watch.
+   */
+  exiting?: () => Promise<boolean>;
+  /**
    * Keep polling after every process of the target is gone (serve --name): the next snapshot that
    * finds one again carries on. Default: the session ends.
    */
   keepPolling?: boolean;
 }
+
+/** how often, and how far apart, a permission error is checked for being the target's exit */
+const EXIT_LOOKS = 5;
+const EXIT_LOOK_MS = 10;
 
 /** open events handed to the listeners at a time (see deliver) */
 export const EMIT_BATCH = 1024;
@@ -155,6 +165,15 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       return undefined; // no dump, no proof: nothing is counted as likely
     }
   };
+  /** a few short looks: the exit that refused the read completes within milliseconds */
+  const exiting = async (): Promise<boolean> => {
+    if (o.exiting === undefined) return false;
+    for (let n = 0; n < EXIT_LOOKS; n++) {
+      if (await o.exiting().catch(() => false)) return true;
+      await new Promise<void>((r) => timers.set(r, EXIT_LOOK_MS));
+    }
+    return false;
+  };
   const finish = (e: SessionEnd): void => {
     stopped = true;
     if (timer !== undefined) timers.clear(timer);
@@ -183,7 +202,9 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
     } catch (e) {
       if (stopped) return;
-      if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
+      const gone = isSockwatchError(e) && (e.code === 'no_such_process' || (e.code === 'permission_denied' && (await exiting())));
+      if (stopped) return;
+      if (!gone) {
         finish({ kind: 'error', error: e });
         return;
       }

@@ -15,14 +15,17 @@ export interface NodeClient {
   ports(phase: number): number[];
   /** resolves with its exit code once it has exited (after printing done) */
   exited: Promise<number | null>;
+  /** resolves once it has made every request */
+  done: Promise<void>;
   stderr(): string;
 }
 
 const clients = new Set<ChildProcess>();
 
 /** `phases`: "fresh:PORT:COUNT" or "keepalive:PORT:COUNT" (see the fixture) */
-export async function startNodeClient(phases: string[], user?: { uid: number; gid: number }): Promise<NodeClient> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, 'node-http-client.js'), '--gate', ...phases], {
+export async function startNodeClient(phases: string[], user?: { uid: number; gid: number }, opts: { hold?: boolean } = {}): Promise<NodeClient> {
+  const flags = ['--gate', ...(opts.hold === true ? ['--hold'] : [])];
+  const child = spawn(process.execPath, [path.join(FIXTURES, 'node-http-client.js'), ...flags, ...phases], {
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
@@ -30,11 +33,14 @@ export async function startNodeClient(phases: string[], user?: { uid: number; gi
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const byPhase = new Map<number, number[]>();
+  let markDone!: () => void;
+  const done = new Promise<void>((r) => (markDone = r));
   const exited = new Promise<number | null>((r) => child.once('close', (code) => (clients.delete(child), r(code))));
   const ready = new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-      const o = JSON.parse(l) as { ready?: boolean; phase?: number; localPort?: number };
+      const o = JSON.parse(l) as { ready?: boolean; phase?: number; localPort?: number; done?: boolean };
       if (o.ready === true) resolve();
+      if (o.done === true) markDone();
       if (o.phase !== undefined && o.localPort !== undefined) byPhase.set(o.phase, [...(byPhase.get(o.phase) ?? []), o.localPort]);
     });
     void exited.then((code) => reject(new Error(`client exited (${code}) before it was ready: ${err}`)));
@@ -47,6 +53,7 @@ export async function startNodeClient(phases: string[], user?: { uid: number; gi
     go: () => child.stdin!.end('go\n'),
     ports: (phase) => byPhase.get(phase) ?? [],
     exited,
+    done,
     stderr: () => err,
   };
 }
