@@ -2,10 +2,11 @@ import type { WatchArgs } from './watch-args';
 import { isGroup, openWatchedTarget, waitForTarget } from '../sources/open-target';
 import { childrenHint } from '../sources/children-hint';
 import { describeSpec, type TargetSpec } from '../process/target-selection';
-import { watchStartTime } from '../process/process-info';
+import { processExists, watchStartTime } from '../process/process-info';
 import { createTracker } from '../core/tracker';
 import { findingMessage } from '../views/output/finding-message';
 import { startPollSession, type SessionEnd } from '../watch/poll-session';
+import { RemoteCensus } from '../sources/remote-census';
 import { NdjsonRecorder } from '../views/output/ndjson-recorder';
 import type { JsonObject } from '../views/output/json-shapes';
 import { EventStream } from '../watch/event-stream';
@@ -106,11 +107,16 @@ async function watchWith(
   const firstProcesses = snapshot.processes;
   const firstAt = snapshot.observedAtMs ?? start.atMs;
   const pid = firstProcess.pid;
-  const tracker = createTracker({ describeFinding: findingMessage, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
+  // A PID's newcomer is another program: only a watch that follows a name takes it in.
+  const adoptNewProcess = target.spec.name !== undefined;
+  const tracker = createTracker({ describeFinding: findingMessage, adoptNewProcess, ...(target.watchStart === undefined ? {} : { watchStart: target.watchStart }) });
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const firstCount = snapshot.connections.length;
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling });
+  const census = new RemoteCensus();
+  // only a single process can be "exiting" for the session: a group's source answers for its members
+  const exiting = isGroup(target.spec) ? undefined : async (): Promise<boolean> => !(await processExists(pid));
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own, pid), ...(exiting ? { exiting } : {}) });
   tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;
@@ -195,6 +201,7 @@ async function watchWith(
 
   const end = await Promise.race(stops);
   await session.stop();
+  census.close();
   for (const c of cleanups) c();
   tui?.destroy();
 

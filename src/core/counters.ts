@@ -10,6 +10,8 @@ export class CounterSet {
   closed = 0;
   closedPreexisting = 0;
   brief = 0;
+  /** brief connections likely the target's, owner not proven (tracker.ts settleEvidence); never in the counts above */
+  likelyBrief = 0;
   readonly lifetimes = new LifetimeHistogram();
   readonly recentOpens = new WindowCounter();
 
@@ -20,6 +22,7 @@ export class CounterSet {
     this.closed = 0;
     this.closedPreexisting = 0;
     this.brief = 0;
+    this.likelyBrief = 0;
     this.lifetimes.clear();
     this.recentOpens.clear();
   }

@@ -69,6 +69,10 @@ export interface ClosedSample {
   exchanges?: number;
   /** known only from between-poll evidence */
   brief?: boolean;
+  /** its peer group (peer-stats.ts peerKeyOf: "out|addr:port", "in|addr:port") */
+  peer?: string;
+  /** a brief connection only likely the target's: its owner could not be proven */
+  likely?: boolean;
 }
 
 /** a connection that carried REUSE_MIN_EXCHANGES or more, live or closed */
@@ -81,6 +85,8 @@ export interface ReuseCandidate {
   closedAtMs?: number;
   /** the lifetime is a lower bound */
   preexisting: boolean;
+  /** its peer group (peer-stats.ts peerKeyOf) */
+  peer?: string;
 }
 
 /** a live connection in CLOSE_WAIT, and since when */
@@ -126,57 +132,128 @@ export function computeFindings(input: FindingsInput): DrawnFinding[] {
   return out;
 }
 
+// The predicates of the rules, shared by the watch's findings and the per-peer rows
+// (peer-stats.ts): a peer's verdict and the watch's come from the same tests over the same samples.
+
+/** reuse: a connection that carried this many exchanges is being reused */
+export function carriesReuse(exchanges: number | undefined): boolean {
+  return exchanges !== undefined && exchanges >= REUSE_MIN_EXCHANGES;
+}
+
+/** close_wait: a connection in CLOSE_WAIT since `sinceMs` is stuck there */
+export function stuckInCloseWait(sinceMs: number, nowMs: number): boolean {
+  return nowMs - sinceMs >= CLOSE_WAIT_MIN_MS;
+}
+
+/** The closes the churn rule looks at: those within the window ending at nowMs. */
+export function closesInChurnWindow(closes: readonly ClosedSample[], nowMs: number): ClosedSample[] {
+  return closes.filter((c) => c.atMs > nowMs - CHURN_WINDOW_MS && c.atMs <= nowMs);
+}
+
+/** What the churn rule found in a set of closes. */
+export interface ChurnVerdict {
+  closes: number;
+  medianLifetimeMs: number;
+  medianExchanges?: number;
+  maxConcurrent: number;
+  brief: number;
+  /** of them, likely the target's but not proven */
+  likely: number;
+}
+
+/** The churn rule over closes within the window (the watch's, or one peer's): undefined when it does not hold. */
+export function churnVerdict(recent: readonly ClosedSample[]): ChurnVerdict | undefined {
+  if (recent.length < CHURN_MIN_CLOSES) return undefined;
+  const medianLifetimeMs = median(recent.map((c) => c.lifetimeMs));
+  if (medianLifetimeMs >= CHURN_MAX_MEDIAN_LIFETIME_MS) return undefined;
+  const exchanges = recent.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
+  const medianExchanges = exchanges.length > 0 ? median(exchanges) : undefined;
+  if (medianExchanges !== undefined && medianExchanges > CHURN_MAX_MEDIAN_EXCHANGES) return undefined;
+  const maxConcurrent = maxOverlap(recent);
+  if (recent.length < CHURN_MIN_TURNOVER * maxConcurrent) return undefined;
+  const brief = recent.filter((c) => c.brief === true).length;
+  const likely = recent.filter((c) => c.likely === true).length;
+  const v: ChurnVerdict = { closes: recent.length, medianLifetimeMs, maxConcurrent, brief, likely };
+  if (medianExchanges !== undefined) v.medianExchanges = medianExchanges;
+  return v;
+}
+
+/** The peers (ClosedSample.peer) whose own closes in the window make churn, most closes first. */
+export function churningPeers(recent: readonly ClosedSample[]): { peer: string; verdict: ChurnVerdict }[] {
+  const byPeer = new Map<string, ClosedSample[]>();
+  for (const c of recent) {
+    if (c.peer === undefined) continue;
+    const list = byPeer.get(c.peer);
+    if (list) list.push(c);
+    else byPeer.set(c.peer, [c]);
+  }
+  const out: { peer: string; verdict: ChurnVerdict }[] = [];
+  for (const [peer, closes] of byPeer) {
+    const verdict = churnVerdict(closes);
+    if (verdict !== undefined) out.push({ peer, verdict });
+  }
+  return out.sort((a, b) => b.verdict.closes - a.verdict.closes || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+}
+
+/** "out|10.0.0.2:80" → the finding's `peer` and `direction` fields */
+function peerFields(key: string): { peer: string; direction: string } {
+  const bar = key.indexOf('|');
+  return { peer: key.slice(bar + 1), direction: key.slice(0, bar) };
+}
+
 export function reuseFinding(input: FindingsInput): DrawnFinding | undefined {
   const a = input.bestLive;
   const b = input.bestClosed;
   const best = a === undefined ? b : b === undefined || a.exchanges >= b.exchanges ? a : b;
   if (best === undefined) return undefined;
   const lifetimeMs = (best.closedAtMs ?? input.nowMs) - best.firstSeenMs;
-  return {
-    facts: {
-      kind: 'reuse',
-      basis: 'exchanges',
-      id: best.id,
-      exchanges: best.exchanges,
-      lifetimeMs,
-      reusedConnections: input.reused,
-    },
-    subject: { connection: best.connection, preexisting: best.preexisting },
+  const facts: FindingFacts = {
+    kind: 'reuse',
+    basis: 'exchanges',
+    id: best.id,
+    exchanges: best.exchanges,
+    lifetimeMs,
+    reusedConnections: input.reused,
   };
+  if (best.peer !== undefined) Object.assign(facts, peerFields(best.peer));
+  return { facts, subject: { connection: best.connection, preexisting: best.preexisting } };
 }
 
+/**
+ * churn holds over every close of the window (brief ones included) or over one peer's alone, so
+ * a busy keep-alive peer closing in the same window cannot hide a connection-per-request loop to
+ * another. It names the churning peer with the most closes; its numbers are the whole window's
+ * when the rule holds there, else that peer's.
+ */
 export function churnFinding(input: FindingsInput): FindingFacts | undefined {
-  if (input.closesInWindow < CHURN_MIN_CLOSES) return undefined;
-  const recent = input.recentCloses.filter((c) => c.atMs > input.nowMs - CHURN_WINDOW_MS && c.atMs <= input.nowMs);
-  if (recent.length === 0) return undefined;
-  const medianLifetimeMs = median(recent.map((c) => c.lifetimeMs));
-  if (medianLifetimeMs >= CHURN_MAX_MEDIAN_LIFETIME_MS) return undefined;
-  const exchanges = recent.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
-  const medianExchanges = exchanges.length > 0 ? median(exchanges) : undefined;
-  if (medianExchanges !== undefined && medianExchanges > CHURN_MAX_MEDIAN_EXCHANGES) return undefined;
-  const concurrent = maxOverlap(recent);
-  if (recent.length < CHURN_MIN_TURNOVER * concurrent) return undefined;
-  const brief = recent.filter((c) => c.brief === true).length;
-  const basis = brief === 0 ? 'polled' : brief === recent.length ? 'brief' : 'polled+brief';
-
+  const recent = closesInChurnWindow(input.recentCloses, input.nowMs);
+  const all = input.closesInWindow < CHURN_MIN_CLOSES ? undefined : churnVerdict(recent);
+  const top = churningPeers(recent)[0];
+  if (all === undefined && top === undefined) return undefined;
+  const v = all ?? top!.verdict;
+  const basis = v.brief === 0 ? 'polled' : v.brief === v.closes ? 'brief' : 'polled+brief';
+  const closesInWindow = all !== undefined ? input.closesInWindow : v.closes;
   const finding: FindingFacts = {
     kind: 'churn',
     basis,
-    perMinute: input.closesPerMinute,
-    closesInWindow: input.closesInWindow,
-    briefInWindow: brief,
-    maxConcurrent: concurrent,
-    medianLifetimeMs,
+    // a peer's share of the watch's rate
+    perMinute: all !== undefined || recent.length === 0 ? input.closesPerMinute : (input.closesPerMinute * v.closes) / recent.length,
+    closesInWindow,
+    briefInWindow: v.brief,
+    maxConcurrent: v.maxConcurrent,
+    medianLifetimeMs: v.medianLifetimeMs,
   };
-  if (medianExchanges !== undefined) finding['medianExchanges'] = medianExchanges;
+  if (v.medianExchanges !== undefined) finding['medianExchanges'] = v.medianExchanges;
+  // it rests on connections whose owner is not proven: it says so
+  if (v.likely > 0) finding['likelyInWindow'] = v.likely;
+  if (top !== undefined) Object.assign(finding, peerFields(top.peer));
   return finding;
 }
 
 export function closeWaitFinding(input: FindingsInput): FindingFacts | undefined {
   const stuck: { id: string; forMs: number }[] = [];
   for (const c of input.closeWait) {
-    const forMs = input.nowMs - c.sinceMs;
-    if (forMs >= CLOSE_WAIT_MIN_MS) stuck.push({ id: c.id, forMs });
+    if (stuckInCloseWait(c.sinceMs, input.nowMs)) stuck.push({ id: c.id, forMs: input.nowMs - c.sinceMs });
   }
   if (stuck.length === 0) return undefined;
   let longestMs = 0;

@@ -16,6 +16,12 @@ export function tupleKey(local: Endpoint, remote: Endpoint): string {
   return [plainAddress(local.address), ':', local.port, '|', plainAddress(remote.address), ':', remote.port].join('');
 }
 
+/** An endpoint as one string, family-blind like tupleKey: "a.b.c.d:port" or "[v6]:port". */
+export function remoteKey(e: Endpoint): string {
+  const a = plainAddress(e.address);
+  return a.includes(':') ? `[${a}]:${e.port}` : `${a}:${e.port}`;
+}
+
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
 /** The target's listening sockets, by port: what inbound connections it accepts. */

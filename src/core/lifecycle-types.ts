@@ -62,3 +62,13 @@ export interface SocketEnded extends LifecycleBase {
 }
 
 export type SocketLifecycleEvent = SocketStarted | SocketEnded;
+
+/**
+ * What the watch loop learned about ownership from a namespace dump (sources/remote-census.ts), for
+ * brief connections whose owner no evidence names (destroy notifications): the remote endpoints
+ * (remoteKey) the target talks to that no socket outside the target's fd table connects to. An
+ * unowned brief connection to one of them is counted apart as likely the target's.
+ */
+export interface OwnershipHints {
+  likelyRemotes: ReadonlySet<string>;
+}

@@ -5,7 +5,7 @@
 import type { Connection } from '../model';
 import { formatEndpoint } from './endpoint';
 import { RATE_WINDOW_MS, perMinute } from './rate';
-import { CHURN_MAX_MEDIAN_EXCHANGES, CHURN_MAX_MEDIAN_LIFETIME_MS, CHURN_MIN_CLOSES, CLOSE_WAIT_MIN_MS, REUSE_MIN_EXCHANGES } from './findings';
+import { carriesReuse, stuckInCloseWait } from './findings';
 import type { FindingKind, TrackedConnection } from './tracker-types';
 
 /** groups counted apart; beyond, one `other` group */
@@ -28,11 +28,11 @@ export interface PeerStats {
   lifetimeMs: { p50: number } | null;
   /** mean exchanges of the group's connections (closed and live) where known; null when unknown */
   exchangesPerConnection: number | null;
-  /** the findings whose rule holds for this group alone */
+  /** the findings whose rule holds for this group alone (the watch's predicates, findings.ts) */
   findings: FindingKind[];
 }
 
-export function peerDirection(c: Connection): PeerDirection {
+export function peerDirection(c: Pick<Connection, 'direction'>): PeerDirection {
   return c.direction ?? 'out';
 }
 
@@ -47,10 +47,12 @@ interface Group {
   closed: number;
   /** open times within the rate window, oldest first */
   opens: number[];
-  /** recent closes of connections opened while watched: lifetime and when */
-  closes: { atMs: number; lifetimeMs: number; exchanges?: number }[];
+  /** recent closes of connections opened while watched: lifetime and when (for the median lifetime) */
+  closes: { atMs: number; lifetimeMs: number }[];
   exchangesSum: number;
   exchangesCount: number;
+  /** the most exchanges a closed connection of the group carried (preexisting ones included) */
+  maxExchanges: number;
   /** closed connections that were preexisting (for the busiest-first order) */
   closedPre: number;
 }
@@ -76,25 +78,27 @@ export class PeerBook {
     if (exchanges !== undefined) {
       g.exchangesSum += exchanges;
       g.exchangesCount++;
+      if (exchanges > g.maxExchanges) g.maxExchanges = exchanges;
     }
     if (lifetimeMs === undefined) {
       g.closedPre++;
       return;
     }
-    g.closes.push(exchanges === undefined ? { atMs, lifetimeMs } : { atMs, lifetimeMs, exchanges });
+    g.closes.push({ atMs, lifetimeMs });
     if (g.closes.length > PEER_LIFETIME_SAMPLES) g.closes.splice(0, g.closes.length - PEER_LIFETIME_SAMPLES);
   }
 
   /**
    * Every group with the live connections (listeners left out) folded in, busiest first (most
    * connections seen: opened + preexisting, then most live), at most `limit` rows plus an `other` row.
-   * `sinceMs`: when the counting started (for rates over less than a minute).
+   * `sinceMs`: when the counting started (for rates over less than a minute). `churning`: the
+   * group keys (keyOf) whose closes make churn by the watch's rule (findings.ts churningPeers).
    */
-  rows(live: readonly TrackedConnection[], nowMs: number, sinceMs: number, limit = 50): PeerStats[] {
+  rows(live: readonly TrackedConnection[], nowMs: number, sinceMs: number, limit = 50, churning: ReadonlySet<string> = new Set()): PeerStats[] {
     const liveBy = new Map<string, TrackedConnection[]>();
     for (const t of live) {
       if (t.connection.state === 'LISTEN') continue;
-      const key = this.keyFor(t.connection);
+      const key = this.keyOf(t.connection);
       const list = liveBy.get(key);
       if (list) list.push(t);
       else liveBy.set(key, [t]);
@@ -106,7 +110,7 @@ export class PeerBook {
     for (const key of keys) {
       const g = this.groups.get(key) ?? newGroup(key);
       const liveHere = liveBy.get(key) ?? [];
-      const row = statsOf(g, liveHere, nowMs, sinceMs);
+      const row = statsOf(g, liveHere, nowMs, sinceMs, churning.has(key));
       seen.set(row, g.opened + g.closedPre + liveHere.filter((t) => t.preexisting).length);
       rows.push(row);
     }
@@ -118,13 +122,19 @@ export class PeerBook {
     return kept;
   }
 
-  private keyFor(c: Connection): string {
+  /** whether a group of this key (peerKeyOf) has been counted */
+  knows(key: string): boolean {
+    return this.groups.has(key);
+  }
+
+  /** the group of a connection: peerKeyOf, or its direction's `other` once MAX_PEERS are counted apart */
+  keyOf(c: Pick<Connection, 'local' | 'remote' | 'direction'>): string {
     const key = peerKeyOf(c);
     return this.groups.has(key) || this.groups.size < MAX_PEERS ? key : `${peerDirection(c)}|other`;
   }
 
   private group(c: Connection): Group {
-    const key = this.keyFor(c);
+    const key = this.keyOf(c);
     let g = this.groups.get(key);
     if (g === undefined) {
       g = newGroup(key);
@@ -136,7 +146,7 @@ export class PeerBook {
 
 function newGroup(key: string): Group {
   const bar = key.indexOf('|');
-  return { peer: key.slice(bar + 1), direction: key.slice(0, bar) === 'in' ? 'in' : 'out', opened: 0, closed: 0, opens: [], closes: [], exchangesSum: 0, exchangesCount: 0, closedPre: 0 };
+  return { peer: key.slice(bar + 1), direction: key.slice(0, bar) === 'in' ? 'in' : 'out', opened: 0, closed: 0, opens: [], closes: [], exchangesSum: 0, exchangesCount: 0, maxExchanges: 0, closedPre: 0 };
 }
 
 function trimBefore(times: number[], cutoff: number): void {
@@ -151,10 +161,10 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, sinceMs: number): PeerStats {
+function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, sinceMs: number, churning: boolean): PeerStats {
   let exSum = g.exchangesSum;
   let exCount = g.exchangesCount;
-  let maxExchanges = 0;
+  let maxExchanges = g.maxExchanges;
   let stuckCloseWait = false;
   for (const t of live) {
     if (t.exchanges !== undefined) {
@@ -164,19 +174,14 @@ function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, si
     }
     if (t.connection.state === 'CLOSE_WAIT') {
       const since = t.states[t.states.length - 1]?.atMs ?? t.firstSeenMs;
-      if (nowMs - since >= CLOSE_WAIT_MIN_MS) stuckCloseWait = true;
+      if (stuckInCloseWait(since, nowMs)) stuckCloseWait = true;
     }
   }
-  for (const c of g.closes) maxExchanges = Math.max(maxExchanges, c.exchanges ?? 0);
   const recentOpens = g.opens.filter((t) => t > nowMs - RATE_WINDOW_MS && t <= nowMs).length;
   const lifetimes = g.closes.map((c) => c.lifetimeMs);
   const findings: PeerStats['findings'] = [];
-  if (maxExchanges >= REUSE_MIN_EXCHANGES) findings.push('reuse');
-  const windowCloses = g.closes.filter((c) => c.atMs > nowMs - RATE_WINDOW_MS);
-  if (windowCloses.length >= CHURN_MIN_CLOSES && median(windowCloses.map((c) => c.lifetimeMs)) < CHURN_MAX_MEDIAN_LIFETIME_MS) {
-    const ex = windowCloses.flatMap((c) => (c.exchanges === undefined ? [] : [c.exchanges]));
-    if (ex.length === 0 || median(ex) <= CHURN_MAX_MEDIAN_EXCHANGES) findings.push('churn');
-  }
+  if (carriesReuse(maxExchanges)) findings.push('reuse');
+  if (churning) findings.push('churn');
   if (stuckCloseWait) findings.push('close_wait');
   return {
     peer: g.peer,

@@ -1,7 +1,7 @@
 // What the tracker exposes to views and the CLI. The tracker itself is pure: it is fed
 // (snapshot, nowMs, lifecycle evidence) and never reads a clock, a file or a terminal.
 import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpState } from '../model';
-import type { SocketLifecycleEvent } from './lifecycle-types';
+import type { OwnershipHints, SocketLifecycleEvent } from './lifecycle-types';
 import type { PeerStats } from './peer-stats';
 
 export interface StateChange {
@@ -83,6 +83,11 @@ export interface TrackerStats {
   closedPreexisting: number;
   /** of `opened` (and `closed`): brief connections, known only from between-poll evidence */
   brief: number;
+  /**
+   * brief connections likely the target's but not proven (no owner in the evidence; its remote is
+   * one the target talks to and nobody else in the namespace does): never in opened/closed/brief
+   */
+  likelyBrief: number;
   /** opens over the last 60 s of tracked time (scaled when less than 60 s has been watched) */
   opensPerMinute: number;
   /** of closed connections that opened while watched; null until one has closed */
@@ -166,16 +171,26 @@ export interface Tracker {
    * Returns the events it caused, in order: brief closes, closes, state changes, opens, findings,
    * exit. Event times are `snapshot.observedAtMs` when the source gives it, else nowMs.
    */
-  poll(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEvent[];
+  poll(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[], hints?: OwnershipHints): TrackerEvent[];
   /**
    * poll(), its events handed out in batches (see TrackerEventBatches): the open events, one per
    * connection at a first poll, are built as they are taken, so a caller that writes each batch
    * before taking the next never holds them all (held all at once, a big target's outlived the
    * young generation). The tracker's state is the same as after poll().
    */
-  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[]): TrackerEventBatches;
-  /** The target is gone: closes every live connection (closedAt = nowMs) and emits `exit`. */
-  processGone(nowMs: number): TrackerEvent[];
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle?: readonly SocketLifecycleEvent[], hints?: OwnershipHints): TrackerEventBatches;
+  /**
+   * The target is gone: closes every live connection and emits `exit`. `lifecycle`: the evidence
+   * gathered up to the exit (drained after it was seen), taken in first: the ends of live
+   * connections give their exact close times and final counters (else closedAt = nowMs), and the
+   * target's connections that opened and closed after the last poll are counted (brief).
+   */
+  processGone(nowMs: number, lifecycle?: readonly SocketLifecycleEvent[], hints?: OwnershipHints): TrackerEvent[];
+  /**
+   * Which of these remote endpoints the target talks to (an outbound connection to it, live or
+   * closed, seen while watched), as remoteKey() strings: the first half of the likelyBrief rule.
+   */
+  talksTo(remotes: readonly Endpoint[]): Set<string>;
   /** Move the display baseline (TUI `r`): stats(now, 'baseline') counts from here. Nothing else changes. */
   resetBaseline(nowMs: number): void;
   /** the process of the latest snapshot (undefined before the first poll) */

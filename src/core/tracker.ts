@@ -29,10 +29,16 @@
 // - Findings are evaluated after every poll; FindingLog turns them into episodes (`finding`
 //   events) that the summary lists for the whole watch.
 // - A process is its PID plus start time. When a snapshot's start time differs from the tracked
-//   one (both known), the old process has exited: its connections close, `exit` (pid_reused, with
-//   the old process) follows, and the tracker starts afresh for the new process: counters are
-//   reset, duration restarts, and the connections found are preexisting. The history of live
-//   counts and the finding episodes run on across the change.
+//   one (both known), the old process has exited: its connections close (with the between-poll
+//   evidence of that poll, as at any exit), `exit` (pid_reused, with the old process) follows.
+//   What comes next depends on TrackerOptions.adoptNewProcess: without it (every watch but one
+//   that follows a --name) the newcomer is never watched: the tracker has exited, its counters
+//   stay the original's, and later snapshots of the newcomer are ignored. With it the tracker
+//   starts afresh for the new process: counters are reset, duration restarts, and the
+//   connections found are preexisting; the history of live counts and the finding episodes run on.
+// - An exit is as exact as a poll: processGone() takes the evidence gathered up to the exit, so
+//   the connections open at the last poll close at the kernel's time with its final counters
+//   where it reported them, and connections that opened and closed after the last poll count.
 // - A group (snapshots with `processes`: --name, --children, -p a,b): each process is its PID
 //   and start time. One that leaves gets its own `exit` (its connections close with it, not as
 //   churn) and the others are still watched; one that joins holds preexisting connections only
@@ -48,6 +54,7 @@ import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpInternals } from '
 import { LiveRecord, copyConnection } from './live-record';
 import type {
   DescribeFinding,
+  ExitReason,
   Finding,
   LastingFinding,
   LiveCountSample,
@@ -59,18 +66,20 @@ import type {
   TrackerStats,
   UnattributedBrief,
 } from './tracker-types';
-import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
+import type { OwnershipHints, SocketEnded, SocketLifecycleEvent, SocketStarted } from './lifecycle-types';
 import { RingBuffer } from './ring-buffer';
-import { advanceExchangeState, firstExchangeState, type ExchangeState, type MutableExchangeState } from './exchanges';
+import { advanceExchangeState, firstExchangeState, type ExchangeSample, type ExchangeState, type MutableExchangeState } from './exchanges';
 import { WindowCounter, perMinute } from './rate';
 import { formatEndpoint } from './endpoint';
 import { CounterSet } from './counters';
 import { FindingLog } from './finding-log';
 import { PeerBook, type PeerStats } from './peer-stats';
-import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, tupleKey } from './lifecycle-match';
+import { BoundedCounts, ListenerIndex, RecentSockets, TupleIndex, remoteKey, tupleKey } from './lifecycle-match';
 import {
   CHURN_SAMPLE_LIMIT,
-  REUSE_MIN_EXCHANGES,
+  carriesReuse,
+  churningPeers,
+  closesInChurnWindow,
   computeFindings,
   type ClosedSample,
   type CloseWaitCandidate,
@@ -95,6 +104,12 @@ export interface TrackerOptions {
    * (src/views/output/finding-message.ts). Core holds no sentences: without one, it is the kind.
    */
   describeFinding?: DescribeFinding;
+  /**
+   * A process that takes over a watched PID (or a group member's PID) is watched from then on.
+   * Default true; a watch that follows a PID (not a --name) passes false: the newcomer is not the
+   * target, the watch of that PID ends with `exit` (pid_reused) and the original's data.
+   */
+  adoptNewProcess?: boolean;
 }
 
 export const DEFAULT_HISTORY_SIZE = 600;
@@ -109,8 +124,19 @@ export const PENDING_EVIDENCE_MS = 10_000;
 export const UNATTRIBUTED_MAX_REMOTES = 1_000;
 
 // The exchange estimator's entry points, in one place (its internals live in exchanges.ts).
-function exchangesStart(tcp: TcpInternals): ExchangeState {
+function exchangesStart(tcp: ExchangeSample): ExchangeState {
   return firstExchangeState(tcp);
+}
+/**
+ * A brief connection's exchanges, from its end: the whole tcp_info (destroy notification) or the
+ * totals (eBPF), its whole life as one long poll, as the estimator counts a connection first seen
+ * with history. Undefined without data-segment counts.
+ */
+function briefExchanges(e: SocketEnded): number | undefined {
+  const t = e.totals;
+  if (e.tcp !== undefined && (e.tcp.segmentsSent !== undefined || t === undefined)) return exchangesStart(e.tcp).count;
+  if (t === undefined) return undefined;
+  return exchangesStart({ bytesSent: t.bytesSent, segmentsSent: t.segmentsSent, segmentsReceived: t.segmentsReceived, retransmits: 0, lastSendMs: 0, lastReceiveMs: 0 }).count;
 }
 /** A record's counter, advanced in place (see LiveRecord). */
 function exchangesNext(state: MutableExchangeState, tcp: TcpInternals): void {
@@ -165,9 +191,16 @@ class LifetimeTracker implements Tracker {
   private readonly unattributed = new BoundedCounts(UNATTRIBUTED_MAX_REMOTES);
 
   private readonly describeFinding: DescribeFinding;
+  /** the ownership hints of the poll being applied (pollBatches, processGone) */
+  private hints: OwnershipHints | undefined;
+  private readonly peerKey = (c: Connection): string => this.peerBook.keyOf(c);
+  private readonly adopt: boolean;
+  /** group mode without adoption: PIDs a member held and a newcomer took over (never members again) */
+  private readonly refusedPids = new Set<number>();
 
   constructor(options: TrackerOptions) {
     this.describeFinding = options.describeFinding ?? ((f) => f.kind);
+    this.adopt = options.adoptNewProcess ?? true;
     this.samples = new RingBuffer<LiveCountSample>(options.historySize ?? DEFAULT_HISTORY_SIZE);
     const stateSize = options.stateHistorySize ?? DEFAULT_STATE_HISTORY_SIZE;
     if (!Number.isInteger(stateSize) || stateSize < 1) {
@@ -197,16 +230,38 @@ class LifetimeTracker implements Tracker {
   /** counts poll() and processGone(): batches of an earlier one cannot be taken after them */
   private changes = 0;
 
-  poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEvent[] {
+  poll(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEvent[] {
     const all: TrackerEvent[] = [];
-    const batches = this.pollBatches(snapshot, nowMs, lifecycle);
+    const batches = this.pollBatches(snapshot, nowMs, lifecycle, hints);
     for (let b = batches.next(Infinity); b !== undefined; b = batches.next(Infinity)) append(all, b);
     return all;
   }
 
-  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = []): TrackerEventBatches {
+  pollBatches(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEventBatches {
     const change = ++this.changes;
-    return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+    this.hints = hints;
+    try {
+      return new PollBatches(this.apply(snapshot, nowMs, lifecycle), () => this.changes === change);
+    } finally {
+      this.hints = undefined;
+    }
+  }
+
+  talksTo(remotes: readonly Endpoint[]): Set<string> {
+    const out = new Set<string>();
+    if (remotes.length === 0) return out;
+    const wanted = new Set(remotes.map(remoteKey));
+    for (const r of wanted) if (this.peerBook.knows(`out|${r}`)) out.add(r);
+    if (out.size === wanted.size) return out;
+    // live connections not yet in a peer group (preexisting ones): strings only where a port matches
+    const ports = new Set(remotes.map((r) => r.port));
+    for (const rec of this.records) {
+      const c = rec.connection;
+      if (rec.listener || c.direction === 'in' || !ports.has(c.remote.port)) continue;
+      const key = remoteKey(c.remote);
+      if (wanted.has(key)) out.add(key);
+    }
+    return out;
   }
 
   private apply(snapshot: Snapshot, nowMs: number, lifecycle: readonly SocketLifecycleEvent[]): PollOutcome {
@@ -220,12 +275,14 @@ class LifetimeTracker implements Tracker {
 
     if (this.currentProcess !== undefined && newProcess) {
       if (!this.hasExited) {
-        // The closes come first, and exit still names the old process.
-        for (const rec of this.records) events.push(this.close(rec, now, 'exit'));
-        this.clearLive();
-        events.push(...this.evaluateFindings(now));
-        events.push({ type: 'exit', atMs: now, reason: 'pid_reused', process: { ...this.currentProcess } });
+        // The closes come first (with this poll's evidence: it is the old process's), and exit
+        // still names the old process.
+        append(events, this.endProcesses(now, previousMs, lifecycle, [this.currentProcess], 'pid_reused'));
+        this.hasExited = true;
+        lifecycle = [];
       }
+      // The newcomer is not the target: the watch of this PID is over.
+      if (!this.adopt) return { head: events, opened: [], atMs: now, tail: [] };
       this.firstPollPending = true;
     }
     const firstOfProcess = this.firstPollPending;
@@ -262,16 +319,29 @@ class LifetimeTracker implements Tracker {
       this.firstPollMs = now;
       this.resetAll(now);
     }
+    // Without adoption a group that has exited stays over (its PIDs now hold other processes).
+    if (this.hasExited && !this.adopt && !firstOfWatch) return { head: [], opened: [], atMs: now, tail: [] };
     this.hasExited = false;
     const next = new Map<number, ProcessInfo>();
     for (const p of procs) next.set(p.pid, { ...p });
+    if (!this.adopt) {
+      // A newcomer under a member's PID is not a member (see TrackerOptions.adoptNewProcess).
+      for (const [pid, p] of next) {
+        const known = this.members.get(pid);
+        if ((known !== undefined && !sameProcess(known, p)) || (known === undefined && this.refusedPids.has(pid))) {
+          this.refusedPids.add(pid);
+          next.delete(pid);
+        }
+      }
+    }
     const left = new Set<number>();
     const exits: TrackerEvent[] = [];
     for (const [pid, p] of this.members) {
       const now2 = next.get(pid);
       if (now2 !== undefined && sameProcess(p, now2)) continue;
       left.add(pid);
-      exits.push({ type: 'exit', atMs: now, reason: now2 === undefined ? 'exited' : 'pid_reused', process: { ...p } });
+      const reused = now2 !== undefined || procs.some((q) => q.pid === pid);
+      exits.push({ type: 'exit', atMs: now, reason: reused ? 'pid_reused' : 'exited', process: { ...p } });
     }
     const older = new Set<number>();
     for (const [pid, p] of next) {
@@ -280,8 +350,15 @@ class LifetimeTracker implements Tracker {
       if (this.olderThanWatch(p, firstOfWatch)) older.add(pid);
     }
     this.members = next;
-    if (procs[0] !== undefined) this.currentProcess = { ...procs[0] };
-    return this.pollConnections(snapshot, now, previousMs, lifecycle, [], {
+    const firstMember = next.values().next();
+    if (firstMember.done !== true) this.currentProcess = { ...firstMember.value };
+    else if (procs[0] !== undefined && this.currentProcess === undefined) this.currentProcess = { ...procs[0] };
+    // Every member gone, the rest refused: the watch is over (the refused never come in).
+    if (next.size === 0 && this.refusedPids.size > 0) this.hasExited = true;
+    const refused = this.refusedPids;
+    const held = (c: Connection): boolean => c.pid === undefined || !refused.has(c.pid) || (c.pids ?? []).some((p) => !refused.has(p));
+    const own = refused.size === 0 ? snapshot : { ...snapshot, connections: snapshot.connections.filter(held) };
+    return this.pollConnections(own, now, previousMs, lifecycle, [], {
       dropEvidence: firstOfWatch,
       // A connection new to the tracker is preexisting when its holder is new and older than the watch.
       preexisting: (c) => (c.pid === undefined ? firstOfWatch : older.has(c.pid) || (c.pids ?? []).some((p) => older.has(p))),
@@ -324,7 +401,9 @@ class LifetimeTracker implements Tracker {
 
     // Evidence from between the polls. At the first poll of a process it is about sockets that
     // ended before we watched: dropped.
+    // the processes whose evidence this is: those watched now and those that left at this poll
     const pids = new Set(this.members.keys());
+    for (const pid of how.left) pids.add(pid);
     const evidence = how.dropEvidence ? new Evidence([], this.pendingEnded, pids) : new Evidence(lifecycle, this.pendingEnded, pids);
     this.pendingEnded = [];
     for (const s of evidence.started) this.pendingStarted.set(s.cookie ?? tupleKey(s.local, s.remote), s);
@@ -333,7 +412,7 @@ class LifetimeTracker implements Tracker {
     // findings need (CLOSE_WAIT, reuse) and the listening ports.
     const closeEvents: TrackerEvent[] = [];
     const stateEvents: TrackerEvent[] = [];
-    const scan = new LiveScan();
+    const scan = new LiveScan(this.peerKey);
     // (Deleting the visited record from the Set while iterating it is safe; nothing is added.)
     for (const rec of this.records) {
       const c = rec.next;
@@ -346,7 +425,7 @@ class LifetimeTracker implements Tracker {
         if (ended !== undefined) this.finalCounters(rec, ended);
         // A socket of a process that left closed with it: not churn.
         const withProcess = exact === undefined && rec.connection.pid !== undefined && how.left.has(rec.connection.pid);
-        closeEvents.push(this.close(rec, exact ?? now, exact !== undefined ? 'exact' : withProcess ? 'exit' : 'poll'));
+        closeEvents.push(this.close(rec, exact ?? now, withProcess ? 'exit' : 'poll', exact !== undefined));
         this.forget(rec);
         continue;
       }
@@ -398,7 +477,7 @@ class LifetimeTracker implements Tracker {
     }
 
     // What remains of the evidence: ends of sockets no poll saw (brief), or not yet closed.
-    const briefEvents = this.settleEvidence(evidence, scan.listeners, previousMs, now);
+    const briefEvents = this.settleEvidence(evidence, scan.listeners, pids, previousMs, now);
 
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...briefEvents, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
@@ -410,22 +489,58 @@ class LifetimeTracker implements Tracker {
     return { head: events, opened, atMs: now, tail: this.evaluateFindings(now) };
   }
 
-  processGone(nowMs: number): TrackerEvent[] {
+  processGone(nowMs: number, lifecycle: readonly SocketLifecycleEvent[] = [], hints?: OwnershipHints): TrackerEvent[] {
     this.changes++;
     if (this.currentProcess === undefined || this.hasExited) return [];
+    this.hints = hints;
+    try {
+      return this.gone(nowMs, lifecycle, this.currentProcess);
+    } finally {
+      this.hints = undefined;
+    }
+  }
+
+  private gone(nowMs: number, lifecycle: readonly SocketLifecycleEvent[], current: ProcessInfo): TrackerEvent[] {
+    const previousMs = this.latestMs;
     const now = this.clampTime(nowMs);
-    const events: TrackerEvent[] = [];
-    for (const rec of this.records) events.push(this.close(rec, now, 'exit'));
-    this.clearLive();
+    const gone = this.groupMode ? [...this.members.values()] : [current];
+    const events = this.endProcesses(now, previousMs, lifecycle, gone, 'exited');
     this.hasExited = true;
     // A group carries on when its processes come back (serve --name); a single process is over.
     if (!this.groupMode) this.firstPollPending = true;
-    this.afterChange(now);
-    this.lastInput = this.findingsInput(now, new LiveScan());
-    events.push(...this.evaluateFindings(now));
-    const gone = this.groupMode ? [...this.members.values()] : [this.currentProcess];
-    for (const p of gone) events.push({ type: 'exit', atMs: now, reason: 'exited', process: { ...p } });
     this.members = new Map();
+    return events;
+  }
+
+  /**
+   * The end of every live connection with the processes `gone`, and their `exit` events. The
+   * evidence gathered up to the exit is theirs: the end of a live connection gives its exact close
+   * time and final counters, an end no poll saw (by the rules of settleEvidence) is a brief
+   * connection, so a process that did all its work since the last poll is counted in full.
+   */
+  private endProcesses(now: number, previousMs: number, lifecycle: readonly SocketLifecycleEvent[], gone: readonly ProcessInfo[], reason: ExitReason): TrackerEvent[] {
+    const pids = new Set(this.members.keys());
+    for (const p of gone) pids.add(p.pid);
+    const evidence = new Evidence(lifecycle, this.pendingEnded, pids);
+    this.pendingEnded = [];
+    for (const s of evidence.started) this.pendingStarted.set(s.cookie ?? tupleKey(s.local, s.remote), s);
+    const closes: TrackerEvent[] = [];
+    const listeners = new ListenerIndex();
+    for (const rec of this.records) {
+      if (rec.listener) listeners.add(rec.connection.local);
+      const ended = evidence.hasEnded ? evidence.takeEnded(rec.cookie, rec.tuple) : undefined;
+      const exact = ended !== undefined && ended.atMs <= now ? Math.max(ended.atMs, rec.lastSeenMs) : undefined;
+      if (ended !== undefined) this.finalCounters(rec, ended);
+      closes.push(this.close(rec, exact ?? now, 'exit', exact !== undefined));
+    }
+    this.clearLive();
+    // settled once nothing is live: an end of the target's socket is then a brief connection, not a race
+    const brief = this.settleEvidence(evidence, listeners, pids, previousMs, now);
+    const events = [...brief, ...closes].sort((a, b) => a.atMs - b.atMs);
+    this.afterChange(now);
+    this.lastInput = this.findingsInput(now, new LiveScan(this.peerKey));
+    append(events, this.evaluateFindings(now));
+    for (const p of gone) events.push({ type: 'exit', atMs: now, reason, process: { ...p } });
     return events;
   }
 
@@ -459,6 +574,7 @@ class LifetimeTracker implements Tracker {
       closed: set.closed,
       closedPreexisting: set.closedPreexisting,
       brief: set.brief,
+      likelyBrief: set.likelyBrief,
       opensPerMinute: started ? perMinute(set.recentOpens.sum(nowMs), nowMs - set.sinceMs) : 0,
       lifetimeMs: set.lifetimes.summary(),
       get perRemote(): Map<string, number> {
@@ -472,7 +588,10 @@ class LifetimeTracker implements Tracker {
   peers(nowMs: number, limit?: number): PeerStats[] {
     const live: TrackedConnection[] = [];
     for (const rec of this.records) if (!rec.listener) live.push(rec.snapshot());
-    return this.peerBook.rows(live, Math.max(nowMs, this.latestMs), this.watch.sinceMs, limit);
+    const now = Math.max(nowMs, this.latestMs);
+    // the watch's churn rule over the same closes, peer by peer: a row never contradicts the findings
+    const churning = new Set(churningPeers(closesInChurnWindow(this.closedSamples.toArray(), now)).map((p) => p.peer));
+    return this.peerBook.rows(live, now, this.watch.sinceMs, limit, churning);
   }
 
   get processes(): readonly ProcessInfo[] {
@@ -542,11 +661,6 @@ class LifetimeTracker implements Tracker {
   }
 
   /**
-   * `how`: seen gone by a poll, ended at an exact time (between-poll evidence), or closed because
-   * the process went away. Exit closes are real lifetimes, but a process exiting with ten
-   * connections is not ten connections churned, so they stay out of the churn window.
-   */
-  /**
    * Counters from a destroy notification (the whole tcp_info) or eBPF (totals only), newer than the
    * last poll's: the traffic after the last poll counts too. Older ones (a stale message) are ignored.
    */
@@ -559,11 +673,16 @@ class LifetimeTracker implements Tracker {
     rec.connection = { ...rec.connection, tcp: { ...last, ...t, cookie: last.cookie } };
   }
 
-  private close(rec: LiveRecord, at: number, how: 'poll' | 'exact' | 'exit'): TrackerEvent {
+  /**
+   * `how`: seen gone by a poll, or closed because the process went away; `exact`: at the time the
+   * kernel ended it (between-poll evidence). Exit closes are real lifetimes, but a process exiting
+   * with ten connections is not ten connections churned, so they stay out of the churn window.
+   */
+  private close(rec: LiveRecord, at: number, how: 'poll' | 'exit', exact: boolean): TrackerEvent {
     const lifetimeMs = at - rec.firstSeenMs;
     this.rememberClosed(rec, at);
-    const event: TrackerEvent = { type: 'close', atMs: at, conn: rec.snapshot(), lifetimeMs, closeTime: how === 'exact' ? 'exact' : 'poll' };
-    const bound = rec.preexisting ? 'lower' : rec.openExact ? (how === 'exact' ? 'exact' : 'upper') : how === 'exact' ? 'lower' : undefined;
+    const event: TrackerEvent = { type: 'close', atMs: at, conn: rec.snapshot(), lifetimeMs, closeTime: exact ? 'exact' : 'poll' };
+    const bound = rec.preexisting ? 'lower' : rec.openExact ? (exact ? 'exact' : 'upper') : exact ? 'lower' : undefined;
     if (bound !== undefined) event.lifetimeBound = bound;
     if (rec.listener) return event;
     const known = rec.preexisting ? undefined : lifetimeMs;
@@ -572,7 +691,8 @@ class LifetimeTracker implements Tracker {
     this.view.closes(rec.preexisting, known);
     const exchanges = rec.exchanges?.count;
     if (!rec.preexisting && how !== 'exit' && rec.connection.state !== 'CLOSE_WAIT') {
-      this.churnSample(exchanges === undefined ? { atMs: at, lifetimeMs } : { atMs: at, lifetimeMs, exchanges });
+      const peer = this.peerBook.keyOf(rec.connection);
+      this.churnSample(exchanges === undefined ? { atMs: at, lifetimeMs, peer } : { atMs: at, lifetimeMs, exchanges, peer });
     }
     if (exchanges !== undefined) this.reuseSample(rec, exchanges, at);
     return event;
@@ -584,10 +704,11 @@ class LifetimeTracker implements Tracker {
   }
 
   private reuseSample(rec: Pick<LiveRecord, 'id' | 'connection' | 'firstSeenMs' | 'preexisting'>, exchanges: number, closedAtMs: number): void {
-    if (exchanges < REUSE_MIN_EXCHANGES) return;
+    if (!carriesReuse(exchanges)) return;
     this.reusedClosed++;
     if (this.bestClosed === undefined || exchanges > this.bestClosed.exchanges) {
-      this.bestClosed = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, closedAtMs, preexisting: rec.preexisting };
+      const peer = this.peerBook.keyOf(rec.connection);
+      this.bestClosed = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, closedAtMs, preexisting: rec.preexisting, peer };
     }
   }
 
@@ -658,7 +779,7 @@ class LifetimeTracker implements Tracker {
    * - another process's (another PID, or the peer end of the target's own connections): dropped;
    * - anything else: counted apart per remote endpoint, owner unknown.
    */
-  private settleEvidence(evidence: Evidence, listeners: ListenerIndex, previousMs: number, now: number): TrackerEvent[] {
+  private settleEvidence(evidence: Evidence, listeners: ListenerIndex, pids: ReadonlySet<number>, previousMs: number, now: number): TrackerEvent[] {
     const out: TrackerEvent[] = [];
     for (const e of evidence.unusedEnded()) {
       const tuple = tupleKey(e.local, e.remote);
@@ -669,7 +790,7 @@ class LifetimeTracker implements Tracker {
       if (this.recentlyClosed.has(tuple, e.cookie)) continue;
       if (e.state === 'LISTEN') continue;
       if (e.pid !== undefined) {
-        if (this.members.has(e.pid)) out.push(this.briefClose(e, tuple, previousMs, now, listeners));
+        if (pids.has(e.pid)) out.push(this.briefClose(e, tuple, previousMs, now, listeners));
         continue;
       }
       if (listeners.accepts(e.local)) {
@@ -680,6 +801,10 @@ class LifetimeTracker implements Tracker {
       if (listeners.accepts(e.remote)) continue;
       const swapped = tupleKey(e.remote, e.local);
       if (this.liveByTuple.has(e.remote, e.local) || this.recentlyClosed.hasTuple(swapped)) continue;
+      if (this.hints !== undefined && this.hints.likelyRemotes.has(remoteKey(e.remote))) {
+        this.likelyBrief(e, previousMs, now);
+        continue;
+      }
       this.unattributed.add(formatEndpoint(e.remote));
     }
     for (const [key, s] of this.pendingStarted) if (s.atMs <= now - PENDING_EVIDENCE_MS) this.pendingStarted.delete(key);
@@ -709,7 +834,7 @@ class LifetimeTracker implements Tracker {
       states: [{ state, atMs: endMs }],
     };
     if (started !== undefined) conn.openExact = true;
-    const exchanges = e.tcp === undefined ? undefined : exchangesStart(e.tcp).count;
+    const exchanges = briefExchanges(e);
     if (exchanges !== undefined) conn.exchanges = exchanges;
     if (listeners.accepts(e.local)) connection.direction = 'in';
     else connection.direction = 'out';
@@ -721,13 +846,33 @@ class LifetimeTracker implements Tracker {
       set.brief++;
     }
     if (state !== 'CLOSE_WAIT') {
-      this.churnSample(exchanges === undefined ? { atMs: endMs, lifetimeMs, brief: true } : { atMs: endMs, lifetimeMs, exchanges, brief: true });
+      const peer = this.peerBook.keyOf(connection);
+      this.churnSample(exchanges === undefined ? { atMs: endMs, lifetimeMs, brief: true, peer } : { atMs: endMs, lifetimeMs, exchanges, brief: true, peer });
     }
     if (exchanges !== undefined) this.reuseSample(conn, exchanges, endMs);
     this.recentlyClosed.add(tuple, e.cookie, endMs);
     // The event is placed no earlier than the previous poll, so a recording's times never go back.
     const atMs = Number.isFinite(previousMs) ? Math.max(endMs, previousMs) : endMs;
     return { type: 'close', atMs, conn, lifetimeMs, closeTime: 'exact', lifetimeBound: started === undefined ? 'upper' : 'exact', brief: true };
+  }
+
+  /**
+   * A brief connection likely the target's (OwnershipHints): counted apart, never in opened, closed,
+   * brief, the lifetimes or the peer rows' counts; it does enter the churn samples, marked, so a
+   * finding that rests on it says so (likelyInWindow). No event: the stream holds proven ones only.
+   */
+  private likelyBrief(e: SocketEnded, previousMs: number, now: number): void {
+    const endMs = Math.min(e.atMs, now);
+    const startMs = e.startedAtMs ?? Math.min(endMs, Number.isFinite(previousMs) ? previousMs : endMs);
+    this.watch.likelyBrief++;
+    this.view.likelyBrief++;
+    this.recentlyClosed.add(tupleKey(e.local, e.remote), e.cookie, endMs);
+    if (e.state === 'CLOSE_WAIT') return;
+    const exchanges = briefExchanges(e);
+    const peer = this.peerBook.keyOf({ local: e.local, remote: e.remote, direction: 'out' });
+    const s: ClosedSample = { atMs: endMs, lifetimeMs: Math.max(0, endMs - startMs), brief: true, likely: true, peer };
+    if (exchanges !== undefined) s.exchanges = exchanges;
+    this.churnSample(s);
   }
 
   private afterChange(now: number): void {
@@ -798,6 +943,8 @@ class Evidence {
 
 /** What one walk over the live records gathers for the findings and the attribution rule. */
 class LiveScan {
+  /** the peer group of a connection (PeerBook.keyOf) */
+  constructor(private readonly peerOf: (c: Connection) => string) {}
   readonly closeWait: CloseWaitCandidate[] = [];
   readonly listeners = new ListenerIndex();
   bestLive: ReuseCandidate | undefined;
@@ -813,10 +960,10 @@ class LiveScan {
       this.closeWait.push({ id: rec.id, sinceMs: rec.stateSinceMs });
     }
     const exchanges = rec.exchanges?.count;
-    if (exchanges === undefined || exchanges < REUSE_MIN_EXCHANGES) return;
+    if (!carriesReuse(exchanges) || exchanges === undefined) return;
     this.reusedLive++;
     if (this.bestLive === undefined || exchanges > this.bestLive.exchanges) {
-      this.bestLive = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, preexisting: rec.preexisting };
+      this.bestLive = { id: rec.id, connection: rec.connection, exchanges, firstSeenMs: rec.firstSeenMs, preexisting: rec.preexisting, peer: this.peerOf(rec.connection) };
     }
   }
 }

@@ -2,9 +2,10 @@
 // Views subscribe with onUpdate; they never poll themselves. It always asks the source for every
 // state (the tracker follows everything; --state and the TUI's `f` are lenses of the views), and
 // nothing a view does (pause, filter, reset) stops or changes the polls.
-import type { Snapshot, SourceName, StateFilter } from '../model';
+import type { Endpoint, Snapshot, SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker-types';
-import type { LifecycleStatus } from '../core/lifecycle-types';
+import type { LifecycleStatus, OwnershipHints, SocketLifecycleEvent } from '../core/lifecycle-types';
+import { remoteKey } from '../core/lifecycle-match';
 import type { Source } from '../sources/source';
 import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
 import { isSockwatchError } from '../errors';
@@ -30,6 +31,43 @@ const REAL_TIMERS: Timers = {
 
 export const NO_BRIEF_FACILITY: LifecycleStatus = { facility: 'none', reason: 'the source has no between-poll evidence' };
 
+/**
+ * Lets the event loop run through its I/O phase: destroy notifications the kernel has already
+ * queued are read there. Injectable with the timers (tests on a fake clock pass an immediate one).
+ */
+export type EventLoopTurn = () => Promise<void>;
+
+const REAL_TURN: EventLoopTurn = () => new Promise((r) => setImmediate(r));
+
+/**
+ * The evidence up to `atMs`: eBPF's report of it (a bounded wait), then what the kernel already
+ * queued (two turns of the loop: the first may run before the loop's next I/O phase).
+ */
+async function lastEvidence(source: Source, atMs: number, turn: EventLoopTurn): Promise<SocketLifecycleEvent[]> {
+  if (source.drainLifecycle === undefined) return [];
+  await source.lifecycleCaughtUp?.(atMs);
+  await turn();
+  await turn();
+  return source.drainLifecycle();
+}
+
+/** The distinct remote endpoints of the ends that name no owner (destroy notifications). */
+function unownedRemotes(lifecycle: readonly SocketLifecycleEvent[]): Endpoint[] {
+  const seen = new Map<string, Endpoint>();
+  for (const e of lifecycle) {
+    if (e.kind !== 'ended' || e.pid !== undefined) continue;
+    const key = remoteKey(e.remote);
+    if (!seen.has(key)) seen.set(key, e.remote);
+  }
+  return [...seen.values()];
+}
+
+function inodesOf(snap: Snapshot): Set<number> {
+  const out = new Set<number>();
+  for (const c of snap.connections) if (c.inode > 0) out.add(c.inode);
+  return out;
+}
+
 export interface PollSessionOptions {
   pid: number;
   source: Source;
@@ -41,12 +79,29 @@ export interface PollSessionOptions {
   first: { snapshot: Snapshot; atMs: number };
   clock?: () => number;
   timers?: Timers;
+  turn?: EventLoopTurn;
+  /**
+   * Which of these remote endpoints a socket outside the target's fd table (inodes `own`) connects
+   * to (sources/remote-census.ts). With it, brief connections nobody can name that go to an
+   * endpoint only the target talks to are counted apart as likely its own (likelyBrief).
+   */
+  census?: (remotes: readonly Endpoint[], own: ReadonlySet<number>) => ReadonlySet<string>;
+  /**
+   * Whether the target has exited (or is exiting): a process on its way out refuses /proc reads to
+   * anyone but root (its memory is gone before its files), so a permission error right after a
+   * readable poll may be its exit. Absent: a permission error ends the watch.
+   */
+  exiting?: () => Promise<boolean>;
   /**
    * Keep polling after every process of the target is gone (serve --name): the next snapshot that
    * finds one again carries on. Default: the session ends.
    */
   keepPolling?: boolean;
 }
+
+/** how often, and how far apart, a permission error is checked for being the target's exit */
+const EXIT_LOOKS = 5;
+const EXIT_LOOK_MS = 10;
 
 /** open events handed to the listeners at a time (see deliver) */
 export const EMIT_BATCH = 1024;
@@ -70,6 +125,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
   const firstAtMs = first.atMs;
   const clock = o.clock ?? Date.now;
   const timers = o.timers ?? REAL_TIMERS;
+  const turns = o.turn ?? REAL_TURN;
   const listeners = new Set<UpdateListener>();
   const noticeListeners = new Set<NoticeListener>();
   const cadence = new PollCadence(o.intervalMs);
@@ -95,6 +151,29 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     }
     return exit;
   };
+  /** The likelyBrief hints for this evidence: only when an unowned end goes where the target talks to. */
+  const ownership = (lifecycle: readonly SocketLifecycleEvent[], own: () => ReadonlySet<number>): OwnershipHints | undefined => {
+    if (o.census === undefined) return undefined;
+    const remotes = unownedRemotes(lifecycle);
+    if (remotes.length === 0) return undefined;
+    const talked = o.tracker.talksTo(remotes);
+    if (talked.size === 0) return undefined;
+    try {
+      const foreign = o.census(remotes.filter((r) => talked.has(remoteKey(r))), own());
+      return { likelyRemotes: new Set([...talked].filter((k) => !foreign.has(k))) };
+    } catch {
+      return undefined; // no dump, no proof: nothing is counted as likely
+    }
+  };
+  /** a few short looks: the exit that refused the read completes within milliseconds */
+  const exiting = async (): Promise<boolean> => {
+    if (o.exiting === undefined) return false;
+    for (let n = 0; n < EXIT_LOOKS; n++) {
+      if (await o.exiting().catch(() => false)) return true;
+      await new Promise<void>((r) => timers.set(r, EXIT_LOOK_MS));
+    }
+    return false;
+  };
   const finish = (e: SessionEnd): void => {
     stopped = true;
     if (timer !== undefined) timers.clear(timer);
@@ -119,14 +198,22 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       if (stopped) return;
       group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
-      batches = o.tracker.pollBatches(snap, t0, o.source.drainLifecycle?.() ?? []);
+      const lifecycle = o.source.drainLifecycle?.() ?? [];
+      batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
     } catch (e) {
       if (stopped) return;
-      if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
+      const gone = isSockwatchError(e) && (e.code === 'no_such_process' || (e.code === 'permission_denied' && (await exiting())));
+      if (stopped) return;
+      if (!gone) {
         finish({ kind: 'error', error: e });
         return;
       }
-      batches = oneBatch(o.tracker.processGone(clock()));
+      // Every piece of evidence up to the exit is taken in before the exit is reported: the ends
+      // of the connections the exit closed, and those of connections opened since the last poll.
+      const lifecycle = await lastEvidence(o.source, clock(), turns);
+      if (stopped) return;
+      // the target's fd table is gone: every socket still held is someone else's
+      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => new Set())));
     }
     const exit = deliver(batches, t0);
     // A group goes on while any of its processes is left; a single process ends with its exit.

@@ -9,7 +9,7 @@ import { startPollSession, type PollSession, type Timers } from '../../src/watch
 import { noSuchProcess } from '../../src/errors';
 
 export interface ScriptedPoll {
-  /** the snapshot of this poll; undefined: the target is gone */
+  /** the snapshot of this poll; undefined: the target is gone (its lifecycle is then drained at the exit) */
   snapshot: Snapshot | undefined;
   /** how long the read takes (the fake clock advances by it); default 20 */
   readMs?: number;
@@ -70,8 +70,9 @@ export class ScriptedSource implements Source {
     this.asked.push(states);
     const step = this.script[Math.min(this.i++, this.script.length - 1)];
     this.clock.nowMs += step?.readMs ?? 20;
+    // a gone target's step may carry the evidence of its last moments (drained after the failure)
+    this.drained = step?.lifecycle ?? [];
     if (step?.snapshot === undefined) throw noSuchProcess(4242);
-    this.drained = step.lifecycle ?? [];
     return { ...step.snapshot, observedAtMs: this.clock.nowMs };
   }
 
@@ -123,6 +124,7 @@ export async function startFakeWatch(o: {
     first: { snapshot: first, atMs },
     clock: clock.now,
     timers,
+    turn: () => Promise.resolve(),
   });
   o.attach?.(session, first);
   let ended = false;

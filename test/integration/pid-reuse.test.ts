@@ -62,6 +62,11 @@ describe('forced PID reuse in a PID namespace', () => {
       const iClose = events.findIndex((e) => e.type === 'close' && e.connection?.local.port === r.a.localPort);
       assert.ok(iClose >= 0 && iClose < iExit, `A's connection must close before the exit:\n${r.sockwatch.stdout}`);
       assert.equal(events.at(-1)!.type, 'summary');
+      // the newcomer is never adopted: none of B's connections is reported, the summary is A's
+      assert.ok(!events.some((e) => e.connection?.local.port === r.b.localPort), `B's connection was reported:\n${r.sockwatch.stdout}`);
+      const summary = events.at(-1) as Ev & { process?: { pid: number }; connections?: unknown[]; closed?: number };
+      assert.deepEqual(summary.connections, [], 'nothing of B is live in the summary');
+      assert.equal(summary.closed, 1, 'A\'s one connection');
     });
   }
 });

@@ -143,6 +143,24 @@ test('a new process under the PID: the counters go on, the target info shows the
   assert.equal(p.samples.get(seriesKey('sockwatch_target_start_time_seconds', { target })), 1_704_153_600);
 });
 
+test('serve of a PID taken over by another process (no --name): target down, the target info stays the original', async () => {
+  const m = new SockwatchMetrics({ target });
+  const session = testSession({ tracker: createTracker({ adoptNewProcess: false }), startedMs: T0 });
+  m.attach(session);
+  session.poll(testSnapshot([]), T0);
+  session.poll(testSnapshot([testConn(1)]), T0 + 1000);
+  session.poll(testSnapshot([testConn(3)], { startTime: '2024-01-02T00:00:00.000Z', command: 'intruder' }), T0 + 2000);
+  session.poll(testSnapshot([testConn(3), testConn(4)], { startTime: '2024-01-02T00:00:00.000Z', command: 'intruder' }), T0 + 3000);
+  const p = await scrape(m);
+  assert.equal(p.samples.get(seriesKey('sockwatch_target_up', { target })), 0);
+  assert.equal(p.samples.get(seriesKey('sockwatch_target_exits_total', { target })), 1);
+  assert.equal(p.samples.get(seriesKey('sockwatch_connections_opened_total', { target })), 1, 'the newcomer\'s connections are not counted');
+  const info = [...p.samples.keys()].filter((k) => k.startsWith('sockwatch_target_info'));
+  assert.equal(info.length, 1);
+  assert.match(info[0]!, /command="node"/);
+  assert.doesNotMatch(info[0]!, /2024-01-02/);
+});
+
 test('the TUI resetting its counters does not reset the metrics', async () => {
   const m = new SockwatchMetrics({ target });
   const session = testSession({ tracker: createTracker(), startedMs: T0 });

@@ -74,8 +74,10 @@ test('churn: many short connections carrying one exchange each', () => {
   assert.equal(f.perMinute, 60);
   assert.equal(
     f.message,
-    '60 new connections per minute, median lifetime 300ms, ~1 exchange each — keep-alive is not in effect (bodies not drained/closed, or the client disables it)',
+    '60 new connections per minute to 10.0.0.2:80, median lifetime 300ms, ~1 exchange each — keep-alive is not in effect (bodies not drained/closed, or the client disables it)',
   );
+  // it names its peer (issue 20 item 4)
+  assert.deepEqual([f.peer, f.direction], ['10.0.0.2:80', 'out']);
   assert.equal(only(t.findings(20_000), 'reuse'), undefined);
 });
 
@@ -84,7 +86,7 @@ test('churn: judged on lifetimes alone when there are no tcp internals', () => {
   const f = only(t.findings(10_000), 'churn');
   assert.ok(f);
   assert.equal(f.medianExchanges, undefined);
-  assert.match(String(f.message), /^120 new connections per minute, median lifetime 200ms — keep-alive is not in effect/);
+  assert.match(String(f.message), /^120 new connections per minute to 10\.0\.0\.2:80, median lifetime 200ms — keep-alive is not in effect/);
 });
 
 test('churn: not reported for long-lived connections, multi-exchange ones, or a few closes', () => {

@@ -197,3 +197,23 @@ test('between-poll evidence is drained after every snapshot and reaches the reco
   assert.equal((stream.summary(w.clock.nowMs).json as { brief: number }).brief, 1);
   stream.dispose();
 });
+
+test('the exit takes in the evidence up to it: brief connections after the last poll count, before the exit event', async () => {
+  const t0 = 1_700_000_000_000;
+  const out = (port: number, atMs: number): SocketEnded => ({ kind: 'ended', atMs, protocol: 'tcp', local: { address: '127.0.0.1', port }, remote: { address: '127.0.0.1', port: 8080 }, pid: 4242, startedAtMs: atMs - 3, totals: { bytesSent: 80, bytesReceived: 900, segmentsSent: 1, segmentsReceived: 1 } });
+  const script: ScriptedPoll[] = [
+    { snapshot: testSnapshot([]) },
+    // the whole program's work between the first poll and its exit
+    { snapshot: undefined, lifecycle: [out(51000, t0 + 100), out(51001, t0 + 110), out(51002, t0 + 120)] },
+  ];
+  const json: Record<string, unknown>[] = [];
+  let stream!: EventStream;
+  const w = await startFakeWatch({ script, states: ESTABLISHED, t0, attach: (session) => (stream = new EventStream(session, { json: (o) => json.push(o) })) });
+  await w.run();
+  await w.session.ended;
+  const types = json.map((e) => `${String(e.type)}${e.brief === true ? ' brief' : ''}`);
+  assert.deepEqual(types.slice(-4), ['close brief', 'close brief', 'close brief', 'exit'], JSON.stringify(json));
+  const summary = stream.summary(w.clock.nowMs).json as { opened: number; closed: number; brief: number };
+  assert.deepEqual([summary.opened, summary.closed, summary.brief], [3, 3, 3]);
+  stream.dispose();
+});

@@ -82,6 +82,11 @@ export function boundMark(bound: LifetimeBound | undefined): string {
   return bound === 'lower' ? '≥' : bound === 'upper' ? '≤' : bound === 'exact' ? '=' : '';
 }
 
+/** Brief connections likely the target's, next to the proven counts and never in them. */
+export function likelyText(st: Pick<TrackerStats, 'likelyBrief'>): string {
+  return st.likelyBrief > 0 ? ` + ${st.likelyBrief} likely (brief, owner not provable)` : '';
+}
+
 /** What the lifetimes describe, in words that cannot contradict the counts beside them. */
 export function lifetimeText(st: TrackerStats): string {
   if (st.lifetimeMs) {
@@ -97,7 +102,7 @@ export function summaryLines(tracker: Tracker, nowMs: number, lag?: LagJson): st
   const st = tracker.stats(nowMs);
   const brief = st.brief > 0 ? ` (${st.brief} brief)` : '';
   const lines = [
-    `summary: watched ${formatDuration(st.durationMs)}: opened ${st.opened}${brief}, closed ${st.closed}, peak ${st.peak}, live ${st.live}; ${lifetimeText(st)}`,
+    `summary: watched ${formatDuration(st.durationMs)}: opened ${st.opened}${brief}${likelyText(st)}, closed ${st.closed}, peak ${st.peak}, live ${st.live}; ${lifetimeText(st)}`,
   ];
   if (lag !== undefined && lag.late > 0) lines.push(lagLine(lag));
   for (const f of tracker.findingHistory()) lines.push(lastingFindingLine(f));

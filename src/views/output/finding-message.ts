@@ -26,8 +26,10 @@ export function findingMessage(f: FindingFacts, subject: FindingSubject | undefi
         const n = Math.round(f['medianExchanges']);
         each = `, ~${n} exchange${n === 1 ? '' : 's'} each`;
       }
+      const peer = typeof f['peer'] === 'string' ? `${f['direction'] === 'in' ? ' on' : ' to'} ${f['peer']}` : '';
+      if (typeof f['likelyInWindow'] === 'number') each += ` (${f['likelyInWindow']} of them likely the target's: owner not provable)`;
       return (
-        `${Math.round(num(f, 'perMinute'))} new connections per minute, median lifetime ${formatDuration(num(f, 'medianLifetimeMs'))}${each}` +
+        `${Math.round(num(f, 'perMinute'))} new connections per minute${peer}, median lifetime ${formatDuration(num(f, 'medianLifetimeMs'))}${each}` +
         ' — keep-alive is not in effect (bodies not drained/closed, or the client disables it)'
       );
     }

@@ -186,6 +186,7 @@ export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number
     closed: st.closed,
     closedPreexisting: st.closedPreexisting,
     brief: st.brief,
+    likelyBrief: st.likelyBrief,
     peak: st.peak,
     listening: st.listening,
     lifetimeMs: st.lifetimeMs ? { p50: st.lifetimeMs.p50, p95: st.lifetimeMs.p95, max: st.lifetimeMs.max } : null,

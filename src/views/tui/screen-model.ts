@@ -186,7 +186,7 @@ function statsLines(s: TrackerStats, width: number, startedMs: number): Line[] {
   const since = s.sinceMs > startedMs ? [item('since r', formatClock(s.sinceMs))] : [];
   const rows: Line[][] = [
     [item('now', String(s.live), { bold: true, fg: 'cyan' }), item('peak', String(s.peak)), ...since],
-    [item('opened', String(s.opened)), item('closed', String(s.closed))],
+    [item('opened', String(s.opened)), item('closed', String(s.closed)), ...(s.likelyBrief > 0 ? [item('likely', `+${s.likelyBrief}`)] : [])],
     [item('opens/min', s.opensPerMinute.toFixed(s.opensPerMinute < 10 ? 1 : 0))],
     [item('lifetime p50', life ? formatDuration(life.p50) : '-'), item('p95', life ? formatDuration(life.p95) : '-')],
   ];
