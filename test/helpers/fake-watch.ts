@@ -15,6 +15,8 @@ export interface ScriptedPoll {
   readMs?: number;
   /** evidence drained after this poll */
   lifecycle?: SocketLifecycleEvent[];
+  /** this poll fails with it (snapshot is then ignored) */
+  error?: unknown;
 }
 
 export class FakeClock {
@@ -70,6 +72,7 @@ export class ScriptedSource implements Source {
     this.asked.push(states);
     const step = this.script[Math.min(this.i++, this.script.length - 1)];
     this.clock.nowMs += step?.readMs ?? 20;
+    if (step?.error !== undefined) throw step.error;
     if (step?.snapshot === undefined) throw noSuchProcess(4242);
     this.drained = step.lifecycle ?? [];
     return { ...step.snapshot, observedAtMs: this.clock.nowMs };
