@@ -4,6 +4,7 @@
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SockwatchError } from '../../errors';
+import { descriptorHeadroom } from '../../util/descriptor-headroom';
 import { formatMetricsAddress, type MetricsAddress } from './metrics-address';
 
 export interface Scrapeable {
@@ -26,12 +27,20 @@ export const METRICS_PATH = '/metrics';
 
 /**
  * The limits (docs/metrics.md). A scraper needs one connection and answers within a second; these
- * bound what idle or slow clients can hold: at most MAX_CONNECTIONS descriptors, each for at most
- * IDLE_TIMEOUT_MS without traffic and HEADERS_TIMEOUT_MS to send its headers.
+ * bound what idle or slow clients can hold: at most maxConnections descriptors, each for at most
+ * idleTimeoutMs without traffic and headersTimeoutMs to send its headers.
  */
 export const METRICS_LIMITS = {
   /** open connections at once; beyond it a new one is closed as soon as accepted */
   maxConnections: 64,
+  /**
+   * Descriptors kept free for everything but clients (polls, files written, eBPF's pipes, a
+   * group's sources): under a low RLIMIT_NOFILE the cap shrinks to leave them, down to
+   * minConnections. Clients must never be what runs the process out of descriptors: at EMFILE an
+   * accept can spin in libuv once its spare descriptor is taken.
+   */
+  reservedDescriptors: 64,
+  minConnections: 4,
   /** the request line and headers must arrive within this long */
   headersTimeoutMs: 5_000,
   /** the whole request (headers and any body) */
@@ -70,12 +79,12 @@ export function startMetricsServer(at: MetricsAddress, metrics: Scrapeable, opti
       }
     },
   );
-  server.maxConnections = L.maxConnections;
+  server.maxConnections = connectionCap(descriptorHeadroom());
   // Without a listener, a socket idle this long is destroyed.
   server.timeout = L.idleTimeoutMs;
   server.on('clientError', answerClientError);
   const notice = rateLimited(options.notice);
-  server.on('drop', () => notice.say(`metrics endpoint: ${L.maxConnections} connections open, further ones refused until some close`));
+  server.on('drop', () => notice.say(`metrics endpoint: ${server.maxConnections} connections open, further ones refused until some close`));
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(at, e)));
     server.listen({ host: at.host, port: at.port, exclusive: true }, () => {
@@ -96,6 +105,13 @@ export function startMetricsServer(at: MetricsAddress, metrics: Scrapeable, opti
       });
     });
   });
+}
+
+/** METRICS_LIMITS.maxConnections, or fewer when `headroom` descriptors leave less (see there). */
+export function connectionCap(headroom: number | undefined): number {
+  const L = METRICS_LIMITS;
+  if (headroom === undefined) return L.maxConnections;
+  return Math.min(L.maxConnections, Math.max(L.minConnections, headroom - L.reservedDescriptors));
 }
 
 function ignore(): void {
