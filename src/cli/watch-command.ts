@@ -45,7 +45,10 @@ export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras
   const label = spec.name ?? spec.pids.join(',');
   // Loaded only here: prom-client is about a hundred modules that a watch without --metrics never needs.
   const { startWatchMetrics } = await import('../views/metrics/watch-metrics');
-  const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0 });
+  // On the full screen a line on stderr would tear it: the endpoint's notices go unsaid there.
+  const onScreen = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY) && !a.json;
+  const notice = onScreen ? undefined : (text: string): void => void process.stderr.write(`sockwatch: ${text}\n`);
+  const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0, ...(notice ? { notice } : {}) });
   process.stderr.write(`sockwatch: serving metrics on ${metrics.url}\n`);
   try {
     return await watchTarget(spec, a, extras, metrics);
@@ -139,7 +142,8 @@ async function watchWith(
   const stream = new EventStream(session, {
     json: emitJson,
     eventsJson: a.json || recorder !== undefined || live !== undefined,
-    ...(a.json ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
+    // serve without --json prints no lines: its notices (a failed poll) go to stderr too
+    ...(a.json || quiet ? { notice: (text: string) => process.stderr.write(text + '\n') } : { line: out }),
   });
   const group = isGroup(target.spec) ? describeSpec(target.spec) : undefined;
   stream.start(firstProcess, firstAt, { ...(firstProcesses ? { processes: firstProcesses } : {}), ...(group !== undefined ? { group } : {}), ...(target.hint !== undefined ? { hint: target.hint } : {}) });
