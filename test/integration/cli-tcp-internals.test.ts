@@ -117,7 +117,7 @@ describe('verdicts on the demo loops', () => {
   it('churn: the loop that abandons bodies', () => {
     const f = summary.findings!.find((x) => x.kind === 'churn');
     assert.ok(f, JSON.stringify(summary.findings));
-    assert.match(f.message, /new connections per minute, median lifetime/);
+    assert.match(f.message, /new connections per minute to \S+, median lifetime/);
   });
   it('growth: the leak loop', () => {
     assert.ok(summary.findings!.some((x) => x.kind === 'growth'), JSON.stringify(summary.findings));
