@@ -4,9 +4,8 @@
 // (c) the eBPF tracer following the server watch; reports connections made, events received,
 // bpftrace's start-up time (wall and CPU) and the CPU each facility used (bpftrace's from
 // /proc/PID/stat, sockwatch's own from process.cpuUsage).
-import { readFileSync } from 'node:fs';
 import { DestroyListener } from '../src/sources/netlink/destroy-listener';
-import { TcpLifeTracer } from '../src/sources/ebpf/tcp-life-tracer';
+import { EbpfLifecycle } from '../src/sources/ebpf/ebpf-lifecycle';
 import { JsonChild, startChurnServer } from '../test/helpers/churn';
 
 const RATE = Number(process.argv[2] ?? 1000);
@@ -39,12 +38,6 @@ const timer = setInterval(() => {
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 `;
 
-const CLK_TCK = 100;
-function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-}
-
 async function churn(port: number): Promise<{ made: number; failed: number; ms: number }> {
   const c = JsonChild.spawnNode(['-e', RATE_CLIENT, '127.0.0.1', String(port), String(RATE), String(SECONDS)]);
   await c.next();
@@ -70,21 +63,19 @@ async function main(): Promise<void> {
     console.log(`destroy listener: ${d.made} connections, ${dEvents} ended events (both ends), status ${JSON.stringify(listener.status)}; sockwatch CPU ${((dCpu.user + dCpu.system) / 1000).toFixed(0)} ms`);
     listener.close();
 
-    const t0 = Date.now();
-    const tracer = await TcpLifeTracer.start({ targetPid: server.child.pid, listenPorts: [server.port], attachTimeoutMs: 60_000 });
-    const attachMs = Date.now() - t0;
-    const startCpu = cpuMsOf(tracer.pid!);
-    console.log(`bpftrace attached in ${attachMs} ms wall, ${startCpu} ms CPU`);
+    const t0 = performance.now();
+    const feed = EbpfLifecycle.start({ pids: [server.child.pid], follow: false, listeners: [{ port: server.port, pid: server.child.pid }] });
+    const attachMs = performance.now() - t0;
+    console.log(`eBPF attached in ${attachMs.toFixed(1)} ms (${JSON.stringify(feed.timings)})`);
     const cpu2 = process.cpuUsage();
     const e = await churn(server.port);
     await new Promise((r) => setTimeout(r, 300));
+    const evs = feed.drain();
     const eCpu = process.cpuUsage(cpu2);
-    const evs = tracer.drain();
-    const bpfCpu = cpuMsOf(tracer.pid!) - startCpu;
     console.log(
-      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended').length} ended events with the server's PID; bpftrace CPU ${bpfCpu} ms over ${(e.ms / 1000).toFixed(1)} s (${((bpfCpu / e.ms) * 100).toFixed(1)} % of a core); sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms; status ${JSON.stringify(tracer.status)}`,
+      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended' && x.pid === server.child.pid).length} ended events with the server's PID; sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms over ${(e.ms / 1000).toFixed(1)} s (${(((eCpu.user + eCpu.system) / 1000 / e.ms) * 100).toFixed(1)} % of a core); status ${JSON.stringify(feed.status)}`,
     );
-    tracer.close();
+    feed.close();
   } finally {
     await server.child.kill();
   }

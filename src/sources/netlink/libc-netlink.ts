@@ -102,6 +102,19 @@ function loadKoffi(): KoffiModule {
   return require('koffi') as KoffiModule;
 }
 
+/** koffi and libc, for the other files that call the kernel directly (the eBPF source). */
+export function loadKoffiLibc(): { koffi: KoffiModule; lib: ReturnType<KoffiModule['load']> } {
+  const koffi = loadKoffi();
+  for (const name of ['libc.so.6', 'libc.so']) {
+    try {
+      return { koffi, lib: koffi.load(name) };
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error('cannot load libc');
+}
+
 /** True when this platform can use LibcNetlinkSocket (loads koffi and libc on first call). */
 export function libcNetlinkAvailable(): boolean {
   try {
