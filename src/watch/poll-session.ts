@@ -191,7 +191,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
         if (timer !== undefined) timers.clear(timer);
         timer = undefined;
         await inFlight;
-        // eBPF's report of the last moments may still be in bpftrace's output (bounded wait)
+        // eBPF's report of the last moments may still be in its ring buffer (read now)
         if (!stopped) await o.source.lifecycleCaughtUp?.(clock());
         if (!stopped) {
           finalPoll = true;
