@@ -15,6 +15,7 @@ import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
+import type { LifecycleFeed } from '../sources/lifecycle/lifecycle-feed';
 import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
 import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../util/long-run-heap';
@@ -32,6 +33,8 @@ export interface WatchExtras {
   callerHandlesSignals?: boolean;
   /** `run`: shown on the status line / under the start line (where CMD's output goes) */
   info?: string;
+  /** `run`: the between-poll feed, opened before CMD was spawned (already following it) */
+  lifecycle?: LifecycleFeed;
 }
 
 export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
@@ -57,7 +60,7 @@ async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, 
   if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(t + '\n'));
   // Before the first poll: a process started after this holds nothing preexisting.
   const watchStart = extras.watchStart ?? watchStartTime();
-  const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief });
+  const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief, ...(extras.lifecycle ? { lifecycle: extras.lifecycle } : {}) });
   const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
   let first: Snapshot | undefined;
@@ -110,7 +113,7 @@ async function watchWith(
   // serve --name follows the name through restarts; everything else ends when its processes are gone
   const keepPolling = a.serve === true && target.spec.name !== undefined;
   const firstCount = snapshot.connections.length;
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling });
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, keepEarlyEvidence: extras.lifecycle !== undefined });
   tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;

@@ -46,6 +46,12 @@ export interface PollSessionOptions {
    * finds one again carries on. Default: the session ends.
    */
   keepPolling?: boolean;
+  /**
+   * `run`: the between-poll feed was attached before CMD existed, so everything it saw before
+   * the first poll is CMD's (its first connections): handed to the second poll, which counts it,
+   * instead of being dropped as about sockets older than the watch.
+   */
+  keepEarlyEvidence?: boolean;
 }
 
 /** open events handed to the listeners at a time (see deliver) */
@@ -119,7 +125,8 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       if (stopped) return;
       group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
-      batches = o.tracker.pollBatches(snap, t0, o.source.drainLifecycle?.() ?? []);
+      const evidence = o.source.drainLifecycle?.() ?? [];
+      batches = o.tracker.pollBatches(snap, t0, early.length > 0 ? [...early.splice(0), ...evidence] : evidence);
     } catch (e) {
       if (stopped) return;
       if (!(isSockwatchError(e) && e.code === 'no_such_process')) {
@@ -143,8 +150,9 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     inFlight = tick();
   };
 
-  // Evidence gathered before the first poll is about sockets that ended before the watch.
-  o.source.drainLifecycle?.();
+  // Evidence gathered before the first poll is about sockets that ended before the watch (but see keepEarlyEvidence).
+  const drainedEarly = o.source.drainLifecycle?.() ?? [];
+  const early = o.keepEarlyEvidence ? drainedEarly : [];
   cadence.pollStarted(firstAtMs);
   // Held only until delivered: the closures below share this scope with the whole session. Its
   // open events (one per connection of a big target) are built batch by batch as delivered.

@@ -214,3 +214,23 @@ function findToolIn(tool: string, dir: string): string | undefined {
     process.env.PATH = saved;
   }
 }
+
+test('run\'s gate: a process sockwatch forks is in the kernel\'s watched set before spawn() returns; sockwatch itself never is', async () => {
+  const { openRunGate } = await import('../../src/cli/run-gate');
+  const gate = await openRunGate('ebpf', () => assert.fail('no line expected as root'));
+  const feed = gate.feed as import('../../src/sources/ebpf/ebpf-lifecycle').EbpfLifecycle;
+  try {
+    assert.deepEqual(feed.kernelPids(), [process.pid], 'sockwatch marked, follow-only');
+    const child = spawn('sleep', ['5'], { stdio: 'ignore' });
+    // nothing from JS has named the child yet: only the kernel's fork-follow can have added it
+    assert.ok(feed.kernelPids().includes(child.pid!), `child ${child.pid} not followed: ${feed.kernelPids().join(',')}`);
+    gate.spawned(child.pid);
+    assert.deepEqual(feed.kernelPids(), [child.pid]);
+    const other = spawn('sleep', ['5'], { stdio: 'ignore' });
+    assert.ok(!feed.kernelPids().includes(other.pid!), 'later forks of sockwatch are not followed');
+    child.kill();
+    other.kill();
+  } finally {
+    feed.close();
+  }
+});
