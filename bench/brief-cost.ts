@@ -1,9 +1,10 @@
 // `node dist/bench/brief-cost.js [rate] [seconds]`: what the brief-connection facilities cost
 // under churn. A client child opens and closes `rate` connections per second (default 1000) to a
 // server child for `seconds` (default 10) while, in turn, (a) nothing, (b) the destroy listener,
-// (c) the eBPF tracer following the server watch; reports connections made, events received,
-// bpftrace's start-up time (wall and CPU) and the CPU each facility used (bpftrace's from
-// /proc/PID/stat, sockwatch's own from process.cpuUsage).
+// (c) the in-process eBPF source following the server; reports connections made, events received,
+// the eBPF attach time, the CPU sockwatch used (process.cpuUsage: reading and decoding) and the
+// programs' own time in the kernel (kernel.bpf_stats_enabled, on for the eBPF phase only).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DestroyListener } from '../src/sources/netlink/destroy-listener';
 import { EbpfLifecycle } from '../src/sources/ebpf/ebpf-lifecycle';
 import { JsonChild, startChurnServer } from '../test/helpers/churn';
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
     console.log(`destroy listener: ${d.made} connections, ${dEvents} ended events (both ends), status ${JSON.stringify(listener.status)}; sockwatch CPU ${((dCpu.user + dCpu.system) / 1000).toFixed(0)} ms`);
     listener.close();
 
+    // the kernel counts the programs' runs and time only while asked to (restored below)
+    const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+    const statsWere = readFileSync(STATS, 'utf8').trim();
+    writeFileSync(STATS, '1');
     const t0 = performance.now();
     const feed = EbpfLifecycle.start({ pids: [server.child.pid], follow: false, listeners: [{ port: server.port, pid: server.child.pid }] });
     const attachMs = performance.now() - t0;
@@ -73,9 +78,12 @@ async function main(): Promise<void> {
     const evs = feed.drain();
     const eCpu = process.cpuUsage(cpu2);
     console.log(
-      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended' && x.pid === server.child.pid).length} ended events with the server's PID; sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms over ${(e.ms / 1000).toFixed(1)} s (${(((eCpu.user + eCpu.system) / 1000 / e.ms) * 100).toFixed(1)} % of a core); status ${JSON.stringify(feed.status)}`,
+      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended' && x.pid === server.child.pid).length} ended events with the server's PID; sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms over ${(e.ms / 1000).toFixed(1)} s (${(((eCpu.user + eCpu.system) / 1000 / e.ms) * 100).toFixed(1)} % of a core, ${(((eCpu.user + eCpu.system) / evs.length)).toFixed(1)} µs per event); status ${JSON.stringify(feed.status)}`,
     );
+    const k = feed.programStats();
+    console.log(`eBPF in the kernel: ${k.runs} program runs (every TCP state change of the host), ${(k.runTimeNs / 1e6).toFixed(1)} ms in all, ${(k.runTimeNs / Math.max(1, k.runs)).toFixed(0)} ns per run`);
     feed.close();
+    writeFileSync(STATS, statsWere);
   } finally {
     await server.child.kill();
   }

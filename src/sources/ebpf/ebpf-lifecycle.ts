@@ -272,18 +272,29 @@ export class EbpfLifecycle implements LifecycleFeed {
     return this.sys.mapLookup(this.maps.stats, this.key32(STAT_RING_FULL), v) ? Number(v.readBigUInt64LE(0)) : 0;
   }
 
-  /** tracepoint hits the kernel skipped (another BPF program was running on that CPU) */
-  recursionMisses(): number {
+  /** A counter of the programs' fdinfo, summed (0 where the kernel does not keep it). */
+  private fdinfoSum(name: string): number {
     let n = 0;
+    const re = new RegExp(`^${name}:\\s*(\\d+)`, 'm');
     for (const fd of this.progs) {
       try {
-        const m = /^recursion_misses:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+        const m = re.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
         if (m) n += Number(m[1]);
       } catch {
         // fdinfo unreadable: nothing to add
       }
     }
     return n;
+  }
+
+  /** tracepoint hits the kernel skipped (another BPF program was running on that CPU) */
+  recursionMisses(): number {
+    return this.fdinfoSum('recursion_misses');
+  }
+
+  /** runs and in-kernel time of the programs (counted only while kernel.bpf_stats_enabled is 1; for the bench) */
+  programStats(): { runs: number; runTimeNs: number } {
+    return { runs: this.fdinfoSum('run_cnt'), runTimeNs: this.fdinfoSum('run_time_ns') };
   }
 
   /** The kernel's counts, refreshed at each drain (status is read at every redraw). */

@@ -1,4 +1,4 @@
-// The only file that touches koffi: libc's socket calls for a netlink socket, called directly.
+// The file that loads koffi (for bpf-syscall.ts too, loadKoffiLibc): libc's socket calls for a netlink socket, called directly.
 // Why: the `netlink` package hands each reply datagram to JS in its own callback, with a fresh
 // external Buffer and a microtask checkpoint each time, which was most of a steady poll's CPU (a
 // poll of 1,000 exact lookups is 1,000 datagrams). recvmmsg takes a whole batch of replies in one
