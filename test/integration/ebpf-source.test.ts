@@ -7,9 +7,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from '../../src/core/lifecycle-types';
+import type { SocketEnded, SocketStarted } from '../../src/core/lifecycle-types';
 import { openWatchedTarget } from '../../src/sources/open-target';
 import type { Source } from '../../src/sources/source';
+import { drainUntil, within } from '../helpers/lifecycle-evidence';
 import { findTool, isRoot, pythonPath } from '../helpers/real-tools';
 import { start, stopRealHttp, type Program } from '../helpers/real-http';
 import type { ChildProcess } from 'node:child_process';
@@ -74,19 +75,7 @@ async function pythonServer(bind: string): Promise<{ program: Program; port: num
   return { program, port: Number(/port (\d+)/.exec(line)![1]) };
 }
 
-async function drainUntil(source: Source, done: (evs: SocketLifecycleEvent[]) => boolean, timeoutMs = 10_000): Promise<SocketLifecycleEvent[]> {
-  const got: SocketLifecycleEvent[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    got.push(...(source.drainLifecycle?.() ?? []));
-    if (done(got) || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function within(v: number | undefined, lo: number, hi: number, what: string): void {
-  assert.ok(v !== undefined && v >= lo && v <= hi, `${what}: ${v} not in [${lo.toFixed(3)}, ${hi.toFixed(3)}]`);
-}
 
 test('root is needed for these cases', () => {
   assert.ok(isRoot(), 'the eBPF cases run as root (CI does)');
@@ -109,7 +98,7 @@ test('--children: 24 Python clients over IPv4 and IPv6, each a process born afte
   assert.equal(saw.length, 24);
   assert.equal(new Set(saw.map((c) => c.pid)).size, 24, 'separate processes');
   const ports = new Set(saw.map((c) => c.port));
-  const evs = await drainUntil(source, (e) => e.filter((x) => x.kind === 'ended' && ports.has(x.local.port)).length >= 24);
+  const evs = await drainUntil(source, (e) => e.filter((x) => x.kind === 'ended' && ports.has(x.local.port)).length >= 24, 10_000);
   for (const c of saw) {
     assert.ok(c.body > 0, 'the server answered');
     const s = evs.find((e): e is SocketStarted => e.kind === 'started' && e.local.port === c.port);
@@ -168,7 +157,7 @@ test('a group given by PIDs: each member\'s connections carry that member\'s PID
   const [ca, cb] = await Promise.all([a.churn('127.0.0.1', server.port, 10), b.churn('127.0.0.1', server.port, 10)]);
   const portsA = new Set(ca.map((c) => c.localPort));
   const portsB = new Set(cb.map((c) => c.localPort));
-  const evs = await drainUntil(source, (e) => e.filter((x) => x.kind === 'ended').length >= 20);
+  const evs = await drainUntil(source, (e) => e.filter((x) => x.kind === 'ended').length >= 20, 10_000);
   const ended = evs.filter((e) => e.kind === 'ended');
   assert.equal(ended.filter((e) => portsA.has(e.local.port) && e.pid === a.child.pid).length, 10);
   assert.equal(ended.filter((e) => portsB.has(e.local.port) && e.pid === b.child.pid).length, 10);

@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import type { SocketEnded, SocketLifecycleEvent, SocketStarted } from '../../src/core/lifecycle-types';
+import type { SocketEnded, SocketStarted } from '../../src/core/lifecycle-types';
 import { openSource } from '../../src/sources/open-source';
 import type { Source } from '../../src/sources/source';
+import { drainUntil, within } from '../helpers/lifecycle-evidence';
 import { JsonChild, startChurnClient, startChurnServer, type ChurnConnection } from '../helpers/churn';
 
 const COUNT = 20;
@@ -28,15 +29,6 @@ after(async () => {
   for (const c of children) await c.kill();
 });
 
-async function drainUntil(source: Source, done: (evs: SocketLifecycleEvent[]) => boolean, timeoutMs = 5000): Promise<SocketLifecycleEvent[]> {
-  const got: SocketLifecycleEvent[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    got.push(...(source.drainLifecycle?.() ?? []));
-    if (done(got) || Date.now() > deadline) return got;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function setup(): Promise<{ serverPid: number; port: number; clientPid: number; churn(): Promise<ChurnConnection[]> }> {
   const server = await startChurnServer();
@@ -45,9 +37,6 @@ async function setup(): Promise<{ serverPid: number; port: number; clientPid: nu
   return { serverPid: server.child.pid, port: server.port, clientPid: client.child.pid, churn: () => client.churn('127.0.0.1', server.port, COUNT) };
 }
 
-function within(v: number | undefined, lo: number, hi: number, what: string): void {
-  assert.ok(v !== undefined && v >= lo && v <= hi, `${what}: ${v} not in [${lo.toFixed(3)}, ${hi.toFixed(3)}]`);
-}
 
 test('eBPF, client target: 20 sub-ms connections between two polls come out as 20 started + 20 ended with its PID and its times', async () => {
   const w = await setup();
