@@ -45,13 +45,11 @@ export async function openLifecycle(pid: number, choice: BriefChoice, opts: Life
 
 export async function startEbpf(pid: number, opts: LifecycleOptions): Promise<EbpfLifecycle> {
   const { EbpfLifecycle } = await import('../ebpf/ebpf-lifecycle');
-  const { listeningPorts } = await import('../ebpf/listening-ports');
+  const { listeningPortsOf } = await import('../ebpf/listening-ports');
   const pids = opts.pids && opts.pids.length > 0 ? opts.pids : [pid];
   const feed = EbpfLifecycle.start({ pids, follow: opts.follow ?? false, netnsPid: pid, ...(opts.nowMs ? { nowMs: opts.nowMs } : {}) });
   // After the attach: ports that start listening from now on are learned by the program itself.
-  for (const member of pids) {
-    for (const port of await listeningPorts(member).catch(() => [])) feed.addListener(port, member);
-  }
+  for (const l of await listeningPortsOf(pids).catch(() => [])) feed.addListener(l.port, l.pid);
   return feed;
 }
 
