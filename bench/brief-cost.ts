@@ -1,12 +1,12 @@
 // `node dist/bench/brief-cost.js [rate] [seconds]`: what the brief-connection facilities cost
 // under churn. A client child opens and closes `rate` connections per second (default 1000) to a
 // server child for `seconds` (default 10) while, in turn, (a) nothing, (b) the destroy listener,
-// (c) the eBPF tracer following the server watch; reports connections made, events received,
-// bpftrace's start-up time (wall and CPU) and the CPU each facility used (bpftrace's from
-// /proc/PID/stat, sockwatch's own from process.cpuUsage).
-import { readFileSync } from 'node:fs';
+// (c) the in-process eBPF source following the server; reports connections made, events received,
+// the eBPF attach time, the CPU sockwatch used (process.cpuUsage: reading and decoding) and the
+// programs' own time in the kernel (kernel.bpf_stats_enabled, on for the eBPF phase only).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DestroyListener } from '../src/sources/netlink/destroy-listener';
-import { TcpLifeTracer } from '../src/sources/ebpf/tcp-life-tracer';
+import { EbpfLifecycle } from '../src/sources/ebpf/ebpf-lifecycle';
 import { JsonChild, startChurnServer } from '../test/helpers/churn';
 
 const RATE = Number(process.argv[2] ?? 1000);
@@ -39,12 +39,6 @@ const timer = setInterval(() => {
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 `;
 
-const CLK_TCK = 100;
-function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-}
-
 async function churn(port: number): Promise<{ made: number; failed: number; ms: number }> {
   const c = JsonChild.spawnNode(['-e', RATE_CLIENT, '127.0.0.1', String(port), String(RATE), String(SECONDS)]);
   await c.next();
@@ -70,21 +64,26 @@ async function main(): Promise<void> {
     console.log(`destroy listener: ${d.made} connections, ${dEvents} ended events (both ends), status ${JSON.stringify(listener.status)}; sockwatch CPU ${((dCpu.user + dCpu.system) / 1000).toFixed(0)} ms`);
     listener.close();
 
-    const t0 = Date.now();
-    const tracer = await TcpLifeTracer.start({ targetPid: server.child.pid, listenPorts: [server.port], attachTimeoutMs: 60_000 });
-    const attachMs = Date.now() - t0;
-    const startCpu = cpuMsOf(tracer.pid!);
-    console.log(`bpftrace attached in ${attachMs} ms wall, ${startCpu} ms CPU`);
+    // the kernel counts the programs' runs and time only while asked to (restored below)
+    const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+    const statsWere = readFileSync(STATS, 'utf8').trim();
+    writeFileSync(STATS, '1');
+    const t0 = performance.now();
+    const feed = EbpfLifecycle.start({ pids: [server.child.pid], follow: false, listeners: [{ port: server.port, pid: server.child.pid }] });
+    const attachMs = performance.now() - t0;
+    console.log(`eBPF attached in ${attachMs.toFixed(1)} ms (${JSON.stringify(feed.timings)})`);
     const cpu2 = process.cpuUsage();
     const e = await churn(server.port);
     await new Promise((r) => setTimeout(r, 300));
+    const evs = feed.drain();
     const eCpu = process.cpuUsage(cpu2);
-    const evs = tracer.drain();
-    const bpfCpu = cpuMsOf(tracer.pid!) - startCpu;
     console.log(
-      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended').length} ended events with the server's PID; bpftrace CPU ${bpfCpu} ms over ${(e.ms / 1000).toFixed(1)} s (${((bpfCpu / e.ms) * 100).toFixed(1)} % of a core); sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms; status ${JSON.stringify(tracer.status)}`,
+      `eBPF: ${e.made} connections, ${evs.filter((x) => x.kind === 'ended' && x.pid === server.child.pid).length} ended events with the server's PID; sockwatch CPU ${((eCpu.user + eCpu.system) / 1000).toFixed(0)} ms over ${(e.ms / 1000).toFixed(1)} s (${(((eCpu.user + eCpu.system) / 1000 / e.ms) * 100).toFixed(1)} % of a core, ${(((eCpu.user + eCpu.system) / evs.length)).toFixed(1)} µs per event); status ${JSON.stringify(feed.status)}`,
     );
-    tracer.close();
+    const k = feed.programStats();
+    console.log(`eBPF in the kernel: ${k.runs} program runs (every TCP state change of the host), ${(k.runTimeNs / 1e6).toFixed(1)} ms in all, ${(k.runTimeNs / Math.max(1, k.runs)).toFixed(0)} ns per run`);
+    feed.close();
+    writeFileSync(STATS, statsWere);
   } finally {
     await server.child.kill();
   }

@@ -86,13 +86,12 @@ function pollRows(into: Row[], name: string, r: PollResult, firstPoll = true): v
 
 /**
  * A 5 s watch, as run by default and with --brief none. /usr/bin/time's max RSS is that of the
- * largest process in the run: as root the default starts bpftrace, whose compile is most of it;
- * the --brief none row is sockwatch's own.
+ * largest process in the run (sockwatch's own: eBPF is loaded in process, as root).
  */
 function watchRows(into: Row[], pid: string, timeoutMs: number): void {
   for (const brief of [[], ['--brief', 'none']]) {
     const r = timeCommand(ENTRY, ['watch', pid, '--no-tui', '--duration', '5s', '--interval', '1s', ...brief], timeoutMs);
-    into.push({ tool: `sockwatch watch PID --no-tui --duration 5s${brief.length ? ' --brief none' : ''}`, wallMs: r.wallMs, cpuMs: r.cpuMs, ...(r.rssKiB ? { rssKiB: r.rssKiB } : {}), note: brief.length ? "whole run incl. start-up; sockwatch's own RSS" : 'whole run incl. start-up (and bpftrace as root)' });
+    into.push({ tool: `sockwatch watch PID --no-tui --duration 5s${brief.length ? ' --brief none' : ''}`, wallMs: r.wallMs, cpuMs: r.cpuMs, ...(r.rssKiB ? { rssKiB: r.rssKiB } : {}), note: brief.length ? "whole run incl. start-up; sockwatch's own RSS" : 'whole run incl. start-up (eBPF in process as root)' });
   }
 }
 

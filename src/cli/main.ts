@@ -104,7 +104,7 @@ function watchOptions(cmd: Command, defaultInterval: string, states = stateOptio
     .option('--report <file>', 'write an HTML report of the whole watch to <file> when it ends')
     .addOption(sourceOption())
     .addOption(
-      new Option('--brief <facility>', 'how to see connections shorter than one poll: ebpf (root, bpftrace), destroy (sock_diag notifications), none; auto picks the best that works')
+      new Option('--brief <facility>', 'how to see connections shorter than one poll: ebpf (root, in-kernel, with owner PIDs), destroy (sock_diag notifications), none; auto picks the best that works')
         .argParser(choiceParser(BRIEF_CHOICES))
         .default('auto'),
     )

@@ -16,6 +16,7 @@ import { runWatch } from './watch-command';
 import { watchStartTime } from '../process/process-info';
 import { SockwatchError, isSockwatchError } from '../errors';
 import { checkWritableDir, createNewFile } from '../views/output/safe-file';
+import { openRunGate } from './run-gate';
 
 /** how long CMD may take to exit after the SIGTERM sent when the watch ended first */
 export const TERM_GRACE_MS = 3_000;
@@ -56,10 +57,12 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
   const stdio: StdioOptions = [process.stdin.isTTY ? 'ignore' : 'inherit', logFd ?? 2, logFd ?? 2];
 
   const watchStart = watchStartTime();
-  let child: ChildProcess;
+  const gate = await openRunGate(a.brief, (line) => process.stderr.write(line + '\n'));
+  let child: ChildProcess | undefined;
   try {
     child = spawn(file, args, { stdio, detached: true });
   } finally {
+    gate.spawned(child?.pid);
     if (logFd !== undefined) fs.closeSync(logFd);
   }
   let status: number | undefined;
@@ -92,7 +95,7 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
   const info = logFile !== undefined ? `CMD (PID ${pid}) output → ${logFile}` : `running PID ${pid}: ${[file, ...args].join(' ')} (its output on stderr)`;
   try {
     try {
-      await runWatch({ pids: [pid], children: true }, a, { watchStart, commandExit: exited, callerHandlesSignals: true, info });
+      await runWatch({ pids: [pid], children: true }, a, { watchStart, commandExit: exited, callerHandlesSignals: true, info, ...(gate.feed ? { lifecycle: gate.feed } : {}) });
     } catch (e) {
       // CMD gone before the first poll: its status is the answer. The watch may notice the
       // process gone (its /proc entry reaped) a moment before the exit reaches us.
@@ -111,5 +114,6 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
   } finally {
     for (const s of SIGNALS) process.removeListener(s, forward);
     if (status === undefined) child.kill('SIGKILL');
+    gate.feed?.close();
   }
 }

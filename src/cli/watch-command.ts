@@ -16,6 +16,7 @@ import { onStdoutGone, stdoutOpen } from './stdout-gone';
 import { setLongTimeout } from '../util/long-timeout';
 import type { Snapshot } from '../model';
 import type { Source } from '../sources/source';
+import type { LifecycleFeed } from '../sources/lifecycle/lifecycle-feed';
 import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
 import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../util/long-run-heap';
@@ -33,6 +34,8 @@ export interface WatchExtras {
   callerHandlesSignals?: boolean;
   /** `run`: shown on the status line / under the start line (where CMD's output goes) */
   info?: string;
+  /** `run`: the between-poll feed, opened before CMD was spawned (already following it) */
+  lifecycle?: LifecycleFeed;
 }
 
 export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras: WatchExtras = {}): Promise<number> {
@@ -61,7 +64,7 @@ async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, 
   if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(t + '\n'));
   // Before the first poll: a process started after this holds nothing preexisting.
   const watchStart = extras.watchStart ?? watchStartTime();
-  const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief });
+  const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief, ...(extras.lifecycle ? { lifecycle: extras.lifecycle } : {}) });
   const source = metrics ? metrics.instrument(opened) : opened;
   const firstAt = Date.now();
   let first: Snapshot | undefined;
@@ -119,7 +122,7 @@ async function watchWith(
   const census = new RemoteCensus();
   // only a single process can be "exiting" for the session: a group's source answers for its members
   const exiting = isGroup(target.spec) ? undefined : async (): Promise<boolean> => !(await processExists(pid));
-  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own, pid), ...(exiting ? { exiting } : {}) });
+  const session = startPollSession({ pid, source, tracker, intervalMs: a.intervalMs, states: a.states, first: { snapshot, atMs: start.atMs }, keepPolling, census: (r, own) => census.foreign(r, own, pid), ...(exiting ? { exiting } : {}), keepEarlyEvidence: extras.lifecycle !== undefined });
   tuneYoungGenerationFor(firstCount);
   // the session has taken what it needs; the suspended function must not keep the rest
   snapshot = undefined;

@@ -15,6 +15,11 @@ export interface LifecycleStatus {
   dropped?: number;
   /** times the kernel dropped notifications it could not queue (ENOBUFS); each lost an unknown number */
   overruns?: number;
+  /**
+   * eBPF: socket state changes the kernel did not run the program for (another BPF program was
+   * running on that CPU: the program's recursion_misses); each may hide an open or a close
+   */
+  missed?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { openSource } from './open-source';
 import { ProcessGroupSource } from './process-group-source';
 import type { Source } from './source';
 import type { BriefChoice } from './lifecycle/open-lifecycle';
+import type { LifecycleFeed } from './lifecycle/lifecycle-feed';
 import { ephemeralPorts } from './direction';
 
 export interface TargetOptions {
@@ -42,19 +43,21 @@ export function openTarget(o: TargetOptions): ProcessGroupSource {
 }
 
 /**
- * The target with its between-poll evidence: ONE facility for the whole group (destroy
- * notifications are namespace-wide, and a bpftrace per member would multiply its cost), attached
- * for the first process selected now. eBPF then names that process's outbound connections; the
- * group's inbound ones are attributed by its listening ports whichever member accepted them.
+ * The target with its between-poll evidence: ONE facility for the whole group. eBPF filters on
+ * every member in the kernel, kept current as members come and go (and, with --children, a forked
+ * child joins in the kernel before it runs); destroy notifications are namespace-wide. `lifecycle`
+ * is a feed opened beforehand (`run` opens it before CMD exists).
  */
-export async function openWatchedTarget(o: TargetOptions): Promise<Source> {
+export async function openWatchedTarget(o: TargetOptions & { lifecycle?: LifecycleFeed }): Promise<Source> {
   const group = openTarget(o);
+  const { withLifecycle } = await import('./lifecycle/lifecycle-feed');
+  if (o.lifecycle) return withLifecycle(group, o.lifecycle, () => group.pids());
   const brief = o.brief ?? 'auto';
-  const first = o.spec.pids[0] ?? selectNow(o.spec)[0];
+  const pids = o.spec.name === undefined && !o.spec.children ? o.spec.pids : selectNow(o.spec);
+  const first = o.spec.pids[0] ?? pids[0];
   if (first === undefined) return group; // nothing to attach to yet: the first poll names what was tried
   const { openLifecycle } = await import('./lifecycle/open-lifecycle');
-  const { withLifecycle } = await import('./lifecycle/lifecycle-feed');
-  return withLifecycle(group, await openLifecycle(first, brief));
+  return withLifecycle(group, await openLifecycle(first, brief, { pids, follow: o.spec.children }), () => group.pids());
 }
 
 /** The PIDs a spec selects now (sockwatch and its parents left out of name matches). */

@@ -24,8 +24,8 @@ export interface Source {
   readonly lifecycleStatus?: LifecycleStatus;
   /**
    * Resolves once the evidence of everything up to `atMs` has arrived, or after a bound: eBPF's
-   * events come through bpftrace's output, which a loaded machine can delay. The last poll of a
-   * watch waits for it, so the end of a run is not lost with it. Never rejects.
+   * events wait in its ring buffer until read (this reads it). The last poll of a watch waits for
+   * it, so the end of a run is not lost with it. Never rejects.
    */
   lifecycleCaughtUp?(atMs: number): Promise<void>;
   /** Release handles (netlink sockets, timers). Safe to call twice. */

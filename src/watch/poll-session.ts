@@ -100,6 +100,12 @@ export interface PollSessionOptions {
    * finds one again carries on. Default: the session ends.
    */
   keepPolling?: boolean;
+  /**
+   * `run`: the between-poll feed was attached before CMD existed, so everything it saw before
+   * the first poll is CMD's (its first connections): handed to the second poll, which counts it,
+   * instead of being dropped as about sockets older than the watch.
+   */
+  keepEarlyEvidence?: boolean;
 }
 
 /** how often, and how far apart, a permission error is checked for being the target's exit */
@@ -204,7 +210,8 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       if (stopped) return;
       group = snap.processes !== undefined;
       // Drained after the snapshot: every end before its fd-table read is in this batch.
-      const lifecycle = o.source.drainLifecycle?.() ?? [];
+      const drained = o.source.drainLifecycle?.() ?? [];
+      const lifecycle = early.length > 0 ? [...early.splice(0), ...drained] : drained;
       batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
     } catch (e) {
       if (stopped) return;
@@ -221,7 +228,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       }
       // Every piece of evidence up to the exit is taken in before the exit is reported: the ends
       // of the connections the exit closed, and those of connections opened since the last poll.
-      const lifecycle = await lastEvidence(o.source, clock(), turns);
+      const lifecycle = [...early.splice(0), ...(await lastEvidence(o.source, clock(), turns))];
       if (stopped) return;
       // the target's fd table is gone: every socket still held is someone else's
       batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => new Set())));
@@ -245,8 +252,9 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     inFlight = tick();
   };
 
-  // Evidence gathered before the first poll is about sockets that ended before the watch.
-  o.source.drainLifecycle?.();
+  // Evidence gathered before the first poll is about sockets that ended before the watch (but see keepEarlyEvidence).
+  const drainedEarly = o.source.drainLifecycle?.() ?? [];
+  const early = o.keepEarlyEvidence ? drainedEarly : [];
   cadence.pollStarted(firstAtMs);
   // Held only until delivered: the closures below share this scope with the whole session. Its
   // open events (one per connection of a big target) are built batch by batch as delivered.
@@ -293,7 +301,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
         if (timer !== undefined) timers.clear(timer);
         timer = undefined;
         await inFlight;
-        // eBPF's report of the last moments may still be in bpftrace's output (bounded wait)
+        // eBPF's report of the last moments may still be in its ring buffer (read now)
         if (!stopped) await o.source.lifecycleCaughtUp?.(clock());
         if (!stopped) {
           finalPoll = true;

@@ -11,7 +11,6 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   curl: 'curl',
   go: 'golang-go',
   python3: 'python3',
-  bpftrace: 'bpftrace',
   ss: 'iproute2',
   lsof: 'lsof',
   tmux: 'tmux',

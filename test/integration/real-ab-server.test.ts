@@ -60,8 +60,7 @@ async function abAgainstWatchedNginx(user?: { uid: number; gid: number }, watchA
 describe('ab -n 2000 -c 4 without -k against a watched nginx', { concurrency: 2 }, () => {
   it('as root (eBPF): counted within 5 %, churn at the rate nginx logged (±10 %)', async () => {
     assert.ok(isRoot(), 'this case needs root (eBPF); the test suite runs as root in CI');
-    // --brief ebpf: eBPF from the first poll (under auto the first seconds come from destroy
-    // notifications while bpftrace attaches; that hand-over is not what this case measures)
+    // --brief ebpf: fails rather than falling back to destroy notifications (that is the case below)
     await abAgainstWatchedNginx(undefined, ['--brief', 'ebpf']);
   });
   it('without root (the listening-port rule): counted within 5 %, churn at the rate nginx logged (±10 %)', async () => {

@@ -50,8 +50,7 @@ async function churnUnderWatch(user?: { uid: number; gid: number }, extraArgs: s
 describe('a Go client closing undrained bodies every 250 ms (sub-millisecond connections)', { concurrency: 2 }, () => {
   it('as root with eBPF: churn at the client rate (±10 %), opened = its connections (±5 %)', async () => {
     assert.ok(isRoot(), 'this case needs root (eBPF); the test suite runs as root in CI');
-    // --brief ebpf: the watch starts once bpftrace is attached (auto would count the connections of
-    // those first seconds as owner-unknown, from destroy notifications)
+    // --brief ebpf: fails rather than falling back to destroy notifications (owner unknown)
     const { client, events } = await churnUnderWatch(undefined, ['--brief', 'ebpf']);
     const checks = new Checks();
     const summary = summaryOf(events);

@@ -1,17 +1,28 @@
-// bpftrace reads tracepoint formats from tracefs; a container or minimal system may not have it
-// mounted. As root we mount it where the kernel expects it (the same as `mount -t tracefs`).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Tracepoint formats live in tracefs; a container or minimal system may not have it mounted. As
+// root we mount it where the kernel expects it, with mount(2) (no `mount` command, no shell).
+import { existsSync, readFileSync } from 'node:fs';
+import { errnoName } from './bpf-syscall';
+import { parseTracepointFormat, type TracepointFormat } from './tracepoint-format';
 
 const TRACEFS = '/sys/kernel/tracing';
 const LEGACY = '/sys/kernel/debug/tracing';
 
-/** undefined when tracefs is (now) mounted, else why not, one line. */
-export function ensureTracefs(): string | undefined {
-  if (existsSync(`${TRACEFS}/events`) || existsSync(`${LEGACY}/events`)) return undefined;
-  if (!existsSync(TRACEFS)) return `tracefs is not mounted and ${TRACEFS} does not exist`;
-  const r = spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { encoding: 'utf8', timeout: 5000 });
-  if (r.status === 0 && existsSync(`${TRACEFS}/events`)) return undefined;
-  const why = (r.stderr ?? '').trim().split('\n')[0] || (r.error ? r.error.message : `mount exited with ${r.status}`);
-  return `tracefs is not mounted and mounting it at ${TRACEFS} failed (${why})`;
+/** The events directory, mounting tracefs first if needed; else why not, one line. */
+export function tracefsEvents(mount: (source: string, target: string, fstype: string) => number): string | { reason: string } {
+  for (const root of [TRACEFS, LEGACY]) if (existsSync(`${root}/events`)) return `${root}/events`;
+  if (!existsSync(TRACEFS)) return { reason: `tracefs is not mounted and ${TRACEFS} does not exist` };
+  const errno = mount('nodev', TRACEFS, 'tracefs');
+  if (errno === 0 && existsSync(`${TRACEFS}/events`)) return `${TRACEFS}/events`;
+  return { reason: `tracefs is not mounted and mounting it at ${TRACEFS} failed (${errno === 0 ? 'no events directory' : errnoName(errno)})` };
+}
+
+/** The format of tracepoint category/name (its absence or a bad file throws, one line). */
+export function readTracepointFormat(events: string, category: string, name: string): TracepointFormat {
+  let text: string;
+  try {
+    text = readFileSync(`${events}/${category}/${name}/format`, 'latin1');
+  } catch (e) {
+    throw new Error(`no tracepoint ${category}:${name} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return parseTracepointFormat(text);
 }

@@ -11,10 +11,10 @@ export interface LifecycleFeed {
   readonly status: LifecycleStatus;
   /** when the feed started to see events (session ms), where it knows exactly (eBPF: the attach) */
   readonly sinceMs?: number;
-  /** resolves, with why, if the feed stops by itself (bpftrace exited); never on close() */
-  readonly stopped?: Promise<string>;
   /** see Source.lifecycleCaughtUp; absent where events are never late (destroy notifications) */
   caughtUp?(atMs: number): Promise<void>;
+  /** the target's processes are now `pids` (eBPF filters on them in the kernel); absent where the feed has no owner */
+  watch?(pids: readonly number[]): void;
   close(): void;
 }
 
@@ -23,13 +23,21 @@ export function noFeed(reason: string): LifecycleFeed {
   return { drain: () => [], status: { facility: 'none', reason }, close: () => undefined };
 }
 
-/** `source` with drainLifecycle/lifecycleStatus from `feed`; closing it closes both. */
-export function withLifecycle(source: Source, feed: LifecycleFeed): Source {
+/**
+ * `source` with drainLifecycle/lifecycleStatus from `feed`; closing it closes both. `members`
+ * (a group's PIDs) is handed to the feed after each snapshot, so it follows the group as members
+ * come and go.
+ */
+export function withLifecycle(source: Source, feed: LifecycleFeed, members?: () => readonly number[]): Source {
   return {
     get name(): SourceName {
       return source.name;
     },
-    snapshot: (states: StateFilter): Promise<Snapshot> => source.snapshot(states),
+    snapshot: async (states: StateFilter): Promise<Snapshot> => {
+      const snap = await source.snapshot(states);
+      if (members && feed.watch) feed.watch(members());
+      return snap;
+    },
     drainLifecycle: () => feed.drain(),
     lifecycleCaughtUp: (atMs: number) => feed.caughtUp?.(atMs) ?? Promise.resolve(),
     get lifecycleStatus(): LifecycleStatus {

@@ -1,4 +1,4 @@
-// The only file that touches koffi: libc's socket calls for a netlink socket, called directly.
+// The file that loads koffi (for bpf-syscall.ts too, loadKoffiLibc): libc's socket calls for a netlink socket, called directly.
 // Why: the `netlink` package hands each reply datagram to JS in its own callback, with a fresh
 // external Buffer and a microtask checkpoint each time, which was most of a steady poll's CPU (a
 // poll of 1,000 exact lookups is 1,000 datagrams). recvmmsg takes a whole batch of replies in one
@@ -103,6 +103,19 @@ function loadKoffi(): KoffiModule {
     }
   }
   return require('koffi') as KoffiModule;
+}
+
+/** koffi and libc, for the other files that call the kernel directly (the eBPF source). */
+export function loadKoffiLibc(): { koffi: KoffiModule; lib: ReturnType<KoffiModule['load']> } {
+  const koffi = loadKoffi();
+  for (const name of ['libc.so.6', 'libc.so']) {
+    try {
+      return { koffi, lib: koffi.load(name) };
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error('cannot load libc');
 }
 
 /** True when this platform can use LibcNetlinkSocket (loads koffi and libc on first call). */

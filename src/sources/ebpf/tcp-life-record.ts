@@ -1,0 +1,55 @@
+// The one decoder of the tcp-life program's ring records (layout: RECORD in tcp-life-program.ts)
+// into lifecycle events. Pure: kernel times stay CLOCK_MONOTONIC nanoseconds until `toMs` (the
+// feed's clock) turns them into session time. A record that does not decode is counted by the
+// caller, not guessed at.
+
+import type { SocketLifecycleEvent } from '../../core/lifecycle-types';
+import { tcpStateFromCode, type Endpoint } from '../../model';
+import { formatIpv4Bytes, formatIpv6Groups } from '../procfs/ip-format';
+import { KIND_ENDED, KIND_STARTED, RECORD } from './tcp-life-program';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/** Kernel CLOCK_MONOTONIC ns → session ms. */
+export type KernelClock = (ns: bigint) => number;
+
+/** The event a record holds, or a reason it holds none. */
+export function decodeTcpLifeRecord(v: DataView, at: number, length: number, toMs: KernelClock): SocketLifecycleEvent | string {
+  if (length < RECORD.size) return `record of ${length} bytes`;
+  const kind = v.getUint8(at + RECORD.kind);
+  const family = v.getUint16(at + RECORD.family, true);
+  const pid = v.getUint32(at + RECORD.pid, true);
+  if (kind !== KIND_STARTED && kind !== KIND_ENDED) return `record kind ${kind}`;
+  if (family !== AF_INET && family !== AF_INET6) return `address family ${family}`;
+  if (pid === 0 || pid > 0x3fffffff) return `pid ${pid}`;
+  const v4 = family === AF_INET;
+  const local = endpoint(v, at + (v4 ? RECORD.saddr : RECORD.saddrV6), v.getUint16(at + RECORD.sport, true), v4);
+  const remote = endpoint(v, at + (v4 ? RECORD.daddr : RECORD.daddrV6), v.getUint16(at + RECORD.dport, true), v4);
+  const base = { atMs: toMs(v.getBigUint64(at + RECORD.ns, true)), protocol: v4 ? ('tcp' as const) : ('tcp6' as const), local, remote, pid };
+  if (kind === KIND_STARTED) return { kind: 'started', ...base };
+  const startNs = v.getBigUint64(at + RECORD.startNs, true);
+  const state = tcpStateFromCode(v.getUint8(at + RECORD.oldState));
+  const cookie = v.getBigUint64(at + RECORD.cookie, true);
+  return {
+    kind: 'ended',
+    ...base,
+    ...(cookie === 0n ? {} : { cookie: cookie.toString() }),
+    ...(state === undefined ? {} : { state }),
+    ...(startNs === 0n ? {} : { startedAtMs: toMs(startNs) }),
+    totals: {
+      bytesSent: Number(v.getBigUint64(at + RECORD.bytesSent, true)),
+      bytesReceived: Number(v.getBigUint64(at + RECORD.bytesReceived, true)),
+      segmentsSent: v.getUint32(at + RECORD.segsOut, true),
+      segmentsReceived: v.getUint32(at + RECORD.segsIn, true),
+    },
+  };
+}
+
+function endpoint(v: DataView, at: number, port: number, v4: boolean): Endpoint {
+  if (v4) return { address: formatIpv4Bytes(v.getUint8(at), v.getUint8(at + 1), v.getUint8(at + 2), v.getUint8(at + 3)), port };
+  const groups: number[] = [];
+  // network order in the record: big-endian 16-bit groups
+  for (let i = 0; i < 8; i++) groups.push(v.getUint16(at + 2 * i, false));
+  return { address: formatIpv6Groups(groups), port };
+}
