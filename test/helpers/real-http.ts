@@ -78,6 +78,8 @@ export interface PythonServer {
   port: number;
   /** requests the server answered, by client port (its own report) */
   requestsByClientPort(): Map<number, number>;
+  /** resolves once the server has reported `n` answered requests (its log line follows the answer) */
+  served(n: number, timeoutMs?: number): Promise<void>;
 }
 
 export async function startPythonServer(): Promise<PythonServer> {
@@ -91,7 +93,15 @@ export async function startPythonServer(): Promise<PythonServer> {
     }
     return m;
   };
-  return { program, port, requestsByClientPort };
+  const served = async (n: number, timeoutMs = 10_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const count = (): number => program.lines().filter((l) => /^request \d+$/.test(l)).length;
+    while (count() < n) {
+      if (Date.now() > deadline) throw new Error(`the server reported ${count()} of ${n} requests within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { program, port, requestsByClientPort, served };
 }
 
 // ---- what a client reports ----------------------------------------------------------------------

@@ -105,6 +105,7 @@ describe('exchanges on real HTTP software, at the default 1 s interval', { concu
     await sleep(1500); // the server's side of both connections closes after the clients'
     serverWatch.stop();
     const [goEvents, pyEvents, serverEvents] = await Promise.all([goWatch.events(), pyWatch.events(), serverWatch.events()]);
+    await server.served(goReport.requests + pyReport.requests);
     const served = server.requestsByClientPort();
     assert.deepEqual([...served.keys()].sort(), [...goReport.byLocalPort.keys(), ...pyReport.byLocalPort.keys()].sort());
     assertClose([

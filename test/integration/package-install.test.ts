@@ -1,7 +1,7 @@
 // What a user installs is what `npm pack` makes: the tarball goes into a clean prefix the way the
 // README says (`npm install -g --prefix DIR ./sockwatch-*.tgz`, dependencies from the registry or
 // npm's cache), and the installed `sockwatch` runs from there — its version, the demo (child scripts
-// loaded by path) and a snapshot of a real process (the native addons: koffi, netlink). A file the
+// loaded by path) and a snapshot of a real process (koffi's native module). A file the
 // package.json "files" list leaves out, or a dependency that needed its install script, fails here.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,10 +94,10 @@ describe('the package as installed from its tarball', () => {
     assert.match(fs.readFileSync(report, 'utf8'), /^<!doctype html>/i);
   });
 
-  it('sockwatch snapshot sees the loopback connections a process holds, through the native addons', async () => {
-    // the addons resolve from the installed package, as its own require() would find them
+  it('sockwatch snapshot sees the loopback connections a process holds, through koffi', async () => {
+    // koffi resolves from the installed package, as its own require() would find it
     const req = createRequire(path.join(installed, 'package.json'));
-    for (const addon of ['koffi', 'netlink']) {
+    for (const addon of ['koffi']) {
       assert.doesNotThrow(() => req(addon), `${addon} does not load from the installed package`);
     }
     const holder: ChildProcess = spawn(process.execPath, ['-e', HOLDER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -42,6 +42,7 @@ describe('the edges of a watch, real programs, as root with eBPF', { concurrency
     const truth = new Set(client.ports(0));
     assert.equal(client.ports(0).length, 40);
     assert.equal(truth.size, 40, 'the client used a new connection for every request');
+    await server.served(40);
     const served = server.requestsByClientPort();
     assert.deepEqual([...truth].map((p) => served.get(p)), Array(40).fill(1), 'the server answered one request per connection');
 
@@ -70,6 +71,7 @@ describe('the edges of a watch, real programs, as root with eBPF', { concurrency
 
     // truth: one connection carried the 40 keep-alive requests, 40 connections one each
     assert.equal(new Set(client.ports(0)).size, 1);
+    await pooled.served(40);
     assert.equal(pooled.requestsByClientPort().get(client.ports(0)[0]!), 40);
     assert.equal(new Set(client.ports(1)).size, 40);
 

@@ -1,6 +1,6 @@
-// The between-poll facility's loss counts (LifecycleStatus.dropped, .overruns) start again at 0
-// whenever sockwatch opens a new feed: --brief auto moves from destroy notifications to eBPF once
-// bpftrace attaches, and back should bpftrace stop. A Prometheus counter must never go down, so
+// The between-poll facility's loss counts (LifecycleStatus.dropped, .overruns, .missed) start
+// again at 0 whenever sockwatch opens a new feed (a netlink → procfs fallback reopens the source
+// and its feed). A Prometheus counter must never go down, so
 // the metric adds up what each feed lost. What an old feed lost after the last scrape before the
 // switch is not seen (its counts go with it): the total can only under-count.
 import type { LifecycleFacility } from '../../core/lifecycle-types';

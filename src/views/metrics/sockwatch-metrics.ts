@@ -94,7 +94,7 @@ export class SockwatchMetrics {
     this.pollErrors = counter('sockwatch_poll_errors_total', 'Polls that failed for another reason than the target being gone.');
     this.exits = counter('sockwatch_target_exits_total', 'Times the watched process exited (or its PID was taken by a new process).');
     this.lifecycleDropped = counter('sockwatch_lifecycle_events_dropped_total', "Between-poll events (destroy notifications or eBPF) lost because sockwatch's buffer was full: brief connections missing from the counts.");
-    this.lifecycleOverruns = counter('sockwatch_lifecycle_overruns_total', 'Reports that between-poll events were lost before sockwatch read them (the kernel could not queue destroy notifications: an unknown number each; bpftrace lost events from its buffer: their number): brief connections missing from the counts.');
+    this.lifecycleOverruns = counter('sockwatch_lifecycle_overruns_total', 'Reports that between-poll events were lost before sockwatch read them (the kernel could not queue destroy notifications: an unknown number each): brief connections missing from the counts.');
 
     new Gauge({
       name: 'sockwatch_connections',
