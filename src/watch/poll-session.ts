@@ -213,6 +213,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       const drained = o.source.drainLifecycle?.() ?? [];
       const lifecycle = early.length > 0 ? [...early.splice(0), ...drained] : drained;
       batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
+      lastSnapshot = snap;
     } catch (e) {
       if (stopped) return;
       if (isOutOfDescriptors(e)) {
@@ -230,8 +231,10 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       // of the connections the exit closed, and those of connections opened since the last poll.
       const lifecycle = [...early.splice(0), ...(await lastEvidence(o.source, clock(), turns))];
       if (stopped) return;
-      // the target's fd table is gone: every socket still held is someone else's
-      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => new Set())));
+      // The target's fd table is gone, but its sockets are released a moment after it (the exit's
+      // deferred file puts): one the last poll saw in its table is still its own, not a stranger's.
+      const last = lastSnapshot;
+      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => (last === undefined ? new Set() : inodesOf(last)))));
     }
     if (transientFailures > 0) {
       notify({ kind: 'poll_resumed', atMs: t0, failed: transientFailures });
@@ -252,6 +255,8 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     inFlight = tick();
   };
 
+  /** the newest snapshot polled (the source refreshes it in place): the target's last known fd table */
+  let lastSnapshot: Snapshot | undefined = first.snapshot;
   // Evidence gathered before the first poll is about sockets that ended before the watch (but see keepEarlyEvidence).
   const drainedEarly = o.source.drainLifecycle?.() ?? [];
   const early = o.keepEarlyEvidence ? drainedEarly : [];

@@ -130,3 +130,30 @@ describe('likelyBrief without root (uid 65534 for the client and sockwatch)', ()
     assert.ok(likely >= 20, `likelyBrief ${likely}: most of the 40 are brief\n${describeWatch(events)}`);
   });
 });
+
+describe('the end of a watch without root (uid 65534 for the client and sockwatch)', () => {
+  it('a client whose last connections close just before it exits: their notifications are taken in before the exit', async () => {
+    const server = await startPythonServer();
+    // the keep-alive phase makes the server an endpoint the target talks to; then 20 connections
+    // of one request each and an exit right after the last: their ends reach sockwatch only
+    // through destroy notifications, which must be read before the exit is reported
+    const client = await startNodeClient([`keepalive:${server.port}:3:300`, `fresh:${server.port}:20:5`], NOBODY);
+    // polls see the keep-alive connection; the 20 brief ones and the exit fall within one interval
+    const watch = startWatch(client.pid, ['--brief', 'destroy', '--interval', '250ms'], { user: NOBODY });
+    await watch.started;
+    client.go();
+    assert.equal(await client.exited, 0, client.stderr());
+    const { result, events } = await watch.finish();
+    assert.equal(result.code, 0, result.stderr);
+
+    const fresh = new Set(client.ports(1));
+    assert.equal(fresh.size, 20, 'the client used a new connection for every request');
+    const summary = summaryOf(events);
+    const proven = events.filter((e) => e.type === 'close' && e.brief === true).map((e) => (e.connection as { local: { port: number } }).local.port);
+    const provenFresh = proven.filter((p) => fresh.has(p)).length;
+    const likely = summary.likelyBrief as number;
+    console.log(`at exit: likelyBrief ${likely}, proven fresh ${provenFresh}, of 20`);
+    assert.ok(likely + provenFresh <= 20, describeWatch(events));
+    assert.ok(likely + provenFresh >= 16, `only ${likely} likely + ${provenFresh} proven of the client's 20 reached the summary\n${describeWatch(events)}`);
+  });
+});

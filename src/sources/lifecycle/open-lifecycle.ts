@@ -62,6 +62,7 @@ async function openDestroyFeed(pid: number, better: string, opts: LifecycleOptio
     const listener = new DestroyListener(opts.nowMs ? { nowMs: opts.nowMs } : {});
     return {
       drain: () => listener.drain(),
+      caughtUp: () => listener.caughtUp(),
       get status(): LifecycleStatus {
         const s = listener.status;
         return s.reason === undefined ? { ...s, reason: better } : s;
