@@ -18,6 +18,7 @@ import type { Source } from '../sources/source';
 import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
 import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../util/long-run-heap';
+import { terminalText } from '../util/terminal-text';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -213,13 +214,13 @@ async function watchWith(
   }
 
   if (isSockwatchError(end)) {
-    process.stderr.write(`sockwatch: ${end.message}\n`);
+    process.stderr.write(`sockwatch: ${terminalText(end.message)}\n`);
     return end.exitCode;
   }
   if (typeof end === 'object' && 'command' in end) return end.command;
   if (typeof end === 'object' && end.kind === 'error') {
     if (isSockwatchError(end.error)) {
-      process.stderr.write(`sockwatch: ${end.error.message}\n`);
+      process.stderr.write(`sockwatch: ${terminalText(end.error.message)}\n`);
       return end.error.exitCode;
     }
     throw end.error;

@@ -75,10 +75,11 @@ export function clipMiddle(text: string, width: number): string {
 }
 
 /**
- * Text from the outside (a command line from `node -e`, a demo banner) may hold newlines, tabs or
- * escape bytes; one of them inside a row would break the frame or drive the terminal.
+ * Text from the outside (a command line from `node -e`, an address from a recording, a demo banner)
+ * may hold newlines, tabs or escape bytes; one of them inside a row would break the frame or drive
+ * the terminal. Every such field goes through one of these once (util/terminal-text.ts).
  */
-export { oneLine } from '../../util/text';
+export { oneLine, terminalText } from '../../util/terminal-text';
 
 export function padEnd(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);

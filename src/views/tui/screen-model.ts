@@ -12,7 +12,7 @@ import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type
 import { logLine, type LogEntry } from './event-log';
 import { helpEntries } from './keys';
 import { STATE_COLORS } from '../output/state-color';
-import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
+import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, terminalText, type Color, type Line, type Style } from './line';
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
@@ -279,7 +279,7 @@ export function findingLines(all: readonly LastingFinding[], width: number, max:
   }
   const lines = shown.map((l) => {
     const f = l.finding;
-    const tag = ` ${f.kind.toUpperCase()} `;
+    const tag = ` ${terminalText(f.kind.toUpperCase())} `;
     const room = width - tag.length - 1;
     if (l.untilMs !== null) {
       const span = `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
@@ -339,7 +339,7 @@ function peerCells(p: PeerStats, plain: boolean): string[] {
   const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
   return [
     dirText(p.direction, plain),
-    p.peer,
+    terminalText(p.peer),
     String(p.live),
     String(p.opened),
     String(p.closed),
@@ -354,7 +354,7 @@ function peerTable(peers: readonly PeerStats[], ui: UiState, width: number, view
   const offset = Math.max(0, Math.min(ui.scroll, peers.length - viewport));
   const visible = peers.slice(offset, offset + viewport);
   const widths: number[] = PEER_COLUMNS.map(([, w]) => w);
-  const peerW = Math.max(PEER_COLUMNS[1][1], ...visible.map((p) => p.peer.length));
+  const peerW = Math.max(PEER_COLUMNS[1][1], ...visible.map((p) => terminalText(p.peer).length));
   const fixed = widths.reduce((a, b) => a + b, 0) - widths[1]! + widths.length - 1;
   widths[1] = Math.max(12, Math.min(peerW, width - fixed));
   const fmt = (cells: readonly string[]): string =>
