@@ -97,15 +97,18 @@ test('TUI: header, REMOTE column, event log, findings and blessed tags of a host
   const p = { command: `{bold}${HOSTILE_COMM}`, user: `{/}${RLO}`, cmdline: `node ${RETITLE_AND_CLEAR}{red-fg}` };
   const c = hostileConn(1, `10.9.9.9${RLO}{/}`);
   for (let t = 0; t < 80; t++) session.poll(testSnapshot([{ ...c, state: t === 0 ? 'ESTABLISHED' : 'CLOSE_WAIT' }], p), T0 + t * 1000);
+  const frame = (nowMs: number, plainColors: boolean): ReturnType<typeof buildScreenModel> =>
+    buildScreenModel({ tracker, session, ui: initialUiState(), nowMs, width: 160, height: 40, log, plain: plainColors });
+  const live = frame(T0 + 80_000, false);
+  assertNoRawControls(live.lines.map(plain).join('\n'), 'TUI frame');
+  assert.ok(live.table.rows.map(plain).some((l) => l.includes('10.9.9.9\\u202e{/}:80')), 'REMOTE column');
   tracker.processGone(T0 + 80_000).forEach((e) => log.add([e]));
   for (const plainColors of [false, true]) {
-    const m = buildScreenModel({ tracker, session, ui: initialUiState(), nowMs: T0 + 80_000, width: 160, height: 40, log, plain: plainColors });
-    const lines = m.lines.map(plain);
-    const text = lines.join('\n');
+    const m = frame(T0 + 81_000, plainColors);
+    const text = m.lines.map(plain).join('\n');
     assertNoRawControls(text, 'TUI frame');
     assert.ok(text.includes(`{bold}${SHOWN_COMM}`), text);
     assert.ok(text.includes(`$ node ${SHOWN_COMM}{red-fg}`), text);
-    assert.ok(lines.some((l) => l.includes('10.9.9.9\\u202e{/}:80')), 'REMOTE column');
     assert.ok(m.log.map(plain).some((l) => l.includes('10.9.9.9\\u202e{/}:80')), 'event log');
     assert.ok(m.log.map(plain).some((l) => l.includes(`(${'{bold}' + SHOWN_COMM}) exited`)), 'exit in the event log');
     assert.ok(m.findings.length > 0, 'the close_wait finding is shown');
@@ -132,9 +135,12 @@ test('property: any hostile comm, user, command line and address: no view passes
       const log = new EventLog();
       session.onUpdate((events) => log.add(events));
       session.poll(testSnapshot([hostileConn(1, address)], p), T0);
-      log.add(tracker.processGone(T0 + 1000));
       const m = buildScreenModel({ tracker, session, ui: initialUiState(), nowMs: T0 + 1000, width: 100, height: 30, log });
+      assert.equal(m.table.rows.length, 1);
       assertNoRawControls(m.lines.map(plain).join('\n'), 'TUI');
+      log.add(tracker.processGone(T0 + 1000));
+      const gone = buildScreenModel({ tracker, session, ui: initialUiState(), nowMs: T0 + 1000, width: 100, height: 30, log });
+      assertNoRawControls(gone.lines.map(plain).join('\n'), 'TUI after exit');
       assertNoRawControls(summaryLines(tracker, T0 + 1000).join('\n'), 'summary');
     }),
     { numRuns: 150 },
