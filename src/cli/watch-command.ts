@@ -55,7 +55,7 @@ export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras
 }
 
 async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
-  if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(t + '\n'));
+  if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(terminalText(t) + '\n'));
   // Before the first poll: a process started after this holds nothing preexisting.
   const watchStart = extras.watchStart ?? watchStartTime();
   const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief });
