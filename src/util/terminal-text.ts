@@ -63,6 +63,23 @@ export function oneLine(text: string): string {
   return terminalText(text.replace(/\s+/g, ' ').trim());
 }
 
+/**
+ * The first `end` UTF-16 units of escaped text, one fewer when `end` would cut a surrogate pair in
+ * half: a clipped `😀` must not leave a lone surrogate, the one thing terminalText had escaped.
+ */
+export function headUnits(text: string, end: number): string {
+  const s = text.slice(0, Math.max(0, end));
+  const last = s.charCodeAt(s.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? s.slice(0, -1) : s;
+}
+
+/** The units of escaped text from `start` on, one fewer when `start` falls inside a surrogate pair. */
+export function tailUnits(text: string, start: number): string {
+  const s = text.slice(Math.max(0, start));
+  const first = s.charCodeAt(0);
+  return first >= 0xdc00 && first <= 0xdfff ? s.slice(1) : s;
+}
+
 /** True when `text` holds nothing terminalText would escape (tests and assertions use it). */
 export function isTerminalSafe(text: string): boolean {
   return !ESCAPED.test(text);

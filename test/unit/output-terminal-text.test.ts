@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { isTerminalSafe, oneLine, terminalText } from '../../src/util/terminal-text';
+import { headUnits, isTerminalSafe, oneLine, tailUnits, terminalText } from '../../src/util/terminal-text';
+import { clipEnd, clipLine, clipMiddle, clipStart, plain, seg } from '../../src/views/tui/line';
 import { csvField, neutralizeFormula, snapshotCsv } from '../../src/views/output/snapshot-csv';
 import { anyCodePoint, assertNoRawControls, hostileString, NASTY_CHARS, RETITLE_AND_CLEAR, RLO } from '../helpers/hostile-text';
 import { conn } from '../helpers/snapshots';
@@ -115,6 +116,23 @@ test('oneLine folds white space and line breaks to one space, and escapes the re
       const out = oneLine(s);
       assert.ok(isTerminalSafe(out));
       assert.ok(!/\s\s|^\s|\s$/.test(out), JSON.stringify(out));
+    }),
+    RUNS,
+  );
+});
+
+test('clipping escaped text never cuts a surrogate pair in half', () => {
+  assert.equal(headUnits('a😀b', 2), 'a');
+  assert.equal(headUnits('a😀b', 3), 'a😀');
+  assert.equal(tailUnits('a😀b', 2), 'b');
+  assert.equal(tailUnits('a😀b', 1), '😀b');
+  fc.assert(
+    fc.property(anyString, fc.nat(12), (raw, width) => {
+      const s = terminalText(raw);
+      for (const clipped of [clipEnd(s, width), clipStart(s, width), clipMiddle(s, width), plain(clipLine([seg(s)], width))]) {
+        assert.ok(isTerminalSafe(clipped), JSON.stringify(clipped));
+        assert.ok(clipped.length <= Math.max(width, 0) || clipped === s, JSON.stringify(clipped));
+      }
     }),
     RUNS,
   );

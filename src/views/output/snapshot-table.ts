@@ -4,7 +4,7 @@ import { formatEndpoint } from '../../core/endpoint';
 import { alignColumns } from './text-table';
 import { stateFilterText } from './json-shapes';
 import { colorState } from './state-color';
-import { oneLine, terminalText } from '../../util/terminal-text';
+import { headUnits, oneLine, terminalText } from '../../util/terminal-text';
 
 const HEADER = ['FD', 'PROTO', 'LOCAL', 'REMOTE', 'STATE', 'SEND-Q', 'RECV-Q', 'TIMER'];
 const RIGHT = new Set([0, 5, 6]);
@@ -43,5 +43,5 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
 }
 
 function clipped(text: string, max: number): string {
-  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+  return text.length > max ? headUnits(text, max - 1) + '…' : text;
 }

@@ -13,6 +13,7 @@ import { logLine, type LogEntry } from './event-log';
 import { helpEntries } from './keys';
 import { STATE_COLORS } from '../output/state-color';
 import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, terminalText, type Color, type Line, type Style } from './line';
+import { headUnits } from '../../util/terminal-text';
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
@@ -239,7 +240,7 @@ const FINDING_LESSON_MIN = 28;
 function clipWords(text: string, width: number): string {
   if (text.length <= width) return text;
   if (width <= 1) return clipEnd(text, width);
-  const cut = text.slice(0, width - 1);
+  const cut = headUnits(text, width - 1);
   const space = cut.lastIndexOf(' ');
   return (space >= width * 0.6 ? cut.slice(0, space) : cut).trimEnd() + '…';
 }
