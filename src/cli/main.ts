@@ -10,6 +10,7 @@ import { hideOptions, metricsOptions, type MetricsFlags } from './metrics-option
 import { SockwatchError } from '../errors';
 import { BRIEF_CHOICES, type BriefChoice } from '../sources/lifecycle/open-lifecycle';
 import type { WatchArgs } from './watch-args';
+import { terminalText } from '../util/terminal-text';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -260,7 +261,7 @@ export async function main(argv: string[]): Promise<void> {
     argv = [...argv.slice(0, 2), ...wrong.rewrite];
   } else if (wrong !== undefined) {
     if ('help' in wrong) program.outputHelp({ error: true });
-    else process.stderr.write(`${wrong.error}\n(run sockwatch --help for usage)\n`);
+    else process.stderr.write(`${terminalText(wrong.error)}\n(run sockwatch --help for usage)\n`);
     return exitAfterDrain(2);
   }
   try {
@@ -270,7 +271,8 @@ export async function main(argv: string[]): Promise<void> {
     if (isSockwatchError(e)) {
       // `sockwatch snapshots` matched no process: it may be a mistyped command
       const also = shorthand !== undefined && e.code === 'no_such_process' ? ` ('${shorthand}' is not a command either: ${program.commands.map((c) => c.name()).join(', ')})` : '';
-      process.stderr.write(`sockwatch: ${e.message}${also}\n`);
+      // a message may quote a recording, a file name or a process name
+      process.stderr.write(`sockwatch: ${terminalText(e.message)}${also}\n`);
       return exitAfterDrain(e.exitCode);
     }
     process.stderr.write(`sockwatch: unexpected error\n${e instanceof Error ? e.stack : String(e)}\n`);

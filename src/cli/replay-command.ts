@@ -16,14 +16,16 @@ import type { StateFilter, TcpState } from '../model';
 import { writeReport } from '../report/write-report';
 import * as path from 'node:path';
 import { isoTime } from '../views/output/json-shapes';
+import { terminalText } from '../util/terminal-text';
 
 export interface ReplayArgs {
   tui: boolean;
   exportDir: string;
 }
 
+/** A warning quotes the recording (its name, an event type): escaped whole. */
 function warn(message: string): void {
-  process.stderr.write(`sockwatch: ${message}\n`);
+  process.stderr.write(`sockwatch: ${terminalText(message)}\n`);
 }
 
 export async function runReplay(file: string, a: ReplayArgs): Promise<number> {
@@ -47,11 +49,11 @@ function replayLines(rec: Recording): number {
     if (stdoutOpen()) process.stdout.write(line + '\n');
   };
   const r = new Replayer(rec);
-  out(`replaying ${rec.name}: ${startLine(rec.start.process, sourceNameOf(rec), rec.start.intervalMs, statesOf(rec)).replace(/^watching/, 'watched')}`);
+  out(`replaying ${terminalText(rec.name)}: ${startLine(rec.start.process, sourceNameOf(rec), rec.start.intervalMs, statesOf(rec)).replace(/^watching/, 'watched')}`);
   // The whole recording is at hand: the endpoint columns fit every endpoint in it.
   const events: TrackerEvent[] = [];
   while (!r.done) events.push(...r.next());
-  const width = Math.max(endpointWidthFor(endpointsOf(events)), ...[...endpointsOf(events)].map((e) => formatEndpoint(e).length));
+  const width = Math.max(endpointWidthFor(endpointsOf(events)), ...[...endpointsOf(events)].map((e) => terminalText(formatEndpoint(e)).length));
   out(eventHeader(false, width));
   for (const e of events) out(eventLine(e, false, width));
   for (const l of summaryLines(r.tracker, r.plan.endMs)) out(l);
@@ -63,7 +65,8 @@ function replayLines(rec: Recording): number {
   if (diffs.length === 0) out('check: the recorded summary agrees with the replay');
   else {
     out(`check: the recorded summary differs from the replay in ${diffs.length} field${diffs.length === 1 ? '' : 's'}:`);
-    for (const d of diffs) out(`  ${d}`);
+    // a difference quotes recorded ids and kinds
+    for (const d of diffs) out(`  ${terminalText(d)}`);
   }
   return 0;
 }
@@ -90,7 +93,7 @@ async function replayTui(rec: Recording, a: ReplayArgs): Promise<number> {
   if (stdoutOpen()) {
     const nowMs = session.now();
     const lines = [
-      `replayed ${rec.name}: ${formatDuration(nowMs - session.startedMs)} of ${formatDuration(replayer.plan.endMs - session.startedMs)}`,
+      `replayed ${terminalText(rec.name)}: ${formatDuration(nowMs - session.startedMs)} of ${formatDuration(replayer.plan.endMs - session.startedMs)}`,
       ...summaryLines(session.tracker, nowMs),
     ];
     process.stdout.write(lines.map((l) => l + '\n').join(''));

@@ -4,6 +4,7 @@ import type { TargetSpec } from '../process/target-selection';
 import { snapshotText, type SnapshotFormat } from '../views/output/snapshot-text';
 import { useColor } from '../views/output/state-color';
 import { writeOutputFile } from '../views/output/safe-file';
+import { terminalText } from '../util/terminal-text';
 
 export type { SnapshotFormat };
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ['table', 'json', 'csv'];
@@ -19,7 +20,7 @@ export interface SnapshotOptions {
 
 export async function runSnapshot(target: number | TargetSpec, o: SnapshotOptions): Promise<number> {
   const spec: TargetSpec = typeof target === 'number' ? { pids: [target], children: false } : target;
-  if (o.wait === true) await waitForTarget(spec, 250, (t) => process.stderr.write(t + '\n'));
+  if (o.wait === true) await waitForTarget(spec, 250, (t) => process.stderr.write(terminalText(t) + '\n'));
   const source = openTarget({ spec, source: o.source });
   const timeMs = Date.now();
   let snap;

@@ -20,6 +20,7 @@ import type { LifecycleFeed } from '../sources/lifecycle/lifecycle-feed';
 import type { WatchMetrics } from '../views/metrics/watch-metrics';
 import { LiveReport } from '../report/live-report';
 import { tuneHeapForLongRun, tuneYoungGenerationFor } from '../util/long-run-heap';
+import { terminalText } from '../util/terminal-text';
 
 export interface WatchExtras {
   /** printed under the start line (line mode) or as a banner (TUI) */
@@ -61,7 +62,7 @@ export async function runWatch(target: number | TargetSpec, a: WatchArgs, extras
 }
 
 async function watchTarget(spec: TargetSpec, a: WatchArgs, extras: WatchExtras, metrics: WatchMetrics | undefined): Promise<number> {
-  if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(t + '\n'));
+  if (a.wait === true) await waitForTarget(spec, a.intervalMs, (t) => process.stderr.write(terminalText(t) + '\n'));
   // Before the first poll: a process started after this holds nothing preexisting.
   const watchStart = extras.watchStart ?? watchStartTime();
   const opened = await openWatchedTarget({ spec, source: a.source, brief: a.brief, ...(extras.lifecycle ? { lifecycle: extras.lifecycle } : {}) });
@@ -227,13 +228,13 @@ async function watchWith(
   }
 
   if (isSockwatchError(end)) {
-    process.stderr.write(`sockwatch: ${end.message}\n`);
+    process.stderr.write(`sockwatch: ${terminalText(end.message)}\n`);
     return end.exitCode;
   }
   if (typeof end === 'object' && 'command' in end) return end.command;
   if (typeof end === 'object' && end.kind === 'error') {
     if (isSockwatchError(end.error)) {
-      process.stderr.write(`sockwatch: ${end.error.message}\n`);
+      process.stderr.write(`sockwatch: ${terminalText(end.error.message)}\n`);
       return end.error.exitCode;
     }
     throw end.error;

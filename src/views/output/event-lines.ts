@@ -6,6 +6,7 @@ import { formatClock, formatDuration } from '../../util/duration';
 import { fdText } from './endpoint-text';
 import { formatEndpoint } from '../../core/endpoint';
 import { stateFilterText, type LagJson } from './json-shapes';
+import { terminalText } from '../../util/terminal-text';
 
 // TIME EVENT [PID] FD DIR LOCAL REMOTE STATE, then LIFETIME unpadded. LOCAL and REMOTE take
 // `endpointWidth`: IPV4_ENDPOINT_WIDTH unless the watch has IPv6 sockets (see endpointWidthFor).
@@ -27,8 +28,12 @@ export function endpointWidthFor(endpoints: Iterable<Endpoint>): number {
   return width;
 }
 
+/** `cells` raw: a recording's addresses and direction are any text it likes (escaped here, once). */
 function row(cells: readonly string[], pid: string | undefined, endpointWidth: number): string {
-  const padded = cells.map((c, i) => (i < WIDTHS.length ? c.padEnd(i === 4 || i === 5 ? endpointWidth : WIDTHS[i]!) : c));
+  const padded = cells.map((raw, i) => {
+    const c = terminalText(raw);
+    return i < WIDTHS.length ? c.padEnd(i === 4 || i === 5 ? endpointWidth : WIDTHS[i]!) : c;
+  });
   if (pid !== undefined) padded.splice(2, 0, pid.padEnd(PID_WIDTH));
   return padded.join(' ').trimEnd();
 }
@@ -42,15 +47,15 @@ export function eventHeader(pidColumn: boolean, endpointWidth = IPV4_ENDPOINT_WI
   return row(HEADER_CELLS, pidColumn ? 'PID' : undefined, endpointWidth);
 }
 
-/** The start line of a group: what was asked for and the processes found. */
+/** The start line of a group: what was asked for and the processes found (their names escaped). */
 export function groupStartLine(what: string, processes: readonly ProcessInfo[], source: SourceName, intervalMs: number, states: StateFilter): string {
   const n = processes.length;
-  const list = processes.slice(0, 8).map((p) => `${p.pid} (${p.command})`).join(', ') + (n > 8 ? `, … ${n - 8} more` : '');
-  return `watching ${what}: ${n} process${n === 1 ? '' : 'es'}: ${list} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
+  const list = processes.slice(0, 8).map((p) => `${p.pid} (${terminalText(p.command)})`).join(', ') + (n > 8 ? `, … ${n - 8} more` : '');
+  return `watching ${terminalText(what)}: ${n} process${n === 1 ? '' : 'es'}: ${list} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
 export function startLine(p: ProcessInfo, source: SourceName, intervalMs: number, states: StateFilter): string {
-  return `watching PID ${p.pid} (${p.command}) user ${p.user} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
+  return `watching PID ${p.pid} (${terminalText(p.command)}) user ${terminalText(p.user)} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
 export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IPV4_ENDPOINT_WIDTH): string {
@@ -71,9 +76,9 @@ export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IP
       return row([t, e.type, fdText(c), c.direction ?? '-', formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch], pidColumn ? String(c.pid ?? '-') : undefined, endpointWidth);
     }
     case 'finding':
-      return `${t.padEnd(WIDTHS[0])} finding [${e.finding.finding.kind}] ${e.change}: ${e.finding.finding.message}`;
+      return `${t.padEnd(WIDTHS[0])} finding [${terminalText(e.finding.finding.kind)}] ${e.change}: ${terminalText(e.finding.finding.message)}`;
     case 'exit':
-      return `${t.padEnd(WIDTHS[0])} exit  PID ${e.process.pid} (${e.process.command}) ${e.reason === 'pid_reused' ? 'exited; its PID now belongs to another process' : 'exited'}`;
+      return `${t.padEnd(WIDTHS[0])} exit  PID ${e.process.pid} (${terminalText(e.process.command)}) ${e.reason === 'pid_reused' ? 'exited; its PID now belongs to another process' : 'exited'}`;
   }
 }
 
@@ -108,7 +113,7 @@ export function summaryLines(tracker: Tracker, nowMs: number, lag?: LagJson): st
   for (const f of tracker.findingHistory()) lines.push(lastingFindingLine(f));
   const unknown = tracker.unattributedBrief(5);
   if (unknown.length > 0) {
-    lines.push(`brief connections in this namespace, owner unknown: ${unknown.map((u) => `${u.remote} ×${u.count}`).join(', ')}`);
+    lines.push(`brief connections in this namespace, owner unknown: ${unknown.map((u) => `${terminalText(u.remote)} ×${u.count}`).join(', ')}`);
   }
   return lines;
 }
@@ -119,7 +124,7 @@ export function lagLine(lag: LagJson): string {
 }
 
 export function findingLine(f: Finding): string {
-  return `finding [${f.kind}]: ${f.message}`;
+  return `finding [${terminalText(f.kind)}]: ${terminalText(f.message)}`;
 }
 
 /** a finding of the whole watch: since when, and until when if it no longer holds */

@@ -1,14 +1,29 @@
 import type { Connection } from '../../model';
+import { terminalText } from '../../util/terminal-text';
 
 export const CSV_HEADER = [
   'fd', 'protocol', 'local_address', 'local_port', 'remote_address', 'remote_port', 'state', 'inode',
   'send_queue', 'recv_queue', 'timer', 'timer_expires_ms',
 ];
 
-/** RFC 4180 quoting: only when a field needs it. */
+/**
+ * A text cell a spreadsheet would run as a formula (`=cmd|' /C calc'!A0`, `@SUM(…)`, `+1+1`) gets a
+ * leading `'`, as OWASP advises for cells starting with = + - @ tab or CR: the `'` shows, the
+ * formula does not run.
+ */
+export function neutralizeFormula(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+/**
+ * One cell. A number is sockwatch's own and stays a number (`-1` is no formula). A string may be
+ * foreign (an address from a recording): escaped as for a terminal, since `snapshot --format csv`
+ * prints to one (util/terminal-text.ts), then neutralized, then quoted (RFC 4180: only when needed).
+ */
 export function csvField(v: string | number | undefined): string {
   if (v === undefined) return '';
-  const s = String(v);
+  if (typeof v === 'number') return String(v);
+  const s = neutralizeFormula(terminalText(v));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

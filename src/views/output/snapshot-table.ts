@@ -4,7 +4,7 @@ import { formatEndpoint } from '../../core/endpoint';
 import { alignColumns } from './text-table';
 import { stateFilterText } from './json-shapes';
 import { colorState } from './state-color';
-import { oneLine } from '../../util/text';
+import { headUnits, oneLine, terminalText } from '../../util/terminal-text';
 
 const HEADER = ['FD', 'PROTO', 'LOCAL', 'REMOTE', 'STATE', 'SEND-Q', 'RECV-Q', 'TIMER'];
 const RIGHT = new Set([0, 5, 6]);
@@ -15,17 +15,17 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
   const count = `${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${stateFilterText(states)})`;
   let head: string;
   if (group !== undefined) {
-    head = `${group.length} processes: ${clipped(group.map((p) => `${p.pid} (${p.command})`).join(', '), 200)} — ${count}`;
+    head = `${group.length} processes: ${clipped(group.map((p) => `${p.pid} (${terminalText(p.command)})`).join(', '), 200)} — ${count}`;
   } else {
     const p = target as ProcessInfo;
-    head = `PID ${p.pid} (${p.command}) user ${p.user}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${count}`;
+    head = `PID ${p.pid} (${terminalText(p.command)}) user ${terminalText(p.user)}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${count}`;
   }
   const rows = conns.map((c) => [
     ...(group !== undefined ? [String(c.pid ?? '-')] : []),
     fdText(c),
     c.protocol,
-    formatEndpoint(c.local),
-    formatEndpoint(c.remote),
+    terminalText(formatEndpoint(c.local)),
+    terminalText(formatEndpoint(c.remote)),
     c.state,
     c.sendQueue === undefined ? '-' : String(c.sendQueue),
     c.recvQueue === undefined ? '-' : String(c.recvQueue),
@@ -43,5 +43,5 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
 }
 
 function clipped(text: string, max: number): string {
-  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+  return text.length > max ? headUnits(text, max - 1) + '…' : text;
 }

@@ -4,6 +4,7 @@ import type { TrackedConnection } from '../../core/tracker-types';
 import { formatEndpoint } from '../../core/endpoint';
 import { formatDuration } from '../../util/duration';
 import { formatAge, formatBytes, stateLabel, timerLabel } from './format';
+import { terminalText } from '../../util/terminal-text';
 
 export type ColumnId = 'pid' | 'fd' | 'dir' | 'local' | 'remote' | 'state' | 'age' | 'idle' | 'exch' | 'tx' | 'rx' | 'timer';
 
@@ -61,7 +62,8 @@ export function idleMs(t: TrackedConnection): number | undefined {
 /** `plain`: no color (NO_COLOR): words instead of arrows, which would read as nothing in particular */
 export function dirText(direction: 'in' | 'out' | undefined, plain: boolean): string {
   if (direction === undefined) return '-';
-  if (plain) return direction;
+  // a recording's direction is any string it likes
+  if (plain) return terminalText(direction);
   return direction === 'in' ? '←' : '→';
 }
 
@@ -75,9 +77,9 @@ export function cellText(id: ColumnId, t: TrackedConnection, nowMs: number, comp
     case 'fd':
       return c.fd === undefined ? '-' : String(c.fd);
     case 'local':
-      return formatEndpoint(c.local);
+      return terminalText(formatEndpoint(c.local));
     case 'remote':
-      return formatEndpoint(c.remote);
+      return terminalText(formatEndpoint(c.remote));
     case 'state':
       return stateLabel(c.state, compact);
     case 'age':

@@ -6,7 +6,7 @@ import { boundMark } from '../output/event-lines';
 import { formatEndpoint } from '../../core/endpoint';
 import { formatDuration } from '../../util/duration';
 import { formatClock } from './format';
-import { clipLine, oneLine, seg, type Color, type Line } from './line';
+import { clipLine, oneLine, seg, terminalText, type Color, type Line } from './line';
 
 export type LogKind = TrackerEvent['type'] | 'info';
 
@@ -25,13 +25,13 @@ function describe(e: TrackerEvent): string {
     case 'state': {
       const c = e.conn.connection;
       // the arrow points the way the connection was opened: ← accepted from the peer, → made to it
-      const ends = `${formatEndpoint(c.local)} ${c.direction === 'in' ? '←' : '→'} ${formatEndpoint(c.remote)}`;
+      const ends = `${terminalText(formatEndpoint(c.local))} ${c.direction === 'in' ? '←' : '→'} ${terminalText(formatEndpoint(c.remote))}`;
       if (e.type === 'open') return `${ends}  ${c.state}`;
       if (e.type === 'close') return `${ends}  lived ${boundMark(e.lifetimeBound)}${formatDuration(e.lifetimeMs)}${e.brief === true ? ' (brief: between polls)' : ''}`;
       return `${ends}  ${e.from} → ${e.to}`;
     }
     case 'finding':
-      return `${e.change} [${e.finding.finding.kind}] ${oneLine(e.finding.finding.message)}`;
+      return `${e.change} [${terminalText(e.finding.finding.kind)}] ${oneLine(e.finding.finding.message)}`;
     case 'exit':
       return e.reason === 'pid_reused'
         ? `PID ${e.process.pid} now belongs to another process: the watched one exited`

@@ -2,6 +2,7 @@
 // tests can compare plain strings. draw.ts is the only place that turns a Line into tags.
 
 import type { Color } from '../output/state-color';
+import { headUnits, tailUnits } from '../../util/terminal-text';
 
 export type { Color };
 
@@ -39,7 +40,7 @@ export function clipLine(line: Line, width: number): Line {
   let left = Math.max(0, width - 1);
   for (const s of line) {
     if (left <= 0) break;
-    const text = s.text.length <= left ? s.text : s.text.slice(0, left);
+    const text = s.text.length <= left ? s.text : headUnits(s.text, left);
     out.push({ ...s, text });
     left -= text.length;
   }
@@ -57,13 +58,13 @@ export function fillLine(line: Line, width: number, style?: Style): Line {
 /** Clips plain text keeping the start. */
 export function clipEnd(text: string, width: number): string {
   if (text.length <= width) return text;
-  return width <= 0 ? '' : text.slice(0, width - 1) + '…';
+  return width <= 0 ? '' : headUnits(text, width - 1) + '…';
 }
 
 /** Clips plain text keeping the end: an endpoint's port and last octets tell connections apart. */
 export function clipStart(text: string, width: number): string {
   if (text.length <= width) return text;
-  return width <= 0 ? '' : '…' + text.slice(text.length - width + 1);
+  return width <= 0 ? '' : '…' + tailUnits(text, text.length - width + 1);
 }
 
 /** Clips plain text keeping both ends, the end getting two thirds: a message's reason comes last. */
@@ -71,14 +72,15 @@ export function clipMiddle(text: string, width: number): string {
   if (text.length <= width) return text;
   if (width <= 1) return clipStart(text, width);
   const head = Math.floor((width - 1) / 3);
-  return text.slice(0, head) + '…' + text.slice(text.length - (width - 1 - head));
+  return headUnits(text, head) + '…' + tailUnits(text, text.length - (width - 1 - head));
 }
 
 /**
- * Text from the outside (a command line from `node -e`, a demo banner) may hold newlines, tabs or
- * escape bytes; one of them inside a row would break the frame or drive the terminal.
+ * Text from the outside (a command line from `node -e`, an address from a recording, a demo banner)
+ * may hold newlines, tabs or escape bytes; one of them inside a row would break the frame or drive
+ * the terminal. Every such field goes through one of these once (util/terminal-text.ts).
  */
-export { oneLine } from '../../util/text';
+export { oneLine, terminalText } from '../../util/terminal-text';
 
 export function padEnd(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);

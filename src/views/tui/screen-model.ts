@@ -12,7 +12,8 @@ import { COLUMN_TITLES, cellText, fitColumns, wantedColumns, type ColumnId, type
 import { logLine, type LogEntry } from './event-log';
 import { helpEntries } from './keys';
 import { STATE_COLORS } from '../output/state-color';
-import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, type Color, type Line, type Style } from './line';
+import { clipEnd, clipLine, clipMiddle, clipStart, fillLine, oneLine, packItems, padEnd, padStart, seg, terminalText, type Color, type Line, type Style } from './line';
+import { headUnits } from '../../util/terminal-text';
 import { selectRows } from './rows';
 import { sparkline } from './sparkline';
 import type { UiState } from './ui-state';
@@ -239,7 +240,7 @@ const FINDING_LESSON_MIN = 28;
 function clipWords(text: string, width: number): string {
   if (text.length <= width) return text;
   if (width <= 1) return clipEnd(text, width);
-  const cut = text.slice(0, width - 1);
+  const cut = headUnits(text, width - 1);
   const space = cut.lastIndexOf(' ');
   return (space >= width * 0.6 ? cut.slice(0, space) : cut).trimEnd() + '…';
 }
@@ -279,7 +280,7 @@ export function findingLines(all: readonly LastingFinding[], width: number, max:
   }
   const lines = shown.map((l) => {
     const f = l.finding;
-    const tag = ` ${f.kind.toUpperCase()} `;
+    const tag = ` ${terminalText(f.kind.toUpperCase())} `;
     const room = width - tag.length - 1;
     if (l.untilMs !== null) {
       const span = `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
@@ -339,7 +340,7 @@ function peerCells(p: PeerStats, plain: boolean): string[] {
   const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(1));
   return [
     dirText(p.direction, plain),
-    p.peer,
+    terminalText(p.peer),
     String(p.live),
     String(p.opened),
     String(p.closed),
@@ -354,7 +355,7 @@ function peerTable(peers: readonly PeerStats[], ui: UiState, width: number, view
   const offset = Math.max(0, Math.min(ui.scroll, peers.length - viewport));
   const visible = peers.slice(offset, offset + viewport);
   const widths: number[] = PEER_COLUMNS.map(([, w]) => w);
-  const peerW = Math.max(PEER_COLUMNS[1][1], ...visible.map((p) => p.peer.length));
+  const peerW = Math.max(PEER_COLUMNS[1][1], ...visible.map((p) => terminalText(p.peer).length));
   const fixed = widths.reduce((a, b) => a + b, 0) - widths[1]! + widths.length - 1;
   widths[1] = Math.max(12, Math.min(peerW, width - fixed));
   const fmt = (cells: readonly string[]): string =>
