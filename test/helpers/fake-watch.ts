@@ -15,6 +15,8 @@ export interface ScriptedPoll {
   readMs?: number;
   /** evidence drained after this poll */
   lifecycle?: SocketLifecycleEvent[];
+  /** this poll fails with it (snapshot is then ignored) */
+  error?: unknown;
 }
 
 export class FakeClock {
@@ -72,6 +74,7 @@ export class ScriptedSource implements Source {
     this.clock.nowMs += step?.readMs ?? 20;
     // a gone target's step may carry the evidence of its last moments (drained after the failure)
     this.drained = step?.lifecycle ?? [];
+    if (step?.error !== undefined) throw step.error;
     if (step?.snapshot === undefined) throw noSuchProcess(4242);
     return { ...step.snapshot, observedAtMs: this.clock.nowMs };
   }
