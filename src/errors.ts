@@ -11,8 +11,9 @@ export type ErrorCode =
 export class SockwatchError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
-  constructor(code: ErrorCode, message: string, exitCode = code === 'invalid_argument' ? 2 : 1) {
-    super(message);
+  /** `options.cause`: the system error behind it, kept so that isOutOfDescriptors can see its errno */
+  constructor(code: ErrorCode, message: string, exitCode = code === 'invalid_argument' ? 2 : 1, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'SockwatchError';
     this.code = code;
     this.exitCode = exitCode;
@@ -34,4 +35,18 @@ export function permissionDenied(pid: number, owner: string): SockwatchError {
 
 export function isSockwatchError(e: unknown): e is SockwatchError {
   return e instanceof SockwatchError;
+}
+
+/**
+ * EMFILE/ENFILE, on the error or on a cause it wraps: the process (or the system) is out of file
+ * descriptors for now. A poll that fails so is transient: descriptors free up as the clients that
+ * hold them go (the metrics endpoint's idle timeouts), so the watch retries instead of ending.
+ */
+export function isOutOfDescriptors(e: unknown): boolean {
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

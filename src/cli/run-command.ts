@@ -15,7 +15,7 @@ import type { WatchArgs } from './watch-args';
 import { runWatch } from './watch-command';
 import { watchStartTime } from '../process/process-info';
 import { SockwatchError, isSockwatchError } from '../errors';
-import { checkWritableDir } from '../views/output/safe-file';
+import { checkWritableDir, createNewFile } from '../views/output/safe-file';
 
 /** how long CMD may take to exit after the SIGTERM sent when the watch ended first */
 export const TERM_GRACE_MS = 3_000;
@@ -30,11 +30,15 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return n === undefined ? 1 : 128 + n;
 }
 
-function logName(cmd: string, now = new Date()): string {
+/** the log's name without `.log`: predictable to the second, so it is only ever created anew */
+function logStem(cmd: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
   const base = path.basename(cmd).replace(/[^\w.-]/g, '_') || 'cmd';
-  return `sockwatch-run-${base}-${stamp}.log`;
+  return `sockwatch-run-${base}-${stamp}`;
 }
+
+/** CMD's output may hold what only its owner should read. */
+const LOG_MODE = 0o600;
 
 export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<number> {
   const [file, ...args] = cmd;
@@ -45,12 +49,8 @@ export async function runCommand(cmd: readonly string[], a: WatchArgs): Promise<
   let logFile: string | undefined;
   let logFd: number | undefined;
   if (onTerminal) {
-    logFile = path.resolve(a.exportDir ?? process.cwd(), logName(file));
-    try {
-      logFd = fs.openSync(logFile, 'a', 0o644);
-    } catch (e) {
-      throw new SockwatchError('io_error', `cannot write CMD's log ${logFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    // A new file (O_EXCL, links not followed): a name taken, even by a planted link, gets a suffix.
+    ({ fd: logFd, file: logFile } = createNewFile(path.resolve(a.exportDir ?? process.cwd()), logStem(file), '.log', LOG_MODE));
   }
   // CMD's stdout and stderr: the log on a terminal, else sockwatch's stderr (stdout may be NDJSON).
   const stdio: StdioOptions = [process.stdin.isTTY ? 'ignore' : 'inherit', logFd ?? 2, logFd ?? 2];

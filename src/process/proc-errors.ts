@@ -28,5 +28,5 @@ export function procReadError(e: unknown, pid: number, path: string): SockwatchE
   if (e instanceof SockwatchError) return e;
   if (isGoneError(e)) return noSuchProcess(pid);
   const message = e instanceof Error ? e.message : String(e);
-  return new SockwatchError('io_error', `cannot read ${path}: ${message}`);
+  return new SockwatchError('io_error', `cannot read ${path}: ${message}`, undefined, { cause: e });
 }

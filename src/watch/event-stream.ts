@@ -1,5 +1,5 @@
 // What a watch writes about itself, in NDJSON (--json, --record) and in line mode: the start
-// event, the tracker's events through the --state lens, a lag notice, and the summary. One place,
+// event, the tracker's events through the --state lens, lag and poll notices, and the summary. One place,
 // so that stdout and a recording cannot tell different stories, and so that the whole stream can
 // be tested with a fake source and clock.
 import type { ProcessInfo } from '../model';
@@ -9,13 +9,14 @@ import { eventJson, startEventJson, summaryJson, type JsonObject } from '../view
 import { endpointWidthFor, eventHeader, eventLine, groupStartLine, IPV4_ENDPOINT_WIDTH, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
 import type { WatchSession } from './session-types';
+import { isPollTrouble, pollTroubleText } from './poll-trouble-text';
 
 export interface EventSinks {
   /** every NDJSON object, in order (start, events, summary) */
   json(o: JsonObject): void;
   /** line-mode text; absent when not in line mode */
   line?(text: string): void;
-  /** a remark for the person watching, outside the data (the first lag, in --json mode) */
+  /** a remark for the person watching, outside the data (the first lag, a failed poll; --json, serve) */
   notice?(text: string): void;
   /**
    * false: nobody reads the tracker's events as NDJSON (line mode without --record or a report),
@@ -49,6 +50,12 @@ export class EventStream {
       }
     });
     this.unsubscribeNotice = session.onNotice((n) => {
+      if (isPollTrouble(n)) {
+        const text = pollTroubleText(n);
+        if (sinks.line) sinks.line(`${formatClock(n.atMs).padEnd(12)} poll  ${text}`);
+        else sinks.notice?.(`sockwatch: ${text}`);
+        return;
+      }
       if (n.kind !== 'lagging') return;
       const gap = n.lag.medianGapMs === null ? '' : `, median gap ${formatDuration(n.lag.medianGapMs)}`;
       const text = `polls are late for the ${formatDuration(n.lag.intervalMs)} interval (${n.lag.late} of ${n.lag.polls}${gap}); events keep the time they were observed`;

@@ -7,14 +7,17 @@ import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker
 import type { LifecycleStatus, OwnershipHints, SocketLifecycleEvent } from '../core/lifecycle-types';
 import { remoteKey } from '../core/lifecycle-match';
 import type { Source } from '../sources/source';
-import type { NoticeListener, UpdateListener, WatchSession } from './session-types';
-import { isSockwatchError } from '../errors';
+import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from './session-types';
+import { isOutOfDescriptors, isSockwatchError } from '../errors';
 import { PollCadence } from './poll-cadence';
 
 export type SessionEnd = { kind: 'exited' } | { kind: 'stopped' } | { kind: 'error'; error: unknown };
 
 export interface PollSession extends WatchSession {
-  /** settles when the target exits, stop() is called, or a poll fails unexpectedly */
+  /**
+   * settles when the target exits, stop() is called, or a poll fails unexpectedly (a poll that
+   * fails for lack of file descriptors is retried next interval, with a notice)
+   */
   readonly ended: Promise<SessionEnd>;
 }
 
@@ -174,6 +177,11 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     }
     return false;
   };
+  const notify = (n: SessionNotice): void => {
+    for (const l of noticeListeners) l(n);
+  };
+  /** polls failed in a row for lack of file descriptors (said once, at the first) */
+  let transientFailures = 0;
   const finish = (e: SessionEnd): void => {
     stopped = true;
     if (timer !== undefined) timers.clear(timer);
@@ -188,9 +196,7 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     timer = undefined;
     if (stopped) return;
     const t0 = clock();
-    if (cadence.pollStarted(t0)) {
-      for (const l of noticeListeners) l({ kind: 'lagging', atMs: t0, lag: cadence.stats() });
-    }
+    if (cadence.pollStarted(t0)) notify({ kind: 'lagging', atMs: t0, lag: cadence.stats() });
     let batches: TrackerEventBatches;
     let group = false;
     try {
@@ -202,6 +208,11 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       batches = o.tracker.pollBatches(snap, t0, lifecycle, ownership(lifecycle, () => inodesOf(snap)));
     } catch (e) {
       if (stopped) return;
+      if (isOutOfDescriptors(e)) {
+        if (transientFailures++ === 0) notify({ kind: 'poll_failed', atMs: t0, reason: e instanceof Error ? e.message : String(e), intervalMs: o.intervalMs });
+        if (!finalPoll) timer = timers.set(schedule, Math.max(0, t0 + o.intervalMs - clock()));
+        return;
+      }
       const gone = isSockwatchError(e) && (e.code === 'no_such_process' || (e.code === 'permission_denied' && (await exiting())));
       if (stopped) return;
       if (!gone) {
@@ -214,6 +225,10 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       if (stopped) return;
       // the target's fd table is gone: every socket still held is someone else's
       batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => new Set())));
+    }
+    if (transientFailures > 0) {
+      notify({ kind: 'poll_resumed', atMs: t0, failed: transientFailures });
+      transientFailures = 0;
     }
     const exit = deliver(batches, t0);
     // A group goes on while any of its processes is left; a single process ends with its exit.

@@ -6,8 +6,15 @@ import type { LagStats } from './poll-cadence';
 
 export type UpdateListener = (events: readonly TrackerEvent[], nowMs: number) => void;
 
-/** Something about the watch itself, said once: the polls started falling behind the interval. */
-export type SessionNotice = { kind: 'lagging'; atMs: number; lag: LagStats };
+/**
+ * Something about the watch itself, said once: the polls started falling behind the interval; a
+ * poll failed for a transient reason (out of file descriptors: the watch retries every interval);
+ * the polls succeed again after `failed` such failures.
+ */
+export type SessionNotice =
+  | { kind: 'lagging'; atMs: number; lag: LagStats }
+  | { kind: 'poll_failed'; atMs: number; reason: string; intervalMs: number }
+  | { kind: 'poll_resumed'; atMs: number; failed: number };
 export type NoticeListener = (notice: SessionNotice) => void;
 
 export interface WatchSession {

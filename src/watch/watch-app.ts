@@ -10,6 +10,7 @@ import type { WatchIo } from './watch-io';
 import type { WatchPlan } from './watch-plan';
 import { OS_TARGETS, type TargetAccess } from './target-access';
 import { watchLoop, type FirstPoll } from './watch-loop';
+import { outputMode } from './output-mode';
 
 export async function runWatchApp(plan: WatchPlan, io: WatchIo, targets: TargetAccess = OS_TARGETS): Promise<number> {
   const { spec, args: a } = plan;
@@ -21,7 +22,9 @@ export async function runWatchApp(plan: WatchPlan, io: WatchIo, targets: TargetA
   const label = spec.name ?? spec.pids.join(',');
   // Loaded only here: prom-client is about a hundred modules that a watch without --metrics never needs.
   const { startWatchMetrics } = await import('../views/metrics/watch-metrics');
-  const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0 });
+  // On the full screen a line on stderr would tear it: the endpoint's notices go unsaid there.
+  const notice = outputMode(a, io).tui ? undefined : (text: string): void => io.stderr(`sockwatch: ${text}\n`);
+  const metrics = await startWatchMetrics({ target: label, address: a.metrics, peers: a.metricsPeers ?? 0, ...(notice ? { notice } : {}) });
   io.stderr(`sockwatch: serving metrics on ${metrics.url}\n`);
   try {
     return await watchTarget(plan, io, targets, metrics);

@@ -87,7 +87,8 @@ export async function watchLoop(w: OpenedWatch, io: WatchIo, targets: Pick<Targe
   const stream = new EventStream(session, {
     json: emitJson,
     eventsJson: a.json || recorder !== undefined || live !== undefined,
-    ...(a.json ? { notice: (text: string) => io.stderr(text + '\n') } : { line: out }),
+    // serve without --json prints no lines: its notices (a failed poll) go to stderr too
+    ...(a.json || mode.quiet ? { notice: (text: string) => io.stderr(text + '\n') } : { line: out }),
   });
   const group = isGroup(spec) ? describeSpec(spec) : undefined;
   stream.start(firstProcess, firstAt, { ...(firstProcesses ? { processes: firstProcesses } : {}), ...(group !== undefined ? { group } : {}), ...(w.hint !== undefined ? { hint: w.hint } : {}) });

@@ -14,6 +14,8 @@ export interface WatchMetricsOptions {
   address: MetricsAddress;
   /** named per-peer series (0: none) */
   peers: number;
+  /** one line about the endpoint itself (connections refused at the cap) */
+  notice?: (text: string) => void;
 }
 
 export interface WatchMetrics {
@@ -30,7 +32,7 @@ export interface WatchMetrics {
 /** Resolves once listening; rejects (one line) when the address is taken, before anything else has started. */
 export async function startWatchMetrics(o: WatchMetricsOptions): Promise<WatchMetrics> {
   const metrics = new SockwatchMetrics({ target: o.target, peers: o.peers });
-  const server = await startMetricsServer(o.address, metrics);
+  const server = await startMetricsServer(o.address, metrics, o.notice ? { notice: o.notice } : {});
   let detach: (() => void) | undefined;
   return {
     metrics,

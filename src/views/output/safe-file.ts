@@ -1,5 +1,5 @@
-// Every file sockwatch writes (snapshot --output, --record, TUI exports) goes through here. We
-// often run as root, in directories others can write to, so the rules are:
+// Every file sockwatch writes (snapshot --output, --record, TUI exports, reports, the `run` log)
+// goes through here. We often run as root, in directories others can write to, so the rules are:
 // - only a regular file or a new path is written (replaced via temp file + rename, or appended);
 //   a directory, block device, socket, FIFO or character device is refused with one line —
 //   except that `--output` (`passThrough`) writes straight into a FIFO or character device, as
@@ -7,13 +7,21 @@
 // - a symbolic link as the last component is never followed (O_NOFOLLOW, and an fstat after
 //   open must match what lstat saw), with one exception for `--output`: the descriptor aliases
 //   /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N, which the user names on purpose;
-// - a replaced file keeps its mode and owner;
+// - in a sticky directory others can write to (/tmp), a file owned by another user (neither us nor
+//   the directory's owner) is refused, naming its owner, as the kernel's protected_regular does
+//   for O_CREAT opens: otherwise a planted file would be handed back to its planter, filled by us;
+// - a new file is created with O_EXCL, so it is ours (owned by the user running sockwatch);
+// - a replaced file keeps its mode and owner, but never its set-user/group-ID bits: we wrote its
+//   content;
 // - nothing blocks the event loop: FIFOs and devices are opened with O_NONBLOCK.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SockwatchError } from '../../errors';
+import { userLabel } from '../../process/user-names';
 
 const C = fs.constants;
+/** the sticky bit (not in fs.constants) */
+const S_ISVTX = 0o1000;
 /** How long `--output fifo` waits for a reader to open the other end before giving up. */
 export const FIFO_READER_WAIT_MS = 2000;
 /** A FIFO or device whose reader takes nothing for this long is given up on. */
@@ -57,6 +65,29 @@ function kindOf(st: fs.Stats): string {
   return 'not a regular file';
 }
 
+/**
+ * The protected_regular rule (see the file comment) for `st`, the file at `file` as lstat or fstat
+ * saw it. A directory whose stat fails is left to the open to report.
+ */
+function refuseForeignInSharedDir(file: string, st: fs.Stats): void {
+  const me = process.geteuid?.();
+  if (me === undefined || st.uid === me) return;
+  const dirPath = path.dirname(file);
+  let dir: fs.Stats;
+  try {
+    dir = fs.statSync(dirPath);
+  } catch {
+    return;
+  }
+  const shared = (dir.mode & S_ISVTX) !== 0 && (dir.mode & (C.S_IWOTH | C.S_IWGRP)) !== 0;
+  if (!shared || st.uid === dir.uid) return;
+  const owner = userLabel(st.uid);
+  throw refuse(file, `it is owned by ${owner === `uid ${st.uid}` ? owner : `${owner} (uid ${st.uid})`}, in the sticky shared directory ${dirPath}; remove it or choose another name`);
+}
+
+/** what a file we wrote may keep of an older file's mode: no set-user/group-ID or sticky bit */
+const KEPT_MODE_BITS = 0o777;
+
 function lstatOrUndefined(file: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(file);
@@ -95,6 +126,8 @@ export async function writeOutputFile(file: string, data: string, opts: OutputOp
       return;
     }
     const st = lstatOrUndefined(abs);
+    // a FIFO too: the kernel's protected_fifos guards only O_CREAT opens, which a write-through is not
+    if (st !== undefined && (st.isFile() || st.isFIFO())) refuseForeignInSharedDir(abs, st);
     if (st === undefined || st.isFile()) return replaceFile(abs, buf, st);
     if (alias !== undefined && st.isSymbolicLink()) {
       const target = fs.statSync(abs);
@@ -124,14 +157,12 @@ function replaceFile(file: string, buf: Buffer, existing: fs.Stats | undefined):
     fd = fs.openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NOCTTY, 0o644);
     writeAllSync(fd, buf);
     if (existing) {
-      let mode = existing.mode & 0o7777;
       try {
         fs.fchownSync(fd, existing.uid, existing.gid);
       } catch {
-        // Not ours to give away (not root): the file becomes ours, so no set-id bits on it.
-        mode &= 0o777;
+        // Not ours to give away (not root): the file becomes ours.
       }
-      fs.fchmodSync(fd, mode);
+      fs.fchmodSync(fd, existing.mode & KEPT_MODE_BITS);
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -211,9 +242,10 @@ export interface AppendFile {
 }
 
 /**
- * Opens `file` for appending (`--record`), creating it (0644 before umask) if missing; an existing
- * file keeps its mode and owner. Only a regular file: a FIFO, device, directory, socket or symbolic
- * link is refused at once, so a recording can neither block the poll loop nor land elsewhere.
+ * Opens `file` for appending (`--record`): a missing file is created with O_EXCL (0644 before
+ * umask), an existing one keeps its mode and owner (less any set-id bit). Only a regular file: a
+ * FIFO, device, directory, socket or symbolic link is refused at once, so a recording can neither
+ * block the poll loop nor land elsewhere; so is another user's file in a sticky shared directory.
  */
 export function openAppendFile(file: string): AppendFile {
   let fd: number | undefined;
@@ -221,15 +253,48 @@ export function openAppendFile(file: string): AppendFile {
     const st = lstatOrUndefined(file);
     if (st !== undefined && !st.isFile()) throw refuse(file, `it is ${kindOf(st)}; a recording needs a regular file`);
     // O_NONBLOCK: should a FIFO be planted after the lstat, the open fails or returns at once.
-    fd = fs.openSync(file, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY, 0o644);
+    const flags = C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY;
+    try {
+      fd = fs.openSync(file, st === undefined ? flags | C.O_CREAT | C.O_EXCL : flags, 0o644);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (st === undefined && code === 'EEXIST') throw refuse(file, 'something was created at that name while it was being opened');
+      if (st !== undefined && code === 'ENOENT') throw refuse(file, 'it was removed while being opened');
+      throw e;
+    }
     const opened = fs.fstatSync(fd);
     if (!opened.isFile() || (st !== undefined && !sameFile(opened, st))) {
       throw refuse(file, `it changed between the check and the open (now ${kindOf(opened)})`);
     }
+    refuseForeignInSharedDir(file, opened);
+    if ((opened.mode & ~KEPT_MODE_BITS & 0o7777) !== 0) fs.fchmodSync(fd, opened.mode & KEPT_MODE_BITS);
     return { fd, size: opened.size };
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     throw cannotWrite(file, e);
+  }
+}
+
+/** How many numbered names createNewFile tries after `name` itself, before a random one. */
+const NUMBERED_NAMES = 20;
+
+/**
+ * Creates a new file in `dir` (O_EXCL, O_NOFOLLOW) named `stem` + `ext`, or `stem-1` + `ext`, …
+ * when that name is taken — by a file, a link, anything: nothing that exists is ever opened.
+ * Returns the descriptor (write-only, appending) and the path used. For names others can predict.
+ */
+export function createNewFile(dir: string, stem: string, ext: string, mode: number): { fd: number; file: string } {
+  const flags = C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NOCTTY;
+  let file = path.join(dir, stem + ext);
+  for (let i = 0; ; i++) {
+    try {
+      const fd = fs.openSync(file, flags, mode);
+      return { fd, file };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i > NUMBERED_NAMES) throw cannotWrite(file, e);
+    }
+    const n = i < NUMBERED_NAMES ? String(i + 1) : Math.random().toString(36).slice(2, 10);
+    file = path.join(dir, `${stem}-${n}${ext}`);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Widgets } from 'blessed';
 import type { TrackedConnection, TrackerEvent } from '../../core/tracker-types';
 import { formatDuration } from '../../util/duration';
 import type { WatchSession } from '../../watch/session-types';
+import { isPollTrouble, pollTroubleText } from '../../watch/poll-trouble-text';
 import type { StateFilter, TcpState } from '../../model';
 import type { LiveExportArgs } from '../output/export-file';
 import { wantedColumns, type ColumnId } from './columns';
@@ -105,6 +106,11 @@ export class TuiController {
       this.legendTimer.unref();
     }
     this.unsubscribeNotice = s.onNotice((n) => {
+      if (isPollTrouble(n)) {
+        this.setStatus(pollTroubleText(n), n.kind === 'poll_failed' ? 'error' : 'info');
+        this.requestRedraw();
+        return;
+      }
       if (n.kind !== 'lagging') return;
       const gap = n.lag.medianGapMs === null ? '' : ` (median gap ${formatDuration(n.lag.medianGapMs)})`;
       this.setStatus(`polls are late for the ${formatDuration(n.lag.intervalMs)} interval${gap}: events keep their observed times`, 'error');
