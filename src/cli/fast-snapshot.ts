@@ -5,21 +5,8 @@
 // or unusual spelling of those arguments, goes to the full CLI (main.ts), which also answers for
 // every error: when the fast path fails before printing, the full CLI runs the command again and
 // reports in its own words.
-import type { StateFilter } from '../model';
 import { parseStateList } from './state-list';
-
-import type { SnapshotFormat } from '../views/output/snapshot-text';
-
-export type PlainFormat = SnapshotFormat;
-
-export interface PlainSnapshot {
-  pid: number;
-  states: StateFilter;
-  format: PlainFormat;
-}
-
-const DEFAULT_STATES: StateFilter = new Set(['ESTABLISHED'] as const);
-const FORMATS: readonly PlainFormat[] = ['table', 'json', 'csv'];
+import { DEFAULT_SNAPSHOT_STATES, SNAPSHOT_FORMATS, type SnapshotPlan } from '../watch/snapshot-plan';
 
 /**
  * The plain snapshot's arguments (argv without node and the script), or undefined when they are
@@ -27,7 +14,7 @@ const FORMATS: readonly PlainFormat[] = ['table', 'json', 'csv'];
  * most one each of `--state`/`--format`, as `--opt value` or `--opt=value`, with values the full
  * CLI would accept.
  */
-export function plainSnapshotArgs(args: readonly string[]): PlainSnapshot | undefined {
+export function plainSnapshotArgs(args: readonly string[]): SnapshotPlan | undefined {
   if (args[0] !== 'snapshot') return undefined;
   let pid: number | undefined;
   let stateText: string | undefined;
@@ -54,7 +41,7 @@ export function plainSnapshotArgs(args: readonly string[]): PlainSnapshot | unde
     else return undefined;
   }
   if (pid === undefined) return undefined;
-  let states = DEFAULT_STATES;
+  let states = DEFAULT_SNAPSHOT_STATES;
   if (stateText !== undefined) {
     try {
       states = parseStateList(stateText);
@@ -62,9 +49,9 @@ export function plainSnapshotArgs(args: readonly string[]): PlainSnapshot | unde
       return undefined;
     }
   }
-  const format = formatText === undefined ? 'table' : FORMATS.find((f) => f === formatText.toLowerCase());
+  const format = formatText === undefined ? 'table' : SNAPSHOT_FORMATS.find((f) => f === formatText.toLowerCase());
   if (format === undefined) return undefined;
-  return { pid, states, format };
+  return { spec: { pids: [pid], children: false }, states, format };
 }
 
 /** The entry point: the fast path for a plain snapshot, the full CLI for everything else. */
@@ -86,46 +73,30 @@ function fullCli(argv: string[]): Promise<void> {
   return (require('./main') as typeof import('./main')).main(argv);
 }
 
-/** The wanted states and LISTEN: a connection's direction is decided by its target's listeners. */
-function withListeners(states: StateFilter): StateFilter {
-  return states === 'all' ? states : new Set([...states, 'LISTEN' as const]);
-}
-
 /** Resolves false (nothing printed) when the full CLI should take over. */
-async function runPlain(p: PlainSnapshot): Promise<boolean> {
-  const { isSockwatchError } = await import('../errors');
-  const { netlinkOneShot } = await import('../sources/netlink/one-shot');
-  const { snapshotText } = await import('../views/output/snapshot-text');
-  let timeMs = Date.now();
-  let snap;
-  try {
-    snap = await netlinkOneShot(p.pid, withListeners(p.states), { tcpInfo: p.format === 'json' });
-  } catch (e) {
-    // The auto source's choice: procfs where netlink cannot see the target (another network
-    // namespace, koffi cannot load). Errors about the target itself are the full CLI's to report.
-    if (!isSockwatchError(e) || e.code !== 'not_supported') return false;
-    // says why, once, when the reason is koffi
-    (await import('../sources/netlink/netlink-unavailable')).netlinkNeedsProcfs();
-    const { createProcfsSource } = await import('../sources/procfs/procfs-source');
-    const source = await createProcfsSource(p.pid);
-    timeMs = Date.now();
-    try {
-      snap = await source.snapshot(withListeners(p.states));
-    } finally {
-      source.close();
-    }
-  }
-  // The same connection objects as the full path's (a group of one): the holder's PID, and the
-  // direction decided by the listeners beside it (asked for above, filtered out by snapshotText).
-  const { assignDirections, ephemeralPorts } = await import('../sources/direction');
-  for (const c of snap.connections) c.pid = p.pid;
-  assignDirections(snap.connections, new Map(), ephemeralPorts());
+async function runPlain(plan: SnapshotPlan): Promise<boolean> {
+  const { snapshotOnce } = await import('../watch/snapshot-once');
+  const { oneShotSource } = await import('../sources/one-shot-source');
   const { useColor } = await import('../views/output/state-color');
-  const text = snapshotText(snap, timeMs, p.states, p.format, useColor(process.stdout));
   const { installStdoutGone } = await import('./stdout-gone');
   const { exitAfterDrain } = await import('./exit-after-drain');
-  installStdoutGone((code) => void exitAfterDrain(code));
-  process.stdout.write(text);
-  void exitAfterDrain(0);
-  return true;
+  const pid = plan.spec.pids[0]!;
+  let printed = false;
+  await snapshotOnce(
+    plan,
+    {
+      stdout: (text) => {
+        installStdoutGone((code) => void exitAfterDrain(code));
+        process.stdout.write(text);
+        printed = true;
+      },
+      color: useColor(process.stdout),
+      stderr: (text) => void process.stderr.write(text),
+      now: Date.now,
+    },
+    // Errors about the target itself are the full CLI's to report, in its own words.
+    { open: () => oneShotSource(pid, { tcpInfo: plan.format === 'json' }) },
+  );
+  if (printed) void exitAfterDrain(0);
+  return printed;
 }

@@ -132,7 +132,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   targetOptions(program.commands[program.commands.length - 1]!, 'show').action(
     async (pid: number | undefined, o: TargetFlags & { state: StateFilter; format: SnapshotFormat; output?: string; source?: SourceName }) => {
       const spec = targetSpec(pid, o);
-      exit(await runSnapshot(spec, { states: o.state, format: o.format, output: o.output, source: o.source, wait: o.wait === true }));
+      exit(await runSnapshot({ spec, states: o.state, format: o.format, output: o.output, source: o.source, wait: o.wait === true }));
     },
   );
 

@@ -337,10 +337,10 @@ class LifetimeTracker implements Tracker {
     const left = new Set<number>();
     const exits: TrackerEvent[] = [];
     for (const [pid, p] of this.members) {
-      const now2 = next.get(pid);
-      if (now2 !== undefined && sameProcess(p, now2)) continue;
+      const current = next.get(pid);
+      if (current !== undefined && sameProcess(p, current)) continue;
       left.add(pid);
-      const reused = now2 !== undefined || procs.some((q) => q.pid === pid);
+      const reused = current !== undefined || procs.some((q) => q.pid === pid);
       exits.push({ type: 'exit', atMs: now, reason: reused ? 'pid_reused' : 'exited', process: { ...p } });
     }
     const older = new Set<number>();

@@ -5,10 +5,8 @@
 import type { StateFilter, TcpState } from '../model';
 import { TCP_STATES } from '../model';
 import type { TrackerEvent } from '../core/tracker-types';
-import type { NoticeListener, UpdateListener, WatchSession } from '../watch/session-types';
+import type { LagStats, NoticeListener, ReplayAction, ReplayControl, UpdateListener, WatchSession } from '../views/session-types';
 import type { LifecycleStatus } from '../core/lifecycle-types';
-import type { LagStats } from '../watch/poll-cadence';
-import { replayActionFor, type KeyPress } from '../views/tui/keys';
 import { formatDuration } from '../util/duration';
 import type { Replayer } from './replayer';
 import { MARK_CLOSE, MARK_FINDING, MARK_OPEN } from './replay-analysis';
@@ -18,7 +16,7 @@ export const SPEEDS = [1, 2, 10, 100, Infinity] as const;
 /** steps applied per turn of the event loop at full speed (keys stay responsive) */
 const BATCH = 200;
 
-export class ReplaySession implements WatchSession {
+export class ReplaySession implements WatchSession, ReplayControl {
   readonly pid: number;
   readonly sourceName: WatchSession['sourceName'];
   readonly intervalMs: number;
@@ -159,10 +157,8 @@ export class ReplaySession implements WatchSession {
     return `REPLAY ${this.name}: ${at} of ${total}, poll ${this.r.position + 1}/${this.r.steps.length}, ${this.speedText()}, ${state} — ←/→ step, +/- speed, [/] previous/next event`;
   }
 
-  /** The replay keys (views/tui/keys.ts REPLAY_KEYS); returns a status line when the key was one of them. */
-  handleKey(k: KeyPress): string | undefined {
-    const a = replayActionFor(k);
-    if (a === undefined) return undefined;
+  /** What a replay key asks (views/tui/keys.ts REPLAY_KEYS maps them); returns the status line. */
+  act(a: ReplayAction): string {
     switch (a.type) {
       case 'playback':
         // space pauses playback (in a live watch it freezes the screen while polling goes on)

@@ -8,8 +8,8 @@ import { EventLens } from '../core/lens';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
 import { endpointWidthFor, eventHeader, eventLine, groupStartLine, IPV4_ENDPOINT_WIDTH, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
-import type { WatchSession } from './session-types';
-import { isPollTrouble, pollTroubleText } from './poll-trouble-text';
+import type { WatchSession } from '../views/session-types';
+import { isPollTrouble, pollTroubleText } from '../views/output/poll-trouble-text';
 
 export interface EventSinks {
   /** every NDJSON object, in order (start, events, summary) */

@@ -3,6 +3,7 @@
 // the watch falls behind. This measures the real gaps between poll starts and says when it does.
 import { LifetimeHistogram } from '../core/lifetime-histogram';
 import { RingBuffer } from '../core/ring-buffer';
+import type { LagStats } from '../views/session-types';
 
 /** A poll is late when it starts more than this many intervals after the previous one. */
 export const LATE_FACTOR = 1.25;
@@ -11,20 +12,6 @@ export const LAG_WINDOW = 10;
 /** …and at least this many gaps have been seen. */
 export const LAG_MIN_GAPS = 5;
 
-export interface LagStats {
-  /** the interval in use */
-  intervalMs: number;
-  /** polls started, the first included */
-  polls: number;
-  /** gaps longer than LATE_FACTOR × the interval */
-  late: number;
-  /** of the gaps between poll starts; null before the second poll (±1 %) */
-  medianGapMs: number | null;
-  p95GapMs: number | null;
-  maxGapMs: number | null;
-  /** the recent polls are late (see LAG_WINDOW) */
-  lagging: boolean;
-}
 
 export class PollCadence {
   private polls = 0;

@@ -7,7 +7,7 @@ import type { Tracker, TrackerEvent, TrackerEventBatches } from '../core/tracker
 import type { LifecycleStatus, OwnershipHints, SocketLifecycleEvent } from '../core/lifecycle-types';
 import { remoteKey } from '../core/lifecycle-match';
 import type { Source } from '../sources/source';
-import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from './session-types';
+import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from '../views/session-types';
 import { isOutOfDescriptors, isSockwatchError } from '../errors';
 import { PollCadence } from './poll-cadence';
 

@@ -92,3 +92,10 @@ export function processAlive(pid: number): boolean {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. A test waits for what it asserts. */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !check(); await sleep(20)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+  }
+}

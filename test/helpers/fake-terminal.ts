@@ -5,9 +5,8 @@ import { PassThrough, Writable } from 'node:stream';
 import type * as Blessed from 'blessed';
 import type { Snapshot, SourceName, StateFilter } from '../../src/model';
 import type { Tracker, TrackerEvent } from '../../src/core/tracker-types';
-import type { NoticeListener, SessionNotice, UpdateListener, WatchSession } from '../../src/watch/session-types';
+import type { LagStats, NoticeListener, SessionNotice, UpdateListener, WatchSession } from '../../src/views/session-types';
 import type { LifecycleStatus } from '../../src/core/lifecycle-types';
-import type { LagStats } from '../../src/watch/poll-cadence';
 
 export const KEYS = {
   up: '\x1b[A',

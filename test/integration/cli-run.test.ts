@@ -3,7 +3,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { ndjson, processAlive, runCli, sleep, startCli } from '../helpers/cli';
+import { eventually, ndjson, processAlive, runCli, startCli } from '../helpers/cli';
 
 const servers: net.Server[] = [];
 after(() => {
@@ -60,8 +60,7 @@ describe('sockwatch run', () => {
     cli.child.kill('SIGINT');
     const r = await cli.result;
     assert.equal(r.code, 130, r.stderr);
-    await sleep(50);
-    assert.equal(processAlive(pid), false, 'CMD is gone');
+    await eventually(() => !processAlive(pid), `CMD (PID ${pid}) to be gone`);
   });
 
   it('a command that does not exist: one line, 127', async () => {

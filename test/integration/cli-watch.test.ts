@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLoopbackClient, startLoopbackServer, stopLoopbackChildren, type LoopbackServer } from '../helpers/loopback';
-import { ndjson, processAlive, runCli, sleep, startCli } from '../helpers/cli';
+import { eventually, ndjson, processAlive, runCli, sleep, startCli } from '../helpers/cli';
 
 type Ev = Record<string, unknown> & { type: string; connection?: { local: { port: number }; remote: { port: number }; preexisting: boolean; exchanges?: number } };
 
@@ -57,7 +57,8 @@ describe('sockwatch watch on real processes', () => {
       await sleep(300);
       await client.close([conn!.localPort]);
       truth.set(conn!.localPort, Date.now() - t0);
-      await sleep(250);
+      // the next connection only once a poll has reported this one closed
+      await cli.waitFor(new RegExp(`"type":"close".*"port":${conn!.localPort}[,}]`));
     }
     cli.child.kill('SIGINT');
     const r = await cli.result;
@@ -95,8 +96,8 @@ describe('sockwatch watch on real processes', () => {
     const file = path.join(tmp, 'rec.ndjson');
     const cli = startCli(['watch', String(client.pid), '--interval', '50ms', '--record', file]);
     await cli.waitFor(/ open /);
-    await client.open([{ host: '127.0.0.1', port: server.ipv4Port, count: 1 }]);
-    await sleep(200);
+    const [second] = await client.open([{ host: '127.0.0.1', port: server.ipv4Port, count: 1 }]);
+    await cli.waitFor(new RegExp(` open .*:${second!.localPort} `));
     cli.child.kill('SIGINT');
     const r = await cli.result;
     assert.equal(r.code, 0, r.stderr);
@@ -148,9 +149,7 @@ describe('sockwatch demo', () => {
     assert.ok(eventsTo('leak', 'open') >= 1, 'leak: connections pile up');
     assert.equal(eventsTo('leak', 'close'), 0);
     assert.match(r.stdout, /^summary: /m);
-    await sleep(200);
-    assert.equal(processAlive(Number(m[1])), false, 'demo client stopped');
-    assert.equal(processAlive(Number(m[2])), false, 'demo server stopped');
+    await eventually(() => !processAlive(Number(m[1])) && !processAlive(Number(m[2])), 'the demo client and server to stop');
   });
 
   it('a reader that goes away (| head) ends it quietly with status 0, children stopped', async () => {
@@ -163,8 +162,7 @@ describe('sockwatch demo', () => {
     const r = await cli.result;
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /EPIPE|Error/);
-    await sleep(200);
-    for (const pid of pids) assert.equal(processAlive(pid), false, `demo child ${pid} stopped`);
+    await eventually(() => pids.every((pid) => !processAlive(pid)), `demo children ${pids.join(', ')} to stop`);
     const events = ndjson(fs.readFileSync(file, 'utf8')) as Ev[];
     assert.equal(events.at(-1)!.type, 'summary', 'the recording still ends with its summary');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -6,12 +6,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Connection } from '../../src/model';
 import { isSockwatchError } from '../../src/errors';
 import { readSocketInodes } from '../../src/sources/procfs/fd-inodes';
 import { createNetlinkSource } from '../../src/sources/netlink/netlink-source';
 import { canUseNetlink } from '../../src/sources/netlink/netlink-availability';
+import { openSockDiagSocket } from '../../src/sources/netlink/open-sock-diag';
+import { LOOKUP_DATAGRAM_BYTES, type NetlinkDumpOptions } from '../../src/sources/netlink/sock-diag-requests';
 import {
   startLoopbackClient,
   startLoopbackServer,
@@ -38,6 +41,25 @@ function byLocalPort(conns: Connection[], port: number): Connection {
   assert.ok(c, `a connection with local port ${port}`);
   return c;
 }
+
+test('every sock_diag socket the source uses comes from the factory it was given, the lookup socket too', async () => {
+  const opened: NetlinkDumpOptions[] = [];
+  const source = await createNetlinkSource(client.pid, {
+    openSocket: (o) => {
+      opened.push(o);
+      return openSockDiagSocket(o);
+    },
+  });
+  try {
+    await source.snapshot('all');
+    // nothing new: the known sockets are refreshed by exact lookups, on the lookup socket
+    const second = await source.snapshot('all');
+    assert.deepEqual(second.connections.map((c) => c.local.port).sort(), client.connections.map((c) => c.localPort).sort());
+    assert.deepEqual(opened.map((o) => o.datagramBytes), [undefined, LOOKUP_DATAGRAM_BYTES]);
+  } finally {
+    source.close();
+  }
+});
 
 test('a keep-alive client: bytes sent and received grow between snapshots', async () => {
   const source = await createNetlinkSource(client.pid);
@@ -171,10 +193,19 @@ test('a target in another network namespace is refused with not_supported', asyn
     once(child, 'error').then(() => false),
   ]);
   try {
-    // unshare -n needs CAP_SYS_ADMIN; give it a moment to switch namespace before exec'ing sleep
-    await new Promise((r) => setTimeout(r, 200));
-    if (!spawned || child.exitCode !== null) {
-      t.skip('cannot create a network namespace here');
+    // unshare -n needs CAP_SYS_ADMIN: wait until the child is in a namespace of its own
+    const ours = fs.readlinkSync('/proc/self/ns/net');
+    const theirs = (): string | undefined => {
+      try {
+        return fs.readlinkSync(`/proc/${child.pid}/ns/net`);
+      } catch {
+        return undefined;
+      }
+    };
+    for (const until = Date.now() + 5000; spawned && child.exitCode === null && (theirs() ?? ours) === ours && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    if (!spawned || child.exitCode !== null || theirs() === ours) {
+      // said in the test output (# SKIP), as docs/testing.md lists
+      t.skip('cannot create a network namespace here (unshare -n needs root)');
       return;
     }
     await assert.rejects(createNetlinkSource(child.pid!), (e: unknown) => {

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ndjson, startCli, sleep } from '../helpers/cli';
+import { eventually, ndjson, startCli, sleep } from '../helpers/cli';
 import { createTracker } from '../../src/core/tracker';
 import { openTarget } from '../../src/sources/open-target';
 import { runTui } from '../../src/views/tui/run-tui';
@@ -77,7 +77,20 @@ describe('grouping by peer', () => {
     await cli.waitFor(/"type":"start"/);
     client.go();
     const truth = await client.done;
-    await sleep(200);
+    // stop once the watch has reported every connection the client made (an open, or a brief
+    // close) and every close, however late its polls run on a loaded machine
+    const reported = (port: number): { conns: number; closes: number } => {
+      const text = cli.stdout();
+      const events = ndjson(text.slice(0, text.lastIndexOf('\n') + 1)) as { type: string; brief?: boolean; connection?: { remote: { port: number } } }[];
+      const to = events.filter((e) => e.connection?.remote.port === port);
+      return { conns: to.filter((e) => e.type === 'open' || (e.type === 'close' && e.brief === true)).length, closes: to.filter((e) => e.type === 'close').length };
+    };
+    await eventually(() => {
+      const [ra, rb] = [reported(a), reported(b)];
+      return ra.conns === truth.counts.a.opened && ra.closes === truth.counts.a.closed && rb.conns === truth.counts.b.opened && rb.closes === truth.counts.b.closed;
+    }, 'the watch to report the client\'s opens and closes', 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify({ a: reported(a), b: reported(b), truth })}\n${cli.stdout()}\n${cli.stderr()}`);
+    });
     cli.child.kill('SIGINT');
     const r = await cli.result;
     assert.equal(r.code, 0, r.stderr);

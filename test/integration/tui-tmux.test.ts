@@ -8,20 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI } from '../helpers/cli';
+import { requireTools } from '../helpers/real-tools';
 import { startLoopbackClient, startLoopbackServer, stopLoopbackChildren } from '../helpers/loopback';
 import { syntheticRecording } from '../helpers/synthetic-recording';
 
 const SOCKET = `sockwatch-tui-test-${process.pid}`;
 const SESSION = 'tui';
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
@@ -51,7 +43,9 @@ after(async () => {
   await stopLoopbackChildren();
 });
 
-test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, q restores the terminal', { skip: !hasTmux() && 'tmux not installed' }, async () => {
+test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, q restores the terminal', async () => {
+  // a missing tmux fails naming its package (docs/testing.md: never a skip)
+  requireTools('tmux');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-tmux-'));
   const server = await startLoopbackServer();
   const client = await startLoopbackClient([{ host: '127.0.0.1', port: server.ipv4Port, count: 3 }]);
@@ -109,7 +103,9 @@ test('sockwatch <pid> in tmux: rows, pause, filter, export, help, live updates, 
   }
 });
 
-test('replay in tmux: q leaves the replayed summary on the normal screen', { skip: !hasTmux() && 'tmux not installed' }, async () => {
+test('replay in tmux: q leaves the replayed summary on the normal screen', async () => {
+  // a missing tmux fails naming its package (docs/testing.md: never a skip)
+  requireTools('tmux');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockwatch-tmux-replay-'));
   const file = path.join(dir, 'run.ndjson');
   fs.writeFileSync(file, syntheticRecording({ churn: 20, leak: 2 }));

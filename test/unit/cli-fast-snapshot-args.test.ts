@@ -7,9 +7,9 @@ const states = (s: ReturnType<typeof plainSnapshotArgs>): string | undefined =>
   s === undefined ? undefined : s.states === 'all' ? 'all' : [...s.states].sort().join(',');
 
 test('the plain one-shot is recognized in each spelling commander accepts for it', () => {
-  assert.deepEqual(plainSnapshotArgs(['snapshot', '42']), { pid: 42, states: new Set(['ESTABLISHED']), format: 'table' });
+  assert.deepEqual(plainSnapshotArgs(['snapshot', '42']), { spec: { pids: [42], children: false }, states: new Set(['ESTABLISHED']), format: 'table' });
   const a = plainSnapshotArgs(['snapshot', '--state', 'listen,Close-Wait', '7', '--format=JSON']);
-  assert.equal(a?.pid, 7);
+  assert.deepEqual(a?.spec, { pids: [7], children: false });
   assert.equal(a?.format, 'json');
   assert.equal(states(a), 'CLOSE_WAIT,LISTEN');
   assert.equal(states(plainSnapshotArgs(['snapshot', '7', '--state=all'])), 'all');

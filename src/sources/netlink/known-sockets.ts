@@ -7,8 +7,7 @@ import { checked, type FamilyDumper } from './dump-tcp';
 import { buildPortFilterBytecode, type PortFilter } from './inet-diag-bytecode';
 import { planPortFilter } from './port-filter-plan';
 import { FD_STATES_MASK, buildAckSentinel, buildInetDiagExactRequest, type InetFamily } from './inet-diag-request';
-import { openSockDiagSocket } from './open-sock-diag';
-import { LOOKUP_DATAGRAM_BYTES, type NetlinkDumpOptions, type SockDiagRequests } from './sock-diag-requests';
+import { LOOKUP_DATAGRAM_BYTES, type NetlinkDumpOptions, type SockDiagRequests, type SockDiagSocketFactory } from './sock-diag-requests';
 import { AF_INET, AF_INET6 } from './sock-diag-constants';
 
 /**
@@ -73,7 +72,9 @@ export interface Refresh {
 export interface KnownSocketsOptions {
   /** refresh by lookups up to this many known sockets, by a filtered dump above (default LOOKUP_MAX) */
   lookupMax?: number;
-  /** options of the lookup socket this opens on first use */
+  /** how the lookup socket is opened on first use: the factory the source was given */
+  openSocket: SockDiagSocketFactory;
+  /** options of the lookup socket (its datagram size is LOOKUP_DATAGRAM_BYTES whatever they say) */
   socketOptions?: NetlinkDumpOptions;
 }
 
@@ -97,7 +98,7 @@ export class KnownSockets {
 
   constructor(
     private readonly dumper: FamilyDumper,
-    private readonly opts: KnownSocketsOptions = {},
+    private readonly opts: KnownSocketsOptions,
   ) {
     this.lookupMax = opts.lookupMax ?? LOOKUP_MAX;
   }
@@ -143,7 +144,7 @@ export class KnownSockets {
   }
 
   private get lookupSocket(): SockDiagRequests {
-    this.lookupSocketOpened ??= openSockDiagSocket({ ...this.opts.socketOptions, datagramBytes: LOOKUP_DATAGRAM_BYTES });
+    this.lookupSocketOpened ??= this.opts.openSocket({ ...this.opts.socketOptions, datagramBytes: LOOKUP_DATAGRAM_BYTES });
     return this.lookupSocketOpened;
   }
 

@@ -15,7 +15,7 @@ import { KnownSockets, type Refresh } from './known-sockets';
 import { inFdOrder } from './in-fd-order';
 import { UnixSockets } from './unix-sockets';
 import { openSockDiagSocket } from './open-sock-diag';
-import type { NetlinkDumpOptions, SockDiagRequests } from './sock-diag-requests';
+import type { NetlinkDumpOptions, SockDiagRequests, SockDiagSocketFactory } from './sock-diag-requests';
 
 /** How often a poll also dumps the host table and re-reads every fd link; see NetlinkSource. */
 export const FULL_REFRESH_MS = 30_000;
@@ -27,6 +27,8 @@ export interface NetlinkSourceOptions extends NetlinkDumpOptions {
   nowMs?: () => number;
   /** refresh by lookups up to this many known sockets, by a filtered dump above (default LOOKUP_MAX); tests force one way */
   lookupMax?: number;
+  /** opens every sock_diag socket the source uses (default openSockDiagSocket) */
+  openSocket?: SockDiagSocketFactory;
 }
 
 /**
@@ -95,9 +97,10 @@ export class NetlinkSource implements Source {
     private readonly target: WatchedProcess,
     opts: NetlinkSourceOptions = {},
   ) {
-    this.socket = openSockDiagSocket(opts);
+    const openSocket = opts.openSocket ?? openSockDiagSocket;
+    this.socket = openSocket(opts);
     this.dumper = new FamilyDumper(this.socket);
-    this.known = new KnownSockets(this.dumper, { socketOptions: opts, ...(opts.lookupMax === undefined ? {} : { lookupMax: opts.lookupMax }) });
+    this.known = new KnownSockets(this.dumper, { openSocket, socketOptions: opts, ...(opts.lookupMax === undefined ? {} : { lookupMax: opts.lookupMax }) });
     this.fds = new FdSocketTable(pid);
     this.unixSockets = new UnixSockets(this.socket);
     this.fullRefreshMs = opts.fullRefreshMs ?? FULL_REFRESH_MS;

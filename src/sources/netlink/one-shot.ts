@@ -39,7 +39,7 @@ export async function netlinkOneShot(pid: number, states: StateFilter, opts: One
   const socket = openSockDiagSocket();
   const dumper = new FamilyDumper(socket);
   // loaded only for tcp_info: the table and CSV never need it
-  const known = opts.tcpInfo ? new (require('./known-sockets') as typeof import('./known-sockets')).KnownSockets(dumper) : undefined;
+  const known = opts.tcpInfo ? new (require('./known-sockets') as typeof import('./known-sockets')).KnownSockets(dumper, { openSocket: openSockDiagSocket }) : undefined;
   try {
     const connections = await readConsistently(
       target,

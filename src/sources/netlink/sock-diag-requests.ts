@@ -12,6 +12,9 @@ export interface NetlinkDumpOptions {
   timeoutMs?: number;
 }
 
+/** Opens a sock_diag request socket (open-sock-diag.ts; tests may give another). A source takes one and opens every socket it needs with it. */
+export type SockDiagSocketFactory = (opts: NetlinkDumpOptions) => SockDiagRequests;
+
 export interface SockDiagRequests {
   /**
    * Send one dump request (bytes from buildInetDiagDumpRequest; its nlmsg_seq is overwritten)

@@ -2,7 +2,7 @@
 // its polls, follow the session, close on the way out.
 import { performance } from 'node:perf_hooks';
 import type { Source } from '../../sources/source';
-import type { WatchSession } from '../../watch/session-types';
+import type { WatchSession } from '../session-types';
 import { SockwatchMetrics } from './sockwatch-metrics';
 import { instrumentSource } from './instrumented-source';
 import { startMetricsServer } from './metrics-server';

@@ -4,7 +4,7 @@
 import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type StateFilter } from '../../model';
 import type { Finding, LastingFinding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
 import type { LifecycleStatus } from '../../core/lifecycle-types';
-import type { LagStats } from '../../watch/poll-cadence';
+import type { LagStats } from '../session-types';
 import type { PeerStats } from '../../core/peer-stats';
 
 /** summary.peers: the busiest this many, the rest as one `other` row */

@@ -6,14 +6,14 @@
 import type { Widgets } from 'blessed';
 import type { TrackedConnection, TrackerEvent } from '../../core/tracker-types';
 import { formatDuration } from '../../util/duration';
-import type { WatchSession } from '../../watch/session-types';
-import { isPollTrouble, pollTroubleText } from '../../watch/poll-trouble-text';
+import type { ReplayControl, WatchSession } from '../session-types';
+import { isPollTrouble, pollTroubleText } from '../output/poll-trouble-text';
 import type { StateFilter, TcpState } from '../../model';
 import type { LiveExportArgs } from '../output/export-file';
 import { wantedColumns, type ColumnId } from './columns';
 import { paintFrame, type Frame } from './draw';
 import { EventLog } from './event-log';
-import { actionFor, isQuitKey, type Action, type KeyPress } from './keys';
+import { actionFor, isQuitKey, replayActionFor, type Action, type KeyPress } from './keys';
 import { selectRows } from './rows';
 import { buildScreenModel, deriveView, statesText, type DerivedView } from './screen-model';
 import { editPrompt, initialUiState, nextSort, reverseSort, scrollBy, type UiState } from './ui-state';
@@ -52,7 +52,7 @@ export interface ControllerDeps {
   /** `h`: writes an HTML report of what was seen so far into the directory; returns the path */
   htmlReport?: (dir: string, nowMs: number) => Promise<string>;
   /** replay: a banner line kept current, and keys it handles before the usual ones (a status line when handled) */
-  replay?: { banner(): string; handleKey(k: KeyPress): string | undefined };
+  replay?: ReplayControl;
   /** the first status line instead of the between-poll facility's (where `run` logs CMD, a hint) */
   status?: string;
 }
@@ -221,7 +221,8 @@ export class TuiController {
       this.ui = edited;
       return this.requestRedraw();
     }
-    const replayed = this.d.replay?.handleKey(k);
+    const replayAction = this.d.replay && replayActionFor(k);
+    const replayed = replayAction ? this.d.replay?.act(replayAction) : undefined;
     if (replayed !== undefined) {
       this.setStatus(replayed);
       return this.requestRedraw();

@@ -1,5 +1,6 @@
 // Key bindings as data: one table the controller maps keypresses with, the help overlay lists, and
 // docs/cli.md's "Keys:" paragraph is tested against (test/unit/tui-keys-docs.test.ts).
+import type { ReplayAction } from '../session-types';
 
 export type Action =
   | { type: 'quit' }
@@ -16,12 +17,8 @@ export type Action =
   | { type: 'scroll'; by: number | 'page-up' | 'page-down' | 'top' | 'bottom' }
   | { type: 'dismiss' };
 
-/** The keys only a replay has (the replay session acts on them). */
-export type ReplayAction =
-  | { type: 'playback' }
-  | { type: 'step'; by: 1 | -1 }
-  | { type: 'speed'; by: 1 | -1 }
-  | { type: 'jump'; by: 1 | -1 };
+/** The keys only a replay has (the replay session acts on them: ReplayControl). */
+export type { ReplayAction };
 
 /** What blessed reports for a keypress (ch for printable keys, key.name for the rest). */
 export interface KeyPress {

@@ -1,7 +1,7 @@
 // Entry point of the full-screen view. blessed is required lazily here so the CLI's line modes
 // (not a TTY, --json) never load it.
 import type * as Blessed from 'blessed';
-import type { WatchSession } from '../../watch/session-types';
+import type { WatchSession } from '../session-types';
 import { TuiController, type ControllerDeps, type Exporter } from './controller';
 import { createFrame } from './draw';
 import { noColorRequested } from '../output/state-color';

@@ -3,8 +3,7 @@
 // draw.ts only paints `lines` and the help overlay.
 import type { FindingKind, LastingFinding, LiveCountSample, TrackedConnection, Tracker, TrackerStats } from '../../core/tracker-types';
 import type { ProcessInfo } from '../../model';
-import type { LagStats } from '../../watch/poll-cadence';
-import type { WatchSession } from '../../watch/session-types';
+import type { LagStats, WatchSession } from '../session-types';
 import type { StateFilter } from '../../model';
 import { formatClock } from './format';
 import { formatDuration } from '../../util/duration';

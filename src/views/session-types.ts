@@ -1,8 +1,25 @@
-// The contract between the poll loop (src/watch/) and the views that follow it (TUI, line output).
+// The contract between a session (the poll loop in src/watch/, a replay) and the views that follow
+// it (TUI, line output, metrics). It lives with the views, its consumers: a view never imports from
+// src/watch, which imports views (event lines, the TUI), so the two never form a cycle.
 import type { SourceName, StateFilter } from '../model';
 import type { Tracker, TrackerEvent } from '../core/tracker-types';
 import type { LifecycleStatus } from '../core/lifecycle-types';
-import type { LagStats } from './poll-cadence';
+
+/** How well the polls keep up with the interval (measured by src/watch/poll-cadence.ts). */
+export interface LagStats {
+  /** the interval in use */
+  intervalMs: number;
+  /** polls started, the first included */
+  polls: number;
+  /** gaps longer than LATE_FACTOR × the interval */
+  late: number;
+  /** of the gaps between poll starts; null before the second poll (±1 %) */
+  medianGapMs: number | null;
+  p95GapMs: number | null;
+  maxGapMs: number | null;
+  /** the recent polls are late (see LAG_WINDOW) */
+  lagging: boolean;
+}
 
 export type UpdateListener = (events: readonly TrackerEvent[], nowMs: number) => void;
 
@@ -45,4 +62,18 @@ export interface WatchSession {
   onNotice(listener: NoticeListener): () => void;
   /** stop polling; resolves once the final events have been delivered */
   stop(): Promise<void>;
+}
+
+/** What a replay's own keys ask of it (views/tui/keys.ts REPLAY_KEYS maps the keys). */
+export type ReplayAction =
+  | { type: 'playback' }
+  | { type: 'step'; by: 1 | -1 }
+  | { type: 'speed'; by: 1 | -1 }
+  | { type: 'jump'; by: 1 | -1 };
+
+/** A replay as the full-screen view drives it: its banner line, and its keys as actions. */
+export interface ReplayControl {
+  banner(): string;
+  /** does it; returns the status line to show */
+  act(a: ReplayAction): string;
 }

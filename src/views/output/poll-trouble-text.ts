@@ -1,7 +1,7 @@
 // The words for a poll that failed for a transient reason and for the polls resuming, shared by
 // line output, --json's stderr notices and the TUI's status line.
-import { formatDuration } from '../util/duration';
-import type { SessionNotice } from './session-types';
+import { formatDuration } from '../../util/duration';
+import type { SessionNotice } from '../session-types';
 
 type PollTrouble = Extract<SessionNotice, { kind: 'poll_failed' | 'poll_resumed' }>;
 
