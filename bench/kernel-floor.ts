@@ -11,6 +11,8 @@ export interface Floor {
   wallMs: number;
   readdirCpuMs: number;
   lookupsCpuMs: number;
+  /** one port-filtered dump with tcp_info; -1 when the target's ports do not fit one filter */
+  dumpCpuMs: number;
   sockets: number;
 }
 

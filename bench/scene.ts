@@ -42,7 +42,7 @@ export async function startSink(addresses: string[], fds: number): Promise<Endpo
   return (await waitForLine(child, isEndpoints, 10_000)).endpoints;
 }
 
-async function startHolder(endpoints: Endpoint[], count: number, traffic: number): Promise<{ pid: number; ready: number }> {
+export async function startHolder(endpoints: Endpoint[], count: number, traffic: number): Promise<{ pid: number; ready: number }> {
   const args = [JSON.stringify(endpoints), String(count)];
   if (traffic > 0) args.push('--traffic', String(traffic));
   const child = spawnNode(path.join(CHILD_DIR, 'holder.js'), args, count + 1000);

@@ -147,6 +147,21 @@ test('wantedInodes keeps only those rows', () => {
   assert.deepEqual(decodeInetDiag(bin, { wantedInodes: new Set() }).rows, []);
 });
 
+test('messages counts every inet_diag message walked past, wanted or not, and nothing after a malformed one', () => {
+  const { bin, truth } = load('tcp4-loopback');
+  const sockets = messages(bin).length - 1; // all but NLMSG_DONE
+  assert.equal(sockets, truth.sockets.length);
+  assert.equal(decodeInetDiag(bin).messages, sockets);
+  assert.equal(decodeInetDiag(bin, { wantedInodes: new Set() }).messages, sockets);
+  const first = messages(bin)[0]!;
+  const cut = decodeInetDiag(Buffer.concat([first, Buffer.from([1, 0, 0, 0, 20, 0, 0, 0]), bin]));
+  assert.equal(cut.messages, 1);
+  // a message too short to be an inet_diag_msg is a problem, not a message
+  const short = Buffer.from(first.subarray(0, 16 + 20));
+  short.writeUInt32LE(short.length, 0);
+  assert.equal(decodeInetDiag(short).messages, 0);
+});
+
 test('several receive buffers decode like one', () => {
   const { bin } = load('tcp6-loopback');
   assert.deepEqual(decodeInetDiag(messages(bin)), decodeInetDiag(bin));
@@ -206,7 +221,7 @@ test('an nlmsg_len smaller than the header or past the end is a problem, not a t
   const tooBig = Buffer.from(bin);
   tooBig.writeUInt32LE(bin.length + 4, 0);
   assert.match(decodeInetDiag(tooBig).problem ?? '', /bad nlmsg_len/);
-  assert.deepEqual(decodeInetDiag(Buffer.alloc(0)), { rows: [], done: false, interrupted: false });
+  assert.deepEqual(decodeInetDiag(Buffer.alloc(0)), { rows: [], done: false, interrupted: false, messages: 0 });
 });
 
 test('an inet_diag_msg shorter than its struct is a problem', () => {
@@ -221,7 +236,7 @@ test('NLMSG_ERROR carries the errno as a value; an ACK (error 0) ends the reply'
   const result = decodeInetDiag(nlmsg(2, err));
   assert.equal(result.errno, 13);
   assert.equal(result.done, false);
-  assert.deepEqual(decodeInetDiag(nlmsg(2, Buffer.alloc(20))), { rows: [], done: true, interrupted: false });
+  assert.deepEqual(decodeInetDiag(nlmsg(2, Buffer.alloc(20))), { rows: [], done: true, interrupted: false, messages: 0 });
 });
 
 test('NLM_F_DUMP_INTR is surfaced', () => {

@@ -52,20 +52,23 @@ export const BOTH_FAMILIES: ReadonlySet<InetFamily> = new Set<InetFamily>([AF_IN
 
 /**
  * The rows of a dump of `families` whose inode is wanted (all rows without `wantedInodes`),
- * each socket once: a table changing while walked can show a socket twice.
+ * each socket once: a table changing while walked can show a socket twice. `tableSize`: the
+ * sockets the dump walked past, wanted or not (how the cost of a later filtered dump compares).
  */
-export async function dumpTcp(dumper: FamilyDumper, families: ReadonlySet<InetFamily>, opts: DumpOptions, wantedInodes?: InodeSet): Promise<{ rows: InetDiagRow[]; walks: number }> {
+export async function dumpTcp(dumper: FamilyDumper, families: ReadonlySet<InetFamily>, opts: DumpOptions, wantedInodes?: InodeSet): Promise<{ rows: InetDiagRow[]; walks: number; tableSize: number }> {
   const walks = await dumper.dump(families, opts, () => new InetDiagDecoder(wantedInodes ? { wantedInodes, modelTcpInfo: true } : { modelTcpInfo: true }));
   const rows: InetDiagRow[] = [];
   const seen = new Set<number>();
+  let tableSize = 0;
   for (const walk of walks) {
+    tableSize += walk.result.messages;
     for (const row of checked(walk.result)) {
       if (seen.has(row.inode)) continue;
       seen.add(row.inode);
       rows.push(row);
     }
   }
-  return { rows, walks: walks.length };
+  return { rows, walks: walks.length, tableSize };
 }
 
 /** The rows of a complete, well-formed dump reply; an io_error otherwise. */

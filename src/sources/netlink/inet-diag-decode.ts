@@ -111,6 +111,8 @@ export interface DecodeResult {
   problem?: string;
   /** batch mode only: lookups answered with ENOENT (no such socket any more) */
   missing?: number;
+  /** well-formed inet_diag messages seen, wanted or not: for a dump, the size of the table walked */
+  messages: number;
 }
 
 /**
@@ -136,7 +138,7 @@ export function decodeInetDiag(
  * connections they were megabytes per poll). Rows copy what they keep.
  */
 export class InetDiagDecoder {
-  readonly result: DecodeResult = { rows: [], done: false, interrupted: false };
+  readonly result: DecodeResult = { rows: [], done: false, interrupted: false, messages: 0 };
   private readonly tcpInfoOf: TcpInfoDecoder;
 
   constructor(private readonly opts: DecodeOptions = {}) {
@@ -179,6 +181,7 @@ function decodeBuffer(
         return true;
       }
       const inode = dv.getUint32(p + 68, HOST_LE);
+      out.messages++;
       if (wanted !== undefined && !wanted.has(inode)) {
         unwanted?.(inode, buf.subarray(off, off + len));
         return false;

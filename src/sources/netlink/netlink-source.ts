@@ -198,12 +198,14 @@ export class NetlinkSource implements Source {
   private async dumpAndLearn(inodeToFd: ReadonlyMap<number, number>, states: StateFilter): Promise<InetDiagRow[]> {
     const mask = states === 'all' ? FD_STATES_MASK : (stateMask(states) | FD_STATES_MASK) >>> 0;
     let rows: InetDiagRow[] = [];
+    let tableSize = 0;
     if (inodeToFd.size > 0) {
       const dumped = await dumpTcp(this.dumper, BOTH_FAMILIES, { states: mask, extensions: 0 }, inodeToFd);
       this.dumps += dumped.walks;
       rows = dumped.rows;
+      tableSize = dumped.tableSize;
     }
-    this.known.replaceWith(rows);
+    this.known.replaceWith(rows, tableSize);
     const notInTable = new Map<number, number>();
     for (const inode of inodeToFd.keys()) {
       if (!this.known.has(inode)) notInTable.set(inode, (this.notInTable.get(inode) ?? 0) + 1);

@@ -56,9 +56,10 @@ export async function netlinkOneShot(pid: number, states: StateFilter, opts: One
 async function readOnce(pid: number, states: StateFilter, dumper: FamilyDumper, known: KnownSockets | undefined): Promise<Connection[]> {
   const inodeToFd = await new FdSocketTable(pid).scan();
   if (inodeToFd.size === 0) return [];
-  let { rows } = await dumpTcp(dumper, BOTH_FAMILIES, { states: stateMask(states), extensions: 0 }, inodeToFd);
+  const dumped = await dumpTcp(dumper, BOTH_FAMILIES, { states: stateMask(states), extensions: 0 }, inodeToFd);
+  let rows = dumped.rows;
   if (known !== undefined && rows.length > 0) {
-    known.replaceWith(rows);
+    known.replaceWith(rows, dumped.tableSize);
     // as in the poller's first poll: a failed lookup leaves the rows without tcp_info
     // the dump's rows lend the lookups their decoded addresses, cookie and sockId
     const refresh = await known.refresh(new Map<number, InetDiagRow>(rows.map((r) => [r.inode, r]))).catch(() => undefined);
