@@ -9,9 +9,13 @@ import { KnownSockets, LOOKUP_MAX, LOOKUP_SHARE_OF_TABLE } from '../../src/sourc
 const dumper = new FamilyDumper({
   dump: () => Promise.reject(new Error('no dump in this test')),
 });
+/** never called: the limit is decided before any socket is opened */
+const openSocket = (): never => {
+  throw new Error('no socket in this test');
+};
 
 test('the lookup limit grows with the table the last unfiltered dump walked, never below LOOKUP_MAX', () => {
-  const known = new KnownSockets(dumper);
+  const known = new KnownSockets(dumper, { openSocket });
   assert.equal(known.lookupLimit, LOOKUP_MAX, 'before any dump');
   known.replaceWith([], 22_000);
   assert.equal(known.lookupLimit, LOOKUP_MAX);
@@ -26,7 +30,7 @@ test('the lookup limit grows with the table the last unfiltered dump walked, nev
 });
 
 test('an explicit lookupMax holds whatever the table size', () => {
-  const known = new KnownSockets(dumper, { lookupMax: 3 });
+  const known = new KnownSockets(dumper, { lookupMax: 3, openSocket });
   known.replaceWith([], 1_000_000);
   assert.equal(known.lookupLimit, 3);
 });
