@@ -104,13 +104,14 @@ export class EventStream {
   summary(nowMs: number): { readonly json: JsonObject; lines: string[] } {
     const { tracker, pid } = this.session;
     const lag = this.session.lag();
+    const briefConnections = this.session.briefConnections;
     const shown = (t: TrackedConnection): boolean => this.lens.isShown(t.id);
     let json: JsonObject | undefined;
     return {
       get json(): JsonObject {
-        return (json ??= summaryJson({ pid, tracker, nowMs, lag, shown }));
+        return (json ??= summaryJson({ pid, tracker, nowMs, lag, shown, briefConnections }));
       },
-      lines: summaryLines(tracker, nowMs, lag),
+      lines: summaryLines(tracker, nowMs, lag, briefConnections),
     };
   }
 

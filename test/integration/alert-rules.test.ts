@@ -77,6 +77,7 @@ const CASES: Case[] = [
 
   { alert: 'SockwatchEventsLost', name: '5 events dropped', series: [s('sockwatch_lifecycle_events_dropped_total', L, '0 0 0 5x10'), s('sockwatch_lifecycle_overruns_total', L, '0x13')], at: '5m', fires: { labels: L, summary: 'sockwatch lost between-poll events for target 4242' } },
   { alert: 'SockwatchEventsLost', name: 'one overrun', series: [s('sockwatch_lifecycle_events_dropped_total', L, '0x13'), s('sockwatch_lifecycle_overruns_total', L, '0 0 0 1x10')], at: '5m', fires: { labels: L, summary: 'sockwatch lost between-poll events for target 4242' } },
+  { alert: 'SockwatchEventsLost', name: 'the kernel skipped the program', series: [s('sockwatch_lifecycle_events_dropped_total', L, '0x13'), s('sockwatch_lifecycle_overruns_total', L, '0x13'), s('sockwatch_lifecycle_events_missed_total', L, '0 0 0 29x10')], at: '5m', fires: { labels: L, summary: 'sockwatch lost between-poll events for target 4242' } },
   { alert: 'SockwatchEventsLost', name: 'nothing lost', series: [s('sockwatch_lifecycle_events_dropped_total', L, '0x30'), s('sockwatch_lifecycle_overruns_total', L, '0x30')], at: '20m' },
   { alert: 'SockwatchEventsLost', name: 'a loss 28 minutes ago', series: [s('sockwatch_lifecycle_events_dropped_total', L, '0 0 5x40'), s('sockwatch_lifecycle_overruns_total', L, '0x42')], at: '30m' },
 ];

@@ -38,6 +38,10 @@ test('the lifecycle loss counters follow the session status at each scrape and n
   assert.deepEqual(await read(), [5, 1], 'eBPF took over with nothing lost: the totals stay');
   status = { facility: 'ebpf', dropped: 2, overruns: 40 };
   assert.deepEqual(await read(), [7, 41]);
+  status = { facility: 'ebpf', dropped: 2, overruns: 40, missed: 29 };
+  const missed = async (): Promise<number | undefined> => parsePromText((await m.scrape()).body).samples.get(seriesKey('sockwatch_lifecycle_events_missed_total', { target }));
+  assert.equal(await missed(), 29, 'recursion misses the kernel counted for the eBPF program');
+  assert.equal(await missed(), 29);
 });
 
 test('a view without a between-poll facility keeps both counters at 0', async () => {
@@ -46,4 +50,5 @@ test('a view without a between-poll facility keeps both counters at 0', async ()
   const p = parsePromText((await m.scrape()).body);
   assert.equal(p.samples.get(seriesKey('sockwatch_lifecycle_events_dropped_total', { target })), 0);
   assert.equal(p.samples.get(seriesKey('sockwatch_lifecycle_overruns_total', { target })), 0);
+  assert.equal(p.samples.get(seriesKey('sockwatch_lifecycle_events_missed_total', { target })), 0);
 });

@@ -64,8 +64,10 @@ export class SockwatchMetrics {
   private readonly exits: Counter<'target'>;
   private readonly lifecycleDropped: Counter<'target'>;
   private readonly lifecycleOverruns: Counter<'target'>;
+  private readonly lifecycleMissed: Counter<'target'>;
   private readonly droppedSeen = new FeedLoss();
   private readonly overrunsSeen = new FeedLoss();
+  private readonly missedSeen = new FeedLoss();
   private readonly peerOpened: Counter<'target' | 'peer'> | undefined;
   private readonly peerClosed: Counter<'target' | 'peer'> | undefined;
 
@@ -95,6 +97,7 @@ export class SockwatchMetrics {
     this.exits = counter('sockwatch_target_exits_total', 'Times the watched process exited (or its PID was taken by a new process).');
     this.lifecycleDropped = counter('sockwatch_lifecycle_events_dropped_total', "Between-poll events (destroy notifications or eBPF) lost because sockwatch's buffer was full: brief connections missing from the counts.");
     this.lifecycleOverruns = counter('sockwatch_lifecycle_overruns_total', 'Reports that between-poll events were lost before sockwatch read them (the kernel could not queue destroy notifications: an unknown number each): brief connections missing from the counts.');
+    this.lifecycleMissed = counter('sockwatch_lifecycle_events_missed_total', "Socket state changes the kernel did not run sockwatch's eBPF program for (it was busy with another BPF program on that CPU): brief connections possibly missing from the counts.");
 
     new Gauge({
       name: 'sockwatch_connections',
@@ -239,6 +242,7 @@ export class SockwatchMetrics {
     const t = { target: this.target };
     this.lifecycleDropped.inc(t, this.droppedSeen.delta(s.facility, s.dropped));
     this.lifecycleOverruns.inc(t, this.overrunsSeen.delta(s.facility, s.overruns));
+    this.lifecycleMissed.inc(t, this.missedSeen.delta(s.facility, s.missed));
   }
 
   /** A connection is assigned its peer series once, when first seen; `opened`: count it as opened there. */

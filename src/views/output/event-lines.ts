@@ -1,5 +1,6 @@
 // Plain line output of `watch` (like bcc's tcplife). Lines stream, so widths are fixed and wide
 // enough for IPv4; a longer IPv6 endpoint pushes its line right rather than being cut.
+import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { Endpoint, ProcessInfo, SourceName, StateFilter } from '../../model';
 import type { Finding, LastingFinding, LifetimeBound, Tracker, TrackerEvent, TrackerStats } from '../../core/tracker-types';
 import { formatClock, formatDuration } from '../../util/duration';
@@ -103,19 +104,33 @@ export function lifetimeText(st: TrackerStats): string {
   return `${st.closed} closed, all preexisting: lifetimes unknown`;
 }
 
-export function summaryLines(tracker: Tracker, nowMs: number, lag?: LagJson): string[] {
+export function summaryLines(tracker: Tracker, nowMs: number, lag?: LagJson, facility?: LifecycleStatus): string[] {
   const st = tracker.stats(nowMs);
   const brief = st.brief > 0 ? ` (${st.brief} brief)` : '';
   const lines = [
     `summary: watched ${formatDuration(st.durationMs)}: opened ${st.opened}${brief}${likelyText(st)}, closed ${st.closed}, peak ${st.peak}, live ${st.live}; ${lifetimeText(st)}`,
   ];
   if (lag !== undefined && lag.late > 0) lines.push(lagLine(lag));
+  const lost = facility === undefined ? undefined : briefLossText(facility);
+  if (lost !== undefined) lines.push(`lost: ${lost}`);
   for (const f of tracker.findingHistory()) lines.push(lastingFindingLine(f));
   const unknown = tracker.unattributedBrief(5);
   if (unknown.length > 0) {
     lines.push(`brief connections in this namespace, owner unknown: ${unknown.map((u) => `${terminalText(u.remote)} ×${u.count}`).join(', ')}`);
   }
   return lines;
+}
+
+/**
+ * What the between-poll facility could not deliver, one phrase, or undefined when nothing was
+ * lost: the brief counts are then lower bounds, and the person reading them must know.
+ */
+export function briefLossText(s: LifecycleStatus): string | undefined {
+  const parts: string[] = [];
+  if ((s.dropped ?? 0) > 0) parts.push(`${s.dropped} between-poll events dropped (buffer full)`);
+  if ((s.overruns ?? 0) > 0) parts.push(`${s.overruns} kernel queue overruns (each lost an unknown number)`);
+  if ((s.missed ?? 0) > 0) parts.push(`${s.missed} socket events the kernel skipped the eBPF program for`);
+  return parts.length === 0 ? undefined : `${parts.join(', ')}: brief connections are under-counted`;
 }
 
 export function lagLine(lag: LagJson): string {

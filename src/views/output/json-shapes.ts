@@ -148,9 +148,20 @@ export function startEventJson(args: {
     intervalMs: args.intervalMs,
     source: args.source,
     states: stateNames(args.states),
-    briefConnections: brief.reason === undefined ? { facility: brief.facility } : { facility: brief.facility, reason: brief.reason },
+    briefConnections: lifecycleStatusJson(brief),
     ...(args.hint !== undefined ? { hint: args.hint } : {}),
   };
+}
+
+/** The between-poll facility, why not a better one, and what it lost (counts only when not 0). */
+export function lifecycleStatusJson(s: LifecycleStatus): JsonObject {
+  const o: JsonObject = { facility: s.facility };
+  if (s.reason !== undefined) o.reason = s.reason;
+  for (const k of ['dropped', 'overruns', 'missed'] as const) {
+    const n = s[k];
+    if (n !== undefined && n > 0) o[k] = n;
+  }
+  return o;
 }
 
 /** The per-peer rows of `summary.peers` (see core/peer-stats.ts). */
@@ -175,7 +186,15 @@ export type LagJson = LagStats;
  * `shown`: which live connections to list (a recording lists those its lens has opened); the
  * counts and findings always cover everything.
  */
-export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number; lag?: LagJson; shown?: (t: TrackedConnection) => boolean }): JsonObject {
+export function summaryJson(args: {
+  pid: number;
+  tracker: Tracker;
+  nowMs: number;
+  lag?: LagJson;
+  shown?: (t: TrackedConnection) => boolean;
+  /** the between-poll facility at the end, with what it lost (a live watch; a replay has none) */
+  briefConnections?: LifecycleStatus;
+}): JsonObject {
   const { tracker, nowMs } = args;
   const st = tracker.stats(nowMs);
   const o: JsonObject = {
@@ -203,5 +222,6 @@ export function summaryJson(args: { pid: number; tracker: Tracker; nowMs: number
     const { lagging: _now, ...lag } = args.lag;
     o.lag = lag;
   }
+  if (args.briefConnections !== undefined) o.briefConnections = lifecycleStatusJson(args.briefConnections);
   return o;
 }

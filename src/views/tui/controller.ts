@@ -8,6 +8,8 @@ import type { TrackedConnection, TrackerEvent } from '../../core/tracker-types';
 import { formatDuration } from '../../util/duration';
 import type { ReplayControl, WatchSession } from '../session-types';
 import { isPollTrouble, pollTroubleText } from '../output/poll-trouble-text';
+import { briefLossText } from '../output/event-lines';
+import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { StateFilter, TcpState } from '../../model';
 import type { LiveExportArgs } from '../output/export-file';
 import { wantedColumns, type ColumnId } from './columns';
@@ -78,6 +80,8 @@ export class TuiController {
   /** while paused: what the screen shows, and the events that arrived since */
   private frozen: { view: DerivedView; nowMs: number } | undefined;
   private held: TrackerEvent[] = [];
+  /** the losses last put on the status line */
+  private lossesSaid: string | undefined;
   private legendTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: ControllerDeps) {
@@ -99,6 +103,7 @@ export class TuiController {
         return;
       }
       this.absorb(events);
+      this.sayLosses(s.briefConnections);
       this.requestRedraw();
     });
     if (d.demoBanner !== undefined && d.replay === undefined) {
@@ -116,6 +121,14 @@ export class TuiController {
       this.setStatus(`polls are late for the ${formatDuration(n.lag.intervalMs)} interval${gap}: events keep their observed times`, 'error');
       this.requestRedraw();
     });
+  }
+
+  /** the between-poll facility's losses, on the status line once they grow: the counts are then lower bounds */
+  private sayLosses(facility: LifecycleStatus): void {
+    const text = briefLossText(facility);
+    if (text === undefined || text === this.lossesSaid) return;
+    this.lossesSaid = text;
+    this.setStatus(text, 'error');
   }
 
   private absorb(events: readonly TrackerEvent[]): void {
