@@ -45,11 +45,12 @@ function connection(v: unknown): Obj | undefined {
   return c;
 }
 
-export function recordedSummary(v: Obj): Obj {
+/** `maxItems`: connections and findings kept (no more than the events a recording may hold). */
+export function recordedSummary(v: Obj, maxItems: number): Obj {
   const s = leaves(v, ['time', 'pid', 'opened', 'closed', 'peak', 'durationMs']);
   s.lifetimeMs = isObj(v.lifetimeMs) ? leaves(v.lifetimeMs, ['p50', 'p95', 'max']) : null;
   const list = (x: unknown, each: (e: unknown) => Obj | undefined): Obj[] =>
-    (Array.isArray(x) ? x : []).map(each).filter((e): e is Obj => e !== undefined);
+    (Array.isArray(x) ? x.slice(0, maxItems) : []).map(each).filter((e): e is Obj => e !== undefined);
   s.connections = list(v.connections, connection);
   s.findings = list(v.findings, (f) => (isObj(f) ? leaves(f) : undefined));
   return s;

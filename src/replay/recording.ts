@@ -301,7 +301,7 @@ export class RecordingBuilder {
         return;
       }
       case 'summary':
-        this.summary = recordedSummary(v);
+        this.summary = recordedSummary(v, this.limits.maxEvents);
         this.summaryAtMs = atMs;
         return;
       default:
