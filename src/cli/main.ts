@@ -11,6 +11,7 @@ import { SockwatchError } from '../errors';
 import { BRIEF_CHOICES, type BriefChoice } from '../sources/lifecycle/open-lifecycle';
 import type { WatchArgs } from './watch-args';
 import { terminalText } from '../util/terminal-text';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../util/duration';
 
 // Read lazily so `--version` needs no JSON import at module load.
 function version(): string {
@@ -19,10 +20,6 @@ function version(): string {
 
 const ESTABLISHED: StateFilter = new Set(['ESTABLISHED'] as const);
 const DEMO_STATES: StateFilter = new Set(['ESTABLISHED', 'CLOSE_WAIT'] as const);
-const MIN_INTERVAL_MS = 20;
-// A poll timer must fit in Node's 32-bit timer (about 24.8 days), and an interval longer than an
-// hour is not a watch any more; above this is a usage error rather than a silent cap.
-export const MAX_INTERVAL_MS = 3_600_000;
 
 const EXAMPLES = `
 Examples:

@@ -17,6 +17,8 @@ import { writeReport } from '../report/write-report';
 import * as path from 'node:path';
 import { isoTime } from '../views/output/json-shapes';
 import { terminalText } from '../util/terminal-text';
+import { tuneHeapForLongRun } from '../util/long-run-heap';
+import { oneLineErrors } from './recording-errors';
 
 export interface ReplayArgs {
   tui: boolean;
@@ -29,9 +31,12 @@ function warn(message: string): void {
 }
 
 export async function runReplay(file: string, a: ReplayArgs): Promise<number> {
-  const rec = await readRecording(file, { onWarning: warn });
-  const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
-  return useTui ? replayTui(rec, a) : replayLines(rec);
+  return oneLineErrors(`cannot replay ${file}`, async () => {
+    tuneHeapForLongRun();
+    const rec = await readRecording(file, { onWarning: warn });
+    const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+    return useTui ? replayTui(rec, a) : replayLines(rec);
+  });
 }
 
 function statesOf(rec: Recording): StateFilter {
@@ -53,7 +58,8 @@ function replayLines(rec: Recording): number {
   // The whole recording is at hand: the endpoint columns fit every endpoint in it.
   const events: TrackerEvent[] = [];
   while (!r.done) events.push(...r.next());
-  const width = Math.max(endpointWidthFor(endpointsOf(events)), ...[...endpointsOf(events)].map((e) => terminalText(formatEndpoint(e)).length));
+  let width = endpointWidthFor(endpointsOf(events));
+  for (const e of endpointsOf(events)) width = Math.max(width, terminalText(formatEndpoint(e)).length);
   out(eventHeader(false, width));
   for (const e of events) out(eventLine(e, false, width));
   for (const l of summaryLines(r.tracker, r.plan.endMs)) out(l);

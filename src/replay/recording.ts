@@ -2,12 +2,17 @@
 // events in file order and the summary. Built one parsed line at a time (RecordingBuilder), so the
 // reader streams a file and a live watch can collect the very objects it records.
 //
-// The recording is untrusted input: every field is checked before use, a line that does not hold a
-// usable event is reported and skipped, and fields or event types this version does not know are
-// ignored (newer writers add some: `finding` events, `brief` closes, per-connection pid/direction).
+// The recording is untrusted input: every field is checked before use, numbers are clamped to what
+// a watch could have written (recording-limits.ts), strings are cut to a length, a line that does
+// not hold a usable event is reported and skipped, and fields or event types this version does not
+// know are ignored (newer writers add some: `finding` events, `brief` closes, per-connection
+// pid/direction).
 import { TCP_STATES, connectionKey, type Connection, type Endpoint, type ProcessInfo, type SourceName, type TcpState } from '../model';
 import { EVENT_SCHEMA } from '../views/output/json-shapes';
 import { SockwatchError } from '../errors';
+import { formatExactDuration } from '../util/duration';
+import { recordedSummary } from './recorded-summary';
+import { MAX_CHARS, MAX_FINDING_IDS, NO_LIMITS, clampCount, clampDuration, clampInterval, clip, type RecordingLimits } from './recording-limits';
 
 export interface RecordedConnection {
   /** the id the recording gave it (unique within the run) */
@@ -82,8 +87,21 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+/** a count: bytes, exchanges, queues, inodes, fds, uids, pids */
+function count(v: unknown): number | undefined {
+  const n = num(v);
+  return n === undefined ? undefined : clampCount(n);
+}
+
+/** a duration in ms: a lifetime, an RTT, a timer */
+function duration(v: unknown): number | undefined {
+  const n = num(v);
+  return n === undefined ? undefined : clampDuration(n);
+}
+
+/** a string, cut to `max` characters (MAX_CHARS) */
+function str(v: unknown, max: number = MAX_CHARS.word): string | undefined {
+  return typeof v === 'string' ? clip(v, max) : undefined;
 }
 
 function tcpState(v: unknown): TcpState | undefined {
@@ -92,16 +110,16 @@ function tcpState(v: unknown): TcpState | undefined {
 
 function endpoint(v: unknown): Endpoint | undefined {
   if (!isObj(v)) return undefined;
-  const address = str(v.address);
+  const address = str(v.address, MAX_CHARS.address);
   const port = num(v.port);
-  return address === undefined || port === undefined ? undefined : { address, port };
+  return address === undefined || port === undefined ? undefined : { address, port: Math.min(65535, Math.max(0, Math.trunc(port))) };
 }
 
 export function parseProcess(v: unknown): ProcessInfo | undefined {
   if (!isObj(v)) return undefined;
-  const pid = num(v.pid);
+  const pid = count(v.pid);
   if (pid === undefined) return undefined;
-  const p: ProcessInfo = { pid, command: str(v.command) ?? '?', cmdline: str(v.cmdline) ?? '', user: str(v.user) ?? '?' };
+  const p: ProcessInfo = { pid, command: str(v.command, MAX_CHARS.name) ?? '?', cmdline: str(v.cmdline, MAX_CHARS.text) ?? '', user: str(v.user, MAX_CHARS.name) ?? '?' };
   const startTime = str(v.startTime);
   if (startTime !== undefined) p.startTime = startTime;
   return p;
@@ -115,39 +133,39 @@ export function parseConnection(v: unknown): Connection | undefined {
   const state = tcpState(v.state);
   const protocol = v.protocol === 'tcp' || v.protocol === 'tcp6' ? v.protocol : undefined;
   if (!local || !remote || !state || !protocol) return undefined;
-  const c: Connection = { protocol, local, remote, state, inode: num(v.inode) ?? 0 };
-  const fd = num(v.fd);
+  const c: Connection = { protocol, local, remote, state, inode: count(v.inode) ?? 0 };
+  const fd = count(v.fd);
   if (fd !== undefined) c.fd = fd;
-  const sq = num(v.sendQueue);
+  const sq = count(v.sendQueue);
   if (sq !== undefined) c.sendQueue = sq;
-  const rq = num(v.recvQueue);
+  const rq = count(v.recvQueue);
   if (rq !== undefined) c.recvQueue = rq;
-  const re = num(v.retransmits);
+  const re = count(v.retransmits);
   if (re !== undefined) c.retransmits = re;
-  const uid = num(v.uid);
+  const uid = count(v.uid);
   if (uid !== undefined) c.uid = uid;
   if (isObj(v.timer)) {
     const kind = str(v.timer.kind);
-    const expiresMs = num(v.timer.expiresMs);
+    const expiresMs = duration(v.timer.expiresMs);
     if ((kind === 'none' || kind === 'retransmit' || kind === 'keepalive' || kind === 'time_wait' || kind === 'zero_window_probe') && expiresMs !== undefined) {
       c.timer = { kind, expiresMs };
-      const probes = num(v.timer.probes);
+      const probes = count(v.timer.probes);
       if (probes !== undefined) c.timer.probes = probes;
     }
   }
   if (isObj(v.tcp)) {
     const t = v.tcp;
-    const bytesSent = num(t.bytesSent);
-    const bytesReceived = num(t.bytesReceived);
+    const bytesSent = count(t.bytesSent);
+    const bytesReceived = count(t.bytesReceived);
     if (bytesSent !== undefined && bytesReceived !== undefined) {
       c.tcp = {
         bytesSent,
         bytesReceived,
-        rttMs: num(t.rttMs) ?? 0,
-        rttVarMs: num(t.rttVarMs) ?? 0,
-        retransmits: num(t.retransmits) ?? 0,
-        lastSendMs: num(t.lastSendMs) ?? 0,
-        lastReceiveMs: num(t.lastReceiveMs) ?? 0,
+        rttMs: duration(t.rttMs) ?? 0,
+        rttVarMs: duration(t.rttVarMs) ?? 0,
+        retransmits: count(t.retransmits) ?? 0,
+        lastSendMs: duration(t.lastSendMs) ?? 0,
+        lastReceiveMs: duration(t.lastReceiveMs) ?? 0,
         cookie: str(t.cookie) ?? '',
       };
     }
@@ -160,19 +178,21 @@ function recordedConnection(v: unknown, atMs: number): RecordedConnection | unde
   if (!connection || !isObj(v)) return undefined;
   const id = str(v.id);
   if (id === undefined) return undefined;
+  // Seen first no later than now, and no longer ago than a watch can last.
+  const firstSeen = timeOf(v.firstSeen);
   const rc: RecordedConnection = {
     id,
     key: connectionKey(connection),
     connection,
-    firstSeenMs: timeOf(v.firstSeen) ?? atMs,
+    firstSeenMs: firstSeen === undefined ? atMs : atMs - clampDuration(atMs - firstSeen),
     preexisting: v.preexisting === true,
   };
-  const exchanges = num(v.exchanges);
+  const exchanges = count(v.exchanges);
   if (exchanges !== undefined) rc.exchanges = exchanges;
-  const pid = num(v.pid);
+  const pid = count(v.pid);
   if (pid !== undefined) rc.pid = pid;
-  const direction = str(v.direction);
-  if (direction !== undefined) rc.direction = direction;
+  // the two a recorder writes; anything else would be text kept per event for nothing
+  if (v.direction === 'inbound' || v.direction === 'outbound') rc.direction = v.direction;
   return rc;
 }
 
@@ -180,28 +200,43 @@ function recordedFinding(v: unknown): RecordedFinding | undefined {
   if (!isObj(v)) return undefined;
   const kind = str(v.kind);
   if (kind === undefined) return undefined;
-  const f: RecordedFinding = { kind, message: str(v.message) ?? kind, ids: [] };
+  const f: RecordedFinding = { kind, message: str(v.message, MAX_CHARS.text) ?? kind, ids: [] };
   const since = timeOf(v.since);
   if (since !== undefined) f.sinceMs = since;
   const until = timeOf(v.until);
   if (until !== undefined) f.untilMs = until;
-  if (Array.isArray(v.ids)) f.ids = v.ids.filter((x): x is string => typeof x === 'string');
-  else if (typeof v.id === 'string') f.ids = [v.id];
+  if (Array.isArray(v.ids)) f.ids = v.ids.filter((x): x is string => typeof x === 'string').slice(0, MAX_FINDING_IDS).map((x) => clip(x, MAX_CHARS.word));
+  else if (typeof v.id === 'string') f.ids = [clip(v.id, MAX_CHARS.word)];
   return f;
 }
 
-/** Collects a recording one parsed line at a time. */
+/** Collects a recording one parsed line at a time, within `limits` (a live watch's own events: none). */
 export class RecordingBuilder {
   private start: RecordingStart | undefined;
   private readonly events: RecordedEvent[] = [];
   private summary: Record<string, unknown> | undefined;
   private summaryAtMs: number | undefined;
   private readonly warnings: string[] = [];
+  /** skipped lines beyond limits.maxWarnings, counted */
+  private unlisted = 0;
+  /** free text kept so far (limits.maxTextChars) */
+  private textChars = 0;
+  private isFull = false;
+  /** the first warning, for the error when there is no start line */
+  private firstSkip: string | undefined;
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    private readonly limits: RecordingLimits = NO_LIMITS,
+  ) {}
 
   get started(): boolean {
     return this.start !== undefined;
+  }
+
+  /** true once the recording holds as many events as the limits allow: the reader stops there */
+  get full(): boolean {
+    return this.isFull;
   }
 
   /** Parses one line of text; a line that is not JSON is reported and skipped. */
@@ -217,6 +252,11 @@ export class RecordingBuilder {
     this.add(v, line);
   }
 
+  /** A line the reader did not hand over whole (too long, too many values): `why`, skipped. */
+  skipLine(line: number, why: string): void {
+    this.warn(line, `${why}, skipped`);
+  }
+
   /**
    * One parsed event. Throws SockwatchError when the start line names a schema this version does
    * not read: replaying it by guesswork would show wrong numbers.
@@ -224,40 +264,44 @@ export class RecordingBuilder {
   add(v: unknown, line = 0): void {
     if (!isObj(v)) return this.warn(line, 'not a JSON object, skipped');
     const type = str(v.type);
-    const atMs = timeOf(v.time);
-    if (type === undefined || atMs === undefined) return this.warn(line, 'no event type or time, skipped');
-    if (type === 'start') return this.addStart(v, atMs, line);
+    const time = timeOf(v.time);
+    if (type === undefined || time === undefined) return this.warn(line, 'no event type or time, skipped');
+    if (type === 'start') return this.addStart(v, time, line);
     if (!this.start) return this.warn(line, `"${type}" event before the start line, skipped`);
+    if (this.isFull) return;
+    // Nothing happens before the watch started, nor later than a watch can last (--duration).
+    const atMs = this.start.atMs + clampDuration(time - this.start.atMs);
     switch (type) {
       case 'open':
       case 'close':
       case 'state': {
         const conn = recordedConnection(v.connection, atMs);
         if (!conn) return this.warn(line, `${type} event without a usable connection, skipped`);
-        if (type === 'open') this.events.push({ type, atMs, line, conn });
+        if (type === 'open') this.push({ type, atMs, line, conn }, line);
         else if (type === 'close') {
-          const lifetimeMs = num(v.lifetimeMs) ?? atMs - conn.firstSeenMs;
-          this.events.push({ type, atMs, line, conn, lifetimeMs, brief: v.brief === true });
+          const lifetimeMs = clampDuration(num(v.lifetimeMs) ?? atMs - conn.firstSeenMs);
+          this.push({ type, atMs, line, conn, lifetimeMs, brief: v.brief === true }, line);
         } else {
           const from = tcpState(v.from);
           const to = tcpState(v.to) ?? conn.connection.state;
-          this.events.push({ type, atMs, line, conn, from: from ?? to, to });
+          this.push({ type, atMs, line, conn, from: from ?? to, to }, line);
         }
         return;
       }
       case 'exit': {
         const process = parseProcess(v.process) ?? this.start.process;
-        this.events.push({ type, atMs, line, reason: str(v.reason) ?? 'exited', process });
+        const reason = str(v.reason) ?? 'exited';
+        this.push({ type, atMs, line, reason, process }, line, process.cmdline.length + process.command.length + process.user.length);
         return;
       }
       case 'finding': {
         const finding = recordedFinding(v.finding);
         if (!finding) return this.warn(line, 'finding event without a usable finding, skipped');
-        this.events.push({ type, atMs, line, finding });
+        this.push({ type, atMs, line, finding }, line, finding.message.length + finding.ids.reduce((n, id) => n + id.length, 0));
         return;
       }
       case 'summary':
-        this.summary = v;
+        this.summary = recordedSummary(v, this.limits.maxEvents);
         this.summaryAtMs = atMs;
         return;
       default:
@@ -266,28 +310,54 @@ export class RecordingBuilder {
     }
   }
 
+  /** Keeps `e` unless the limits are reached; `textChars`: the free text it holds. */
+  private push(e: RecordedEvent, line: number, textChars = 0): void {
+    this.textChars += textChars;
+    if (this.events.length >= this.limits.maxEvents || this.textChars > this.limits.maxTextChars) {
+      this.isFull = true;
+      const what = this.events.length >= this.limits.maxEvents ? `${this.limits.maxEvents} events` : `${this.limits.maxTextChars} characters of text`;
+      // Not a skipped line: always listed, whatever the warning count.
+      this.warnings.push(`${this.name}:${line}: the recording holds more than ${what}; replayed up to here, the rest is not read`);
+      return;
+    }
+    this.events.push(e);
+  }
+
   private addStart(v: Obj, atMs: number, line: number): void {
     const schema = v.schema;
     if (schema !== EVENT_SCHEMA) {
-      const named = typeof schema === 'string' ? `schema ${JSON.stringify(schema)}` : 'no schema';
+      const named = typeof schema === 'string' ? `schema ${JSON.stringify(clip(schema, MAX_CHARS.word))}` : 'no schema';
       throw new SockwatchError('invalid_argument', `${this.name}: ${named} is not a recording this sockwatch reads (it reads ${EVENT_SCHEMA})`, 1);
     }
     if (this.start) return this.warn(line, 'a second start line, skipped');
     const process = parseProcess(v.process);
-    const intervalMs = num(v.intervalMs);
-    if (!process || intervalMs === undefined || intervalMs <= 0) return this.warn(line, 'start line without process or interval, skipped');
-    const states = Array.isArray(v.states) ? v.states.map(tcpState).filter((s): s is TcpState => s !== undefined) : [];
-    this.start = { atMs, pid: num(v.pid) ?? process.pid, process, intervalMs, source: str(v.source) ?? 'unknown', states };
+    const recorded = num(v.intervalMs);
+    if (!process || recorded === undefined || recorded <= 0) return this.warn(line, 'start line without process or interval, skipped');
+    // The interval decides how many polls replay rebuilds: only what --interval accepts.
+    const intervalMs = clampInterval(recorded);
+    if (intervalMs !== recorded) this.warn(line, `interval ${recorded}ms is outside what --interval accepts, replayed as ${formatExactDuration(intervalMs)}`);
+    const states = Array.isArray(v.states) ? TCP_STATES.filter((s) => (v.states as unknown[]).includes(s)) : [];
+    this.start = { atMs, pid: count(v.pid) ?? process.pid, process, intervalMs, source: str(v.source) ?? 'unknown', states };
   }
 
   private warn(line: number, what: string): void {
+    this.firstSkip ??= line > 0 ? `line ${line}: ${what}` : what;
+    if (this.warnings.length >= this.limits.maxWarnings) {
+      this.unlisted++;
+      return;
+    }
     this.warnings.push(line > 0 ? `${this.name}:${line}: ${what}` : `${this.name}: ${what}`);
   }
 
   /** What was collected; throws when no start line was seen. */
   finish(): Recording {
-    if (!this.start) throw new SockwatchError('invalid_argument', `${this.name}: no sockwatch.event/1 start line: not a sockwatch recording`, 1);
-    const r: Recording = { name: this.name, start: this.start, events: this.events, warnings: this.warnings };
+    if (!this.start) {
+      // the skipped lines may be why (a start line too long to read): say so in the same line
+      const why = this.firstSkip === undefined ? '' : ` (${this.firstSkip})`;
+      throw new SockwatchError('invalid_argument', `${this.name}: no sockwatch.event/1 start line: not a sockwatch recording${why}`, 1);
+    }
+    const warnings = this.unlisted === 0 ? this.warnings : [...this.warnings, `${this.name}: ${this.unlisted} more line${this.unlisted === 1 ? '' : 's'} skipped (not listed)`];
+    const r: Recording = { name: this.name, start: this.start, events: this.events, warnings };
     if (this.summary) {
       r.summary = this.summary;
       r.summaryAtMs = this.summaryAtMs;

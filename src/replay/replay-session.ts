@@ -7,7 +7,7 @@ import { TCP_STATES } from '../model';
 import type { TrackerEvent } from '../core/tracker-types';
 import type { LagStats, NoticeListener, ReplayAction, ReplayControl, UpdateListener, WatchSession } from '../views/session-types';
 import type { LifecycleStatus } from '../core/lifecycle-types';
-import { formatDuration } from '../util/duration';
+import { MAX_INTERVAL_MS, formatDuration } from '../util/duration';
 import type { Replayer } from './replayer';
 import { MARK_CLOSE, MARK_FINDING, MARK_OPEN } from './replay-analysis';
 
@@ -102,7 +102,8 @@ export class ReplaySession implements WatchSession, ReplayControl {
     this.timer = undefined;
     if (this.stopped || this.isPaused || this.r.done) return;
     const next = this.r.steps[this.r.position + 1]!;
-    const delay = this.speed === Infinity ? 0 : Math.max(0, (next.atMs - this.r.nowMs) / this.speed);
+    // A quiet stretch of a long recording can be spaced out beyond Node's 32-bit timers (replay-plan.ts).
+    const delay = this.speed === Infinity ? 0 : Math.min(MAX_INTERVAL_MS, Math.max(0, (next.atMs - this.r.nowMs) / this.speed));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const events: TrackerEvent[] = [];

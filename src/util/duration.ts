@@ -8,6 +8,12 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
 
+/** The shortest poll interval: below it a poll would not finish before the next one starts. */
+export const MIN_INTERVAL_MS = 20;
+// A poll timer must fit in Node's 32-bit timer (about 24.8 days), and an interval longer than an
+// hour is not a watch any more; above this is a usage error rather than a silent cap.
+export const MAX_INTERVAL_MS = 3_600_000;
+
 /** "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. Whole milliseconds, 0 to MAX_DURATION_MS. */
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
