@@ -272,7 +272,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`sockwatch: ${terminalText(e.message)}${also}\n`);
       return exitAfterDrain(e.exitCode);
     }
-    process.stderr.write(`sockwatch: unexpected error\n${e instanceof Error ? e.stack : String(e)}\n`);
+    // a bug's report, but its message may quote what a target or a file said: escaped line by line
+    const report = (e instanceof Error ? (e.stack ?? e.message) : String(e)).split('\n').map(terminalText).join('\n');
+    process.stderr.write(`sockwatch: unexpected error\n${report}\n`);
     return exitAfterDrain(1);
   }
 }
