@@ -25,7 +25,7 @@ function lines(polls: Connection[][]): string[] {
 
 /** where each column starts: the index after each run of 2+ spaces or of one space after a word */
 function stateColumn(line: string): number {
-  const m = /(ESTABLISHED|CLOSE_WAIT|LISTEN|STATE)/.exec(line);
+  const m = /(ESTABLISHED|CLOSE_WAIT|LISTEN|CLOSED|STATE)/.exec(line);
   assert.ok(m, line);
   return m.index;
 }
