@@ -52,6 +52,8 @@ export class Reconciler {
   private groupMode = false;
   /** group mode without adoption: PIDs a member held and a newcomer took over (never members again) */
   private readonly refusedPids = new Set<number>();
+  /** the live and listening counts the last poll event reported */
+  private reported = { live: 0, listening: 0 };
   /** the ownership hints of the poll being applied */
   private hints: OwnershipHints | undefined;
 
@@ -307,7 +309,7 @@ export class Reconciler {
     // Closes in time order: brief ones and exact ends happened before this poll's observation.
     const closes = [...settled.brief, ...closeEvents].sort((a, b) => a.atMs - b.atMs);
     for (const list of [closes, how.exits, stateEvents]) append(events, list);
-    return { head: events, opened, atMs: now, tail: [pollEvent(now, settled, exchanges)] };
+    return { head: events, opened, atMs: now, tail: [this.withCounts(pollEvent(now, settled, exchanges))] };
   }
 
   /** The target is gone: every live connection closes with it. */
@@ -351,7 +353,7 @@ export class Reconciler {
     // settled once nothing is live: an end of the target's socket is then a brief connection, not a race
     const settled = this.between.settle(evidence, this.settleContext(listeners, pids, previousMs, now));
     const events = [...settled.brief, ...closes].sort((a, b) => a.atMs - b.atMs);
-    const poll = pollEvent(now, settled, []);
+    const poll = this.withCounts(pollEvent(now, settled, []));
     poll.atExit = true;
     events.push(poll);
     for (const p of gone) events.push({ type: 'exit', atMs: now, reason, process: { ...p } });
@@ -384,6 +386,18 @@ export class Reconciler {
     if (how === 'exit' || (how === 'left' && exact === undefined)) event.cause = 'exit';
     if (ended?.state !== undefined) event.finalState = ended.state;
     return event;
+  }
+
+  /** The live and listening counts on a poll event, where they changed since the last. */
+  private withCounts(e: PollEvent): PollEvent {
+    const live = this.index.connectionCount;
+    const listening = this.index.listenerCount;
+    if (live !== this.reported.live || listening !== this.reported.listening) {
+      e.live = live;
+      e.listening = listening;
+      this.reported = { live, listening };
+    }
+    return e;
   }
 
   private clampTime(nowMs: number): number {

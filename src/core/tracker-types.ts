@@ -81,6 +81,12 @@ export interface PollEvent {
   first?: true;
   /** the evaluation made as the target exited (the findings it clears end with the exit) */
   atExit?: true;
+  /**
+   * live connections and listening sockets after this poll, when either changed since the last poll
+   * event: a recording made through a --state lens lacks the events of what it did not show
+   */
+  live?: number;
+  listening?: number;
   /** live connections whose exchange count changed at this poll */
   exchanges?: ExchangeUpdate[];
   /** brief connections likely the target's, ended since the previous poll */

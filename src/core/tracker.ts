@@ -77,6 +77,7 @@ import type { LiveRecord } from './live-record';
 import { Reconciler } from './reconciler';
 import { WatchState, type ConnectionFacts } from './watch-state';
 import { PollBatches } from './poll-batches';
+import { RecordedLive } from './recorded-live';
 
 export { firstOfEachKey } from './reconciler';
 export { PENDING_EVIDENCE_MS, RECENTLY_CLOSED_MAX, RECENTLY_CLOSED_MS } from './between-polls';
@@ -231,4 +232,47 @@ function openFacts(rec: LiveRecord): ConnectionFacts {
   const n = rec.exchanges?.count;
   if (n !== undefined) f.exchanges = n;
   return f;
+}
+
+/**
+ * The tracker of a replay: the events a recording holds are fed to the same watch state a live
+ * watch feeds (no snapshot is rebuilt), the live connections kept from them (recorded-live.ts).
+ * Its findings are drawn afresh by the watch state: the recording's own finding events are not fed.
+ */
+export class ReplayTracker extends StateTracker implements Tracker {
+  private readonly recorded: RecordedLive;
+
+  constructor(process: ProcessInfo, processes?: readonly ProcessInfo[], options: Pick<TrackerOptions, 'describeFinding' | 'historySize'> = {}) {
+    const recorded = new RecordedLive(process, processes);
+    super(options, recorded);
+    this.recorded = recorded;
+  }
+
+  /**
+   * The events of one recorded poll, in recorded order; returns them as fed, each poll event
+   * followed by the findings its evaluation made. A poll event marked `first` restarts the
+   * counters before the step's events (they belong to the process it starts).
+   */
+  replay(step: readonly TrackerEvent[]): TrackerEvent[] {
+    for (const e of step) if (e.type === 'poll' && e.first === true) this.state.restart(e.atMs);
+    const out: TrackerEvent[] = [];
+    for (const e of step) {
+      if (e.type === 'finding') continue;
+      this.recorded.apply(e);
+      this.feed([e], out);
+    }
+    return out;
+  }
+
+  poll(): TrackerEvent[] {
+    throw new Error('a replay tracker is fed recorded events (replay), not polls');
+  }
+
+  pollBatches(): TrackerEventBatches {
+    throw new Error('a replay tracker is fed recorded events (replay), not polls');
+  }
+
+  processGone(): TrackerEvent[] {
+    throw new Error('a replay tracker is fed recorded events (replay), not polls');
+  }
 }

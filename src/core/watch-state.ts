@@ -81,6 +81,8 @@ export class WatchState {
   /** live connections and listeners, in open order */
   private readonly live = new Map<string, LiveFact>();
   private listenerCount = 0;
+  /** the counts the poll events reported (a recording through a lens lacks some opens and closes) */
+  private reported: { live: number; listening: number } | undefined;
   private started = false;
   private firstPollMs = 0;
   private latestMs = -Infinity;
@@ -160,11 +162,13 @@ export class WatchState {
    */
   private closed(c: TrackedConnection, at: number, lifetimeMs: number, withExit: boolean): void {
     const f = this.live.get(c.id);
-    if (f !== undefined) {
-      this.live.delete(c.id);
-      if (f.listener) this.listenerCount--;
+    // a close of a connection never opened here (a damaged recording lost its open) is not counted
+    if (f === undefined) return;
+    this.live.delete(c.id);
+    if (f.listener) {
+      this.listenerCount--;
+      return;
     }
-    if (f?.listener ?? c.connection.state === 'LISTEN') return;
     const known = c.preexisting ? undefined : lifetimeMs;
     const exchanges = c.exchanges;
     this.peerBook.closed(c.connection, at, known, exchanges);
@@ -208,6 +212,7 @@ export class WatchState {
       this.churnSample(s);
     }
     for (const remote of e.unattributed ?? []) this.unattributed.add(remote);
+    if (e.live !== undefined && e.listening !== undefined) this.reported = { live: e.live, listening: e.listening };
     const live = this.liveCount();
     this.watch.live(live);
     this.view.live(live);
@@ -280,7 +285,7 @@ export class WatchState {
   }
 
   private liveCount(): number {
-    return this.live.size - this.listenerCount;
+    return this.reported?.live ?? this.live.size - this.listenerCount;
   }
 
   resetBaseline(nowMs: number): void {
@@ -294,7 +299,7 @@ export class WatchState {
     const live = this.live;
     return {
       live: this.liveCount(),
-      listening: this.listenerCount,
+      listening: this.reported?.listening ?? this.listenerCount,
       peak: set.peak,
       opened: set.opened,
       closed: set.closed,

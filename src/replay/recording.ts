@@ -7,11 +7,14 @@
 // ignored (newer writers add some: `finding` events, `brief` closes, per-connection pid/direction).
 import { TCP_STATES, connectionKey, type Connection, type Endpoint, type ProcessInfo, type SourceName, type TcpState } from '../model';
 import { EVENT_SCHEMA } from '../views/output/json-shapes';
+import type { EndCause, ExchangeUpdate, LifetimeBound, LikelyBrief, PollEvent } from '../core/tracker-types';
 import { SockwatchError } from '../errors';
 
 export interface RecordedConnection {
   /** the id the recording gave it (unique within the run) */
   id: string;
+  /** its life began at an instant between-poll evidence gave (`openTime: exact`) */
+  openExact?: boolean;
   /** connectionKey() of `connection` */
   key: string;
   connection: Connection;
@@ -40,15 +43,29 @@ export interface RecordedFinding {
 
 export type RecordedEvent =
   | (EventBase & { type: 'open'; conn: RecordedConnection })
-  | (EventBase & { type: 'close'; conn: RecordedConnection; lifetimeMs: number; brief: boolean })
+  | (EventBase & {
+      type: 'close';
+      conn: RecordedConnection;
+      lifetimeMs: number;
+      brief: boolean;
+      closeTime?: 'poll' | 'exact';
+      lifetimeBound?: LifetimeBound;
+      /** `exit`: it closed with its process (absent in recordings before the poll event) */
+      cause?: EndCause;
+      finalState?: TcpState;
+    })
   | (EventBase & { type: 'state'; conn: RecordedConnection; from: TcpState; to: TcpState })
   | (EventBase & { type: 'exit'; reason: string; process: ProcessInfo })
-  | (EventBase & { type: 'finding'; finding: RecordedFinding });
+  | (EventBase & { type: 'finding'; finding: RecordedFinding })
+  /** what the watch state took from a poll (recordings since the poll event; see docs/output-contracts.md) */
+  | (EventBase & { type: 'poll'; poll: PollEvent });
 
 export interface RecordingStart {
   atMs: number;
   pid: number;
   process: ProcessInfo;
+  /** every process of a group, when the start line lists them */
+  processes?: ProcessInfo[];
   intervalMs: number;
   source: SourceName | string;
   states: TcpState[];
@@ -167,13 +184,68 @@ function recordedConnection(v: unknown, atMs: number): RecordedConnection | unde
     firstSeenMs: timeOf(v.firstSeen) ?? atMs,
     preexisting: v.preexisting === true,
   };
-  const exchanges = num(v.exchanges);
+  const exchanges = count(v.exchanges);
   if (exchanges !== undefined) rc.exchanges = exchanges;
+  if (v.openTime === 'exact') rc.openExact = true;
   const pid = num(v.pid);
-  if (pid !== undefined) rc.pid = pid;
+  if (pid !== undefined) {
+    rc.pid = pid;
+    connection.pid = pid;
+  }
   const direction = str(v.direction);
   if (direction !== undefined) rc.direction = direction;
+  // the peer rows group by it: an inbound connection under its local endpoint
+  if (direction === 'in' || direction === 'out') connection.direction = direction;
   return rc;
+}
+
+/** a count: a finite integer ≥ 0 */
+function count(v: unknown): number | undefined {
+  const n = num(v);
+  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** A poll event's fields; what is malformed in it is left out (a poll without them still counts). */
+function recordedPoll(v: Obj, atMs: number): PollEvent {
+  const p: PollEvent = { type: 'poll', atMs };
+  if (v.first === true) p.first = true;
+  if (v.atExit === true) p.atExit = true;
+  const live = count(v.live);
+  const listening = count(v.listening);
+  if (live !== undefined && listening !== undefined) {
+    p.live = live;
+    p.listening = listening;
+  }
+  if (isObj(v.exchanges)) {
+    const ex: ExchangeUpdate[] = [];
+    for (const [id, n] of Object.entries(v.exchanges)) {
+      const c = count(n);
+      if (c !== undefined) ex.push({ id, exchanges: c });
+    }
+    if (ex.length > 0) p.exchanges = ex;
+  }
+  if (Array.isArray(v.likelyBrief)) {
+    const likely: LikelyBrief[] = [];
+    for (const b of v.likelyBrief) {
+      if (!isObj(b)) continue;
+      const at = timeOf(b.time);
+      const lifetimeMs = num(b.lifetimeMs);
+      const local = endpoint(b.local);
+      const remote = endpoint(b.remote);
+      if (at === undefined || lifetimeMs === undefined || lifetimeMs < 0 || !local || !remote) continue;
+      const l: LikelyBrief = { atMs: at, lifetimeMs, local, remote };
+      const exchanges = count(b.exchanges);
+      if (exchanges !== undefined) l.exchanges = exchanges;
+      if (b.closeWait === true) l.closeWait = true;
+      likely.push(l);
+    }
+    if (likely.length > 0) p.likelyBrief = likely;
+  }
+  if (Array.isArray(v.unattributed)) {
+    const remotes = v.unattributed.filter((r): r is string => typeof r === 'string');
+    if (remotes.length > 0) p.unattributed = remotes;
+  }
+  return p;
 }
 
 function recordedFinding(v: unknown): RecordedFinding | undefined {
@@ -237,7 +309,13 @@ export class RecordingBuilder {
         if (type === 'open') this.events.push({ type, atMs, line, conn });
         else if (type === 'close') {
           const lifetimeMs = num(v.lifetimeMs) ?? atMs - conn.firstSeenMs;
-          this.events.push({ type, atMs, line, conn, lifetimeMs, brief: v.brief === true });
+          const e: RecordedEvent & { type: 'close' } = { type, atMs, line, conn, lifetimeMs, brief: v.brief === true };
+          if (v.closeTime === 'poll' || v.closeTime === 'exact') e.closeTime = v.closeTime;
+          if (v.lifetimeBound === 'lower' || v.lifetimeBound === 'upper' || v.lifetimeBound === 'exact') e.lifetimeBound = v.lifetimeBound;
+          if (v.cause === 'exit') e.cause = 'exit';
+          const finalState = tcpState(v.finalState);
+          if (finalState !== undefined) e.finalState = finalState;
+          this.events.push(e);
         } else {
           const from = tcpState(v.from);
           const to = tcpState(v.to) ?? conn.connection.state;
@@ -256,6 +334,9 @@ export class RecordingBuilder {
         this.events.push({ type, atMs, line, finding });
         return;
       }
+      case 'poll':
+        this.events.push({ type, atMs, line, poll: recordedPoll(v, atMs) });
+        return;
       case 'summary':
         this.summary = v;
         this.summaryAtMs = atMs;
@@ -278,6 +359,10 @@ export class RecordingBuilder {
     if (!process || intervalMs === undefined || intervalMs <= 0) return this.warn(line, 'start line without process or interval, skipped');
     const states = Array.isArray(v.states) ? v.states.map(tcpState).filter((s): s is TcpState => s !== undefined) : [];
     this.start = { atMs, pid: num(v.pid) ?? process.pid, process, intervalMs, source: str(v.source) ?? 'unknown', states };
+    if (Array.isArray(v.processes)) {
+      const processes = v.processes.map(parseProcess).filter((p): p is ProcessInfo => p !== undefined);
+      if (processes.length > 0) this.start.processes = processes;
+    }
   }
 
   private warn(line: number, what: string): void {

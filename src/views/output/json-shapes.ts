@@ -135,6 +135,8 @@ function pollJson(base: JsonObject, e: PollEvent): JsonObject {
   const o: JsonObject = { ...base };
   if (e.first === true) o.first = true;
   if (e.atExit === true) o.atExit = true;
+  if (e.live !== undefined) o.live = e.live;
+  if (e.listening !== undefined) o.listening = e.listening;
   if (e.exchanges !== undefined) {
     const ex: JsonObject = {};
     for (const u of e.exchanges) ex[u.id] = u.exchanges;
