@@ -2,7 +2,6 @@
 // connection at a first poll of a big target, are built as they are taken.
 import type { LiveRecord } from './live-record';
 import type { TrackerEvent, TrackerEventBatches } from './tracker-types';
-import { append } from './reconciler';
 
 /** A poll's events: those before the opens, the records opened (open events at atMs), those after. */
 export interface PollEvents {
@@ -43,4 +42,9 @@ export class PollBatches implements TrackerEventBatches {
     }
     return out;
   }
+}
+
+/** appended one by one: a spread passes every element as an argument (a first poll has one per connection) */
+export function append<T>(dst: T[], src: readonly T[]): void {
+  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
 }

@@ -2,8 +2,9 @@
 // processes are the target, which socket of a poll is which live connection (inode, key, tuple,
 // cookie), what the evidence between polls says about them, and which state changes, opens and
 // closes happened. It counts nothing: the watch state (watch-state.ts) does, from its events.
-// tracker.ts documents the semantics of both.
-import { connectionKey } from '../model';
+// tracker.ts documents the semantics of both. (About 440 lines: the single-process and group
+// rules share one matching walk; its helpers are apart in live-index.ts, between-polls.ts and
+// socket-identity.ts.)
 import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpInternals } from '../model';
 import { LiveRecord, copyConnection } from './live-record';
 import type { ExchangeUpdate, ExitReason, PollEvent, TrackedConnection, TrackerEvent } from './tracker-types';
@@ -12,6 +13,8 @@ import { advanceExchangeState, firstExchangeState } from './exchanges';
 import { ListenerIndex, tupleKey } from './lifecycle-match';
 import { LiveIndex } from './live-index';
 import { BetweenPolls, type Evidence, type SettleContext, type Settled } from './between-polls';
+import { cookieChanged, firstOfEachKey, sameProcess, sameTuple } from './socket-identity';
+import { append } from './poll-batches';
 
 export interface ReconcilerOptions {
   /** see TrackerOptions.watchStart */
@@ -435,58 +438,4 @@ function finalCounters(rec: LiveRecord, ended: SocketEnded): void {
   if (t === undefined || (t.segmentsSent ?? 0) < (last.segmentsSent ?? 0) || (t.segmentsReceived ?? 0) < (last.segmentsReceived ?? 0)) return;
   if (rec.exchanges !== undefined) advanceExchangeState(rec.exchanges, t);
   rec.connection = { ...rec.connection, tcp: { ...last, ...t, cookie: last.cookie } };
-}
-
-/** appended one by one: a spread passes every element as an argument (a first poll has one per connection) */
-export function append<T>(dst: T[], src: readonly T[]): void {
-  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
-}
-
-function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
-  if (a.pid !== b.pid) return false;
-  // An unknown start time (a source that cannot read it, or a failed read) is not a change.
-  if (a.startTime === undefined || b.startTime === undefined) return true;
-  return a.startTime === b.startTime;
-}
-
-function sameTuple(a: Connection, b: Connection): boolean {
-  return (
-    a.local.port === b.local.port &&
-    a.remote.port === b.remote.port &&
-    a.local.address === b.local.address &&
-    a.remote.address === b.remote.address
-  );
-}
-
-function cookieChanged(prev: Connection, next: Connection): boolean {
-  const a = prev.tcp?.cookie;
-  const b = next.tcp?.cookie;
-  return a !== undefined && b !== undefined && a !== b;
-}
-
-/**
- * One connection per connectionKey(), the first listed, in order. Keys are built only when two
- * entries share an inode, or one has none: a first poll of a big target has thousands of entries,
- * all of distinct inodes.
- */
-export function firstOfEachKey(conns: Connection[]): Connection[] {
-  if (conns.length < 2) return conns;
-  const inodes = new Float64Array(conns.length);
-  for (let i = 0; i < conns.length; i++) {
-    const inode = conns[i]!.inode;
-    if (!(inode > 0)) return firstOfEachKeyByString(conns);
-    inodes[i] = inode;
-  }
-  inodes.sort();
-  for (let i = 1; i < inodes.length; i++) if (inodes[i] === inodes[i - 1]) return firstOfEachKeyByString(conns);
-  return conns;
-}
-
-function firstOfEachKeyByString(conns: readonly Connection[]): Connection[] {
-  const byKey = new Map<string, Connection>();
-  for (const c of conns) {
-    const key = connectionKey(c);
-    if (!byKey.has(key)) byKey.set(key, c);
-  }
-  return [...byKey.values()];
 }

@@ -79,7 +79,7 @@ import { WatchState, type ConnectionFacts } from './watch-state';
 import { PollBatches } from './poll-batches';
 import { RecordedLive } from './recorded-live';
 
-export { firstOfEachKey } from './reconciler';
+export { firstOfEachKey } from './socket-identity';
 export { PENDING_EVIDENCE_MS, RECENTLY_CLOSED_MAX, RECENTLY_CLOSED_MS } from './between-polls';
 export { UNATTRIBUTED_MAX_REMOTES } from './watch-state';
 
