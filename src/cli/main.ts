@@ -185,10 +185,11 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('replay a recording (--record) in the full-screen view, findings recomputed; lines and a summary check in a pipe')
     .argument('<recording>', 'an NDJSON recording made with --record')
     .option('--no-tui', 'print the event lines and the recomputed summary even on a terminal')
+    .option('--json', 'print the replay as NDJSON (schema sockwatch.event/1), as watch --json does')
     .option('--export-dir <dir>', 'where the TUI keys e/c/h write exports (default: current directory)')
-    .action(async (file: string, o: { tui: boolean; exportDir?: string }) => {
+    .action(async (file: string, o: { tui: boolean; json?: boolean; exportDir?: string }) => {
       const { runReplay } = await import('./replay-command');
-      exit(await runReplay(file, { tui: o.tui, exportDir: o.exportDir ?? process.cwd() }));
+      exit(await runReplay(file, { tui: o.tui, json: o.json === true, exportDir: o.exportDir ?? process.cwd() }));
     });
 
   program

@@ -6,7 +6,7 @@ import { analyzeRecording } from '../replay/replay-analysis';
 import { compareSummaries } from '../replay/summary-check';
 import { ReplaySession } from '../replay/replay-session';
 import type { Recording } from '../replay/recording';
-import { endpointWidthFor, eventHeader, eventLine, startLine, summaryLines } from '../views/output/event-lines';
+import { endpointWidthFor, eventHeader, eventLine, hasLine, startLine, summaryLines } from '../views/output/event-lines';
 import { formatEndpoint } from '../core/endpoint';
 import { formatDuration } from '../util/duration';
 import type { TrackerEvent } from '../core/tracker-types';
@@ -15,7 +15,7 @@ import { stdoutOpen } from './stdout-gone';
 import type { StateFilter, TcpState } from '../model';
 import { writeReport } from '../report/write-report';
 import * as path from 'node:path';
-import { isoTime } from '../views/output/json-shapes';
+import { eventJson, isoTime, startEventJson, summaryJson } from '../views/output/json-shapes';
 import { terminalText } from '../util/terminal-text';
 import { tuneHeapForLongRun } from '../util/long-run-heap';
 import { oneLineErrors } from './recording-errors';
@@ -23,6 +23,8 @@ import { oneLineErrors } from './recording-errors';
 export interface ReplayArgs {
   tui: boolean;
   exportDir: string;
+  /** NDJSON like `watch --json`: the start line, the replayed events, the replayed summary */
+  json?: boolean;
 }
 
 /** A warning quotes the recording (its name, an event type): escaped whole. */
@@ -34,6 +36,7 @@ export async function runReplay(file: string, a: ReplayArgs): Promise<number> {
   return oneLineErrors(`cannot replay ${file}`, async () => {
     tuneHeapForLongRun();
     const rec = await readRecording(file, { onWarning: warn });
+    if (a.json === true) return replayJson(rec);
     const useTui = a.tui && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
     return useTui ? replayTui(rec, a) : replayLines(rec);
   });
@@ -61,7 +64,7 @@ function replayLines(rec: Recording): number {
   let width = endpointWidthFor(endpointsOf(events));
   for (const e of endpointsOf(events)) width = Math.max(width, terminalText(formatEndpoint(e)).length);
   out(eventHeader(false, width));
-  for (const e of events) out(eventLine(e, false, width));
+  for (const e of events) if (hasLine(e)) out(eventLine(e, false, width));
   for (const l of summaryLines(r.tracker, r.plan.endMs)) out(l);
   if (!rec.summary) {
     out('check: the recording has no summary (cut short?); the one above is computed from its events');
@@ -74,6 +77,22 @@ function replayLines(rec: Recording): number {
     // a difference quotes recorded ids and kinds
     for (const d of diffs) out(`  ${terminalText(d)}`);
   }
+  return 0;
+}
+
+/**
+ * The replay as `watch --json` writes a watch: the recording's start, then the events as the
+ * replay feeds them with the findings drawn afresh, then the summary the replay arrives at.
+ */
+function replayJson(rec: Recording): number {
+  const out = (o: object): void => {
+    if (stdoutOpen()) process.stdout.write(JSON.stringify(o) + '\n');
+  };
+  const r = new Replayer(rec);
+  const s = rec.start;
+  out(startEventJson({ timeMs: s.atMs, process: s.process, intervalMs: s.intervalMs, source: sourceNameOf(rec), states: statesOf(rec), briefConnections: { facility: 'none', reason: 'replay of a recording' }, ...(s.processes !== undefined ? { processes: s.processes } : {}) }));
+  while (!r.done) for (const e of r.next()) out(eventJson(s.pid, e));
+  out(summaryJson({ pid: s.pid, tracker: r.tracker, nowMs: r.plan.endMs }));
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // Findings that last: the tracker evaluates its findings after every poll, and this log turns that
 // series into episodes with a start and an end, so a verdict outlives its evidence (a leak watched
 // until the target exits is still a leak in the summary).
-import type { Finding, FindingChange, FindingKind, LastingFinding } from './tracker-types';
+import type { EndCause, Finding, FindingChange, FindingKind, LastingFinding } from './tracker-types';
 
 /**
  * Episodes kept. A finding that keeps clearing and coming back (churn near its threshold) would
@@ -50,8 +50,11 @@ export class FindingLog {
   private readonly entries: LastingFinding[] = [];
   private readonly open = new Map<FindingKind, Open>();
 
-  /** The findings that hold at atMs (all of them: a kind missing here has cleared). */
-  update(findings: readonly Finding[], atMs: number): FindingEvent[] {
+  /**
+   * The findings that hold at atMs (all of them: a kind missing here has cleared). `cause`: why
+   * this evaluation was made (`exit`: as the target left), given to the episodes it ends.
+   */
+  update(findings: readonly Finding[], atMs: number, cause?: EndCause): FindingEvent[] {
     const out: FindingEvent[] = [];
     const holding = new Set<FindingKind>();
     for (const f of findings) {
@@ -78,6 +81,7 @@ export class FindingLog {
       } else {
         entry.finding = f;
         entry.untilMs = null;
+        delete entry.cause;
       }
       this.open.set(f.kind, { entry, writtenBasis: f.basis, writtenMagnitude: findingMagnitude(f) });
       out.push({ change: 'raised', finding: copy(entry) });
@@ -85,6 +89,7 @@ export class FindingLog {
     for (const [kind, o] of this.open) {
       if (holding.has(kind)) continue;
       o.entry.untilMs = atMs;
+      if (cause !== undefined) o.entry.cause = cause;
       this.open.delete(kind);
       out.push({ change: 'cleared', finding: copy(o.entry) });
     }
@@ -98,5 +103,7 @@ export class FindingLog {
 }
 
 function copy(e: LastingFinding): LastingFinding {
-  return { finding: { ...e.finding }, sinceMs: e.sinceMs, untilMs: e.untilMs };
+  const c: LastingFinding = { finding: { ...e.finding }, sinceMs: e.sinceMs, untilMs: e.untilMs };
+  if (e.cause !== undefined) c.cause = e.cause;
+  return c;
 }

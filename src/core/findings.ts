@@ -145,6 +145,19 @@ export function stuckInCloseWait(sinceMs: number, nowMs: number): boolean {
   return nowMs - sinceMs >= CLOSE_WAIT_MIN_MS;
 }
 
+/**
+ * A close as the churn rule samples it, or undefined when it tells nothing about keep-alive: a
+ * preexisting connection (its lifetime is unknown), one its process's exit closed (a process
+ * exiting with ten connections is not ten connections churned), one that ended in CLOSE_WAIT (a
+ * leak's). The one predicate for the watch's finding, the peer rows and what a replay names.
+ */
+export function churnSampleOf(c: { preexisting: boolean; withExit: boolean; state: string; atMs: number; lifetimeMs: number; exchanges?: number | undefined }): ClosedSample | undefined {
+  if (c.preexisting || c.withExit || c.state === 'CLOSE_WAIT') return undefined;
+  const s: ClosedSample = { atMs: c.atMs, lifetimeMs: c.lifetimeMs };
+  if (c.exchanges !== undefined) s.exchanges = c.exchanges;
+  return s;
+}
+
 /** The closes the churn rule looks at: those within the window ending at nowMs. */
 export function closesInChurnWindow(closes: readonly ClosedSample[], nowMs: number): ClosedSample[] {
   return closes.filter((c) => c.atMs > nowMs - CHURN_WINDOW_MS && c.atMs <= nowMs);

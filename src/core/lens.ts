@@ -9,7 +9,8 @@
 // - `close`: written when the connection was shown; a brief connection (one close event, no
 //   open) is written when its last state or ESTABLISHED is shown (it carried traffic, so it was
 //   established in between);
-// - `finding` and `exit` are always written.
+// - `finding` and `exit` are always written; so is `poll`, its exchange counts only of connections
+//   shown (a recording names no connection it did not open).
 import { stateMatches, type StateFilter, type TcpState } from '../model';
 import type { TrackerEvent } from './tracker-types';
 
@@ -53,6 +54,12 @@ export class EventLens {
       case 'finding':
       case 'exit':
         return e;
+      case 'poll': {
+        if (e.exchanges === undefined || e.exchanges.every((u) => this.shown.has(u.id))) return e;
+        const { exchanges: all, ...rest } = e;
+        const exchanges = all.filter((u) => this.shown.has(u.id));
+        return exchanges.length === 0 ? rest : { ...rest, exchanges };
+      }
     }
   }
 }
@@ -74,6 +81,7 @@ export function touchedStates(e: TrackerEvent): TcpState[] | null {
     }
     case 'finding':
     case 'exit':
+    case 'poll':
       return null;
   }
 }

@@ -28,6 +28,8 @@ export class LiveRecord {
   declare states: StateChange[] | undefined;
   /** the exchange counter's state, where the source gives tcp internals */
   declare exchanges: MutableExchangeState | undefined;
+  /** the exchange count the watch state was last told (the open event, then poll events) */
+  declare reportedExchanges: number | undefined;
   /** the cookie indexed in liveByCookie, if any */
   declare cookie: string | undefined;
   /** the poll generation that last matched this record, and what it matched */
@@ -49,6 +51,7 @@ export class LiveRecord {
     this.listener = connection.state === 'LISTEN';
     this.states = undefined;
     this.exchanges = connection.tcp === undefined ? undefined : newExchangeState(connection.tcp);
+    this.reportedExchanges = this.exchanges?.count;
     this.cookie = undefined;
     this.matchedGen = gen;
     this.next = undefined;

@@ -5,31 +5,23 @@
 import type { Connection } from '../model';
 import { formatEndpoint } from './endpoint';
 import { RATE_WINDOW_MS, perMinute } from './rate';
-import { carriesReuse, stuckInCloseWait } from './findings';
-import type { FindingKind, TrackedConnection } from './tracker-types';
+import { carriesReuse, median, stuckInCloseWait } from './findings';
+import type { PeerDirection, PeerStats } from './tracker-types';
 
 /** groups counted apart; beyond, one `other` group */
 export const MAX_PEERS = 1_000;
 /** recent lifetimes kept per group, for its median */
 export const PEER_LIFETIME_SAMPLES = 256;
 
-export type PeerDirection = 'in' | 'out';
+export type { PeerDirection, PeerStats } from './tracker-types';
 
-export interface PeerStats {
-  /** outbound: the remote endpoint; inbound: the local endpoint connections arrived on; or `other` */
-  peer: string;
-  direction: PeerDirection;
-  live: number;
-  /** opened while watched (preexisting connections are live or closed, never opened) */
-  opened: number;
-  closed: number;
-  opensPerMinute: number;
-  /** median lifetime of recent closes of connections opened while watched; null until one closed */
-  lifetimeMs: { p50: number } | null;
-  /** mean exchanges of the group's connections (closed and live) where known; null when unknown */
-  exchangesPerConnection: number | null;
-  /** the findings whose rule holds for this group alone (the watch's predicates, findings.ts) */
-  findings: FindingKind[];
+/** A live connection as the peer rows need it (the watch state's LiveFact, or a TrackedConnection's parts). */
+export interface PeerLive {
+  connection: Pick<Connection, 'local' | 'remote' | 'direction' | 'state'>;
+  exchanges?: number | undefined;
+  preexisting: boolean;
+  /** since when it is in its current state */
+  stateSinceMs: number;
 }
 
 export function peerDirection(c: Pick<Connection, 'direction'>): PeerDirection {
@@ -64,7 +56,7 @@ export class PeerBook {
     this.groups.clear();
   }
 
-  opened(c: Connection, atMs: number): void {
+  opened(c: Pick<Connection, 'local' | 'remote' | 'direction'>, atMs: number): void {
     const g = this.group(c);
     g.opened++;
     g.opens.push(atMs);
@@ -72,7 +64,7 @@ export class PeerBook {
   }
 
   /** `lifetimeMs` undefined: not a known lifetime (preexisting) */
-  closed(c: Connection, atMs: number, lifetimeMs: number | undefined, exchanges: number | undefined): void {
+  closed(c: Pick<Connection, 'local' | 'remote' | 'direction'>, atMs: number, lifetimeMs: number | undefined, exchanges: number | undefined): void {
     const g = this.group(c);
     g.closed++;
     if (exchanges !== undefined) {
@@ -94,8 +86,8 @@ export class PeerBook {
    * `sinceMs`: when the counting started (for rates over less than a minute). `churning`: the
    * group keys (keyOf) whose closes make churn by the watch's rule (findings.ts churningPeers).
    */
-  rows(live: readonly TrackedConnection[], nowMs: number, sinceMs: number, limit = 50, churning: ReadonlySet<string> = new Set()): PeerStats[] {
-    const liveBy = new Map<string, TrackedConnection[]>();
+  rows(live: readonly PeerLive[], nowMs: number, sinceMs: number, limit = 50, churning: ReadonlySet<string> = new Set()): PeerStats[] {
+    const liveBy = new Map<string, PeerLive[]>();
     for (const t of live) {
       if (t.connection.state === 'LISTEN') continue;
       const key = this.keyOf(t.connection);
@@ -133,7 +125,7 @@ export class PeerBook {
     return this.groups.has(key) || this.groups.size < MAX_PEERS ? key : `${peerDirection(c)}|other`;
   }
 
-  private group(c: Connection): Group {
+  private group(c: Pick<Connection, 'local' | 'remote' | 'direction'>): Group {
     const key = this.keyOf(c);
     let g = this.groups.get(key);
     if (g === undefined) {
@@ -155,13 +147,7 @@ function trimBefore(times: number[], cutoff: number): void {
   if (i > 0) times.splice(0, i);
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, sinceMs: number, churning: boolean): PeerStats {
+function statsOf(g: Group, live: readonly PeerLive[], nowMs: number, sinceMs: number, churning: boolean): PeerStats {
   let exSum = g.exchangesSum;
   let exCount = g.exchangesCount;
   let maxExchanges = g.maxExchanges;
@@ -172,10 +158,7 @@ function statsOf(g: Group, live: readonly TrackedConnection[], nowMs: number, si
       exCount++;
       maxExchanges = Math.max(maxExchanges, t.exchanges);
     }
-    if (t.connection.state === 'CLOSE_WAIT') {
-      const since = t.states[t.states.length - 1]?.atMs ?? t.firstSeenMs;
-      if (stuckInCloseWait(since, nowMs)) stuckCloseWait = true;
-    }
+    if (t.connection.state === 'CLOSE_WAIT' && stuckInCloseWait(t.stateSinceMs, nowMs)) stuckCloseWait = true;
   }
   const recentOpens = g.opens.filter((t) => t > nowMs - RATE_WINDOW_MS && t <= nowMs).length;
   const lifetimes = g.closes.map((c) => c.lifetimeMs);

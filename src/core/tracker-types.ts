@@ -2,7 +2,6 @@
 // (snapshot, nowMs, lifecycle evidence) and never reads a clock, a file or a terminal.
 import type { Connection, Endpoint, ProcessInfo, Snapshot, TcpState } from '../model';
 import type { OwnershipHints, SocketLifecycleEvent } from './lifecycle-types';
-import type { PeerStats } from './peer-stats';
 
 export interface StateChange {
   state: TcpState;
@@ -44,6 +43,58 @@ export type LifetimeBound = 'lower' | 'upper' | 'exact';
 
 export type FindingChange = 'raised' | 'updated' | 'cleared';
 
+/**
+ * Why something ended other than by its own course: `exit`, the target process left (a connection
+ * it held closed with it; a finding stopped holding at the evaluation the exit made).
+ */
+export type EndCause = 'exit';
+
+/** A live connection's exchange count, where it changed since the last report. */
+export interface ExchangeUpdate {
+  id: string;
+  exchanges: number;
+}
+
+/**
+ * A brief connection likely the target's (OwnershipHints; tracker.ts settleEvidence): never a
+ * `close`, counted apart; it enters the churn samples (marked) unless it ended in CLOSE_WAIT.
+ */
+export interface LikelyBrief {
+  /** when it ended */
+  atMs: number;
+  lifetimeMs: number;
+  local: Endpoint;
+  remote: Endpoint;
+  exchanges?: number;
+  /** it ended in CLOSE_WAIT (a leak's, not churn) */
+  closeWait?: true;
+}
+
+/**
+ * What a poll (or the exit) left for the watch state beyond the connection events: the time of a
+ * live-count sample and a findings evaluation, and what changed that no other event carries.
+ */
+export interface PollEvent {
+  type: 'poll';
+  atMs: number;
+  /** the counters start at this poll: the watch's first, or the first of a process that took over the PID */
+  first?: true;
+  /** the evaluation made as the target exited (the findings it clears end with the exit) */
+  atExit?: true;
+  /**
+   * live connections and listening sockets after this poll, when either changed since the last poll
+   * event: a recording made through a --state lens lacks the events of what it did not show
+   */
+  live?: number;
+  listening?: number;
+  /** live connections whose exchange count changed at this poll */
+  exchanges?: ExchangeUpdate[];
+  /** brief connections likely the target's, ended since the previous poll */
+  likelyBrief?: LikelyBrief[];
+  /** brief connections no rule attributed to the target, one remote endpoint ("addr:port") each */
+  unattributed?: string[];
+}
+
 /** Events carry a copy of the connection as it was when the event happened. */
 export type TrackerEvent =
   | { type: 'open'; atMs: number; conn: TrackedConnection }
@@ -57,10 +108,19 @@ export type TrackerEvent =
       lifetimeBound?: LifetimeBound;
       /** a connection no poll saw: known only from between-poll evidence; this is its only event */
       brief?: true;
+      /** `exit`: it closed with its process (the exit, or a group member leaving): not churn */
+      cause?: EndCause;
+      /**
+       * The state the kernel reported just before the socket ended (its end came as between-poll
+       * evidence); absent when unknown. conn.connection.state is the last state a poll saw (for a
+       * brief connection, this one): a close line shows the socket closed, not stuck in it.
+       */
+      finalState?: TcpState;
     }
   | { type: 'state'; atMs: number; conn: TrackedConnection; from: TcpState; to: TcpState }
-  | { type: 'finding'; atMs: number; change: FindingChange; finding: LastingFinding }
-  | { type: 'exit'; atMs: number; reason: ExitReason; process: ProcessInfo };
+  | { type: 'finding'; atMs: number; change: FindingChange; finding: LastingFinding; cause?: EndCause }
+  | { type: 'exit'; atMs: number; reason: ExitReason; process: ProcessInfo }
+  | PollEvent;
 
 export interface LifetimeStats {
   p50: number;
@@ -147,6 +207,28 @@ export interface LastingFinding {
   sinceMs: number;
   /** null while it still holds */
   untilMs: number | null;
+  /** `exit`: it stopped holding because the target exited, not because the problem went away */
+  cause?: EndCause;
+}
+
+export type PeerDirection = 'in' | 'out';
+
+/** One row of peers(): connections grouped by peer (see peer-stats.ts). */
+export interface PeerStats {
+  /** outbound: the remote endpoint; inbound: the local endpoint connections arrived on; or `other` */
+  peer: string;
+  direction: PeerDirection;
+  live: number;
+  /** opened while watched (preexisting connections are live or closed, never opened) */
+  opened: number;
+  closed: number;
+  opensPerMinute: number;
+  /** median lifetime of recent closes of connections opened while watched; null until one closed */
+  lifetimeMs: { p50: number } | null;
+  /** mean exchanges of the group's connections (closed and live) where known; null when unknown */
+  exchangesPerConnection: number | null;
+  /** the findings whose rule holds for this group alone (the watch's predicates, findings.ts) */
+  findings: FindingKind[];
 }
 
 /** Brief connections no rule attributed to the target, per remote endpoint. */

@@ -9,14 +9,20 @@
 // pid/direction).
 import { TCP_STATES, connectionKey, type Connection, type Endpoint, type ProcessInfo, type SourceName, type TcpState } from '../model';
 import { EVENT_SCHEMA } from '../views/output/json-shapes';
+import type { EndCause, ExchangeUpdate, LifetimeBound, LikelyBrief, PollEvent } from '../core/tracker-types';
 import { SockwatchError } from '../errors';
 import { formatExactDuration } from '../util/duration';
 import { recordedSummary } from './recorded-summary';
 import { MAX_CHARS, MAX_FINDING_IDS, NO_LIMITS, clampCount, clampDuration, clampInterval, clip, type RecordingLimits } from './recording-limits';
 
+/** processes a start line may list (a group's members): more are not kept */
+const MAX_START_PROCESSES = 10_000;
+
 export interface RecordedConnection {
   /** the id the recording gave it (unique within the run) */
   id: string;
+  /** its life began at an instant between-poll evidence gave (`openTime: exact`) */
+  openExact?: boolean;
   /** connectionKey() of `connection` */
   key: string;
   connection: Connection;
@@ -45,15 +51,29 @@ export interface RecordedFinding {
 
 export type RecordedEvent =
   | (EventBase & { type: 'open'; conn: RecordedConnection })
-  | (EventBase & { type: 'close'; conn: RecordedConnection; lifetimeMs: number; brief: boolean })
+  | (EventBase & {
+      type: 'close';
+      conn: RecordedConnection;
+      lifetimeMs: number;
+      brief: boolean;
+      closeTime?: 'poll' | 'exact';
+      lifetimeBound?: LifetimeBound;
+      /** `exit`: it closed with its process (absent in recordings before the poll event) */
+      cause?: EndCause;
+      finalState?: TcpState;
+    })
   | (EventBase & { type: 'state'; conn: RecordedConnection; from: TcpState; to: TcpState })
   | (EventBase & { type: 'exit'; reason: string; process: ProcessInfo })
-  | (EventBase & { type: 'finding'; finding: RecordedFinding });
+  | (EventBase & { type: 'finding'; finding: RecordedFinding })
+  /** what the watch state took from a poll (recordings since the poll event; see docs/output-contracts.md) */
+  | (EventBase & { type: 'poll'; poll: PollEvent });
 
 export interface RecordingStart {
   atMs: number;
   pid: number;
   process: ProcessInfo;
+  /** every process of a group, when the start line lists them */
+  processes?: ProcessInfo[];
   intervalMs: number;
   source: SourceName | string;
   states: TcpState[];
@@ -189,11 +209,72 @@ function recordedConnection(v: unknown, atMs: number): RecordedConnection | unde
   };
   const exchanges = count(v.exchanges);
   if (exchanges !== undefined) rc.exchanges = exchanges;
+  if (v.openTime === 'exact') rc.openExact = true;
   const pid = count(v.pid);
-  if (pid !== undefined) rc.pid = pid;
-  // the two a recorder writes; anything else would be text kept per event for nothing
-  if (v.direction === 'inbound' || v.direction === 'outbound') rc.direction = v.direction;
+  if (pid !== undefined) {
+    rc.pid = pid;
+    connection.pid = pid;
+  }
+  // the two a recorder writes; anything else would be text kept per event for nothing. The peer
+  // rows group by it: an inbound connection under its local endpoint
+  if (v.direction === 'in' || v.direction === 'out') {
+    rc.direction = v.direction;
+    connection.direction = v.direction;
+  }
   return rc;
+}
+
+
+/** A poll event's fields; what is malformed in it is left out (a poll without them still counts). */
+function recordedPoll(v: Obj, atMs: number): PollEvent {
+  const p: PollEvent = { type: 'poll', atMs };
+  if (v.first === true) p.first = true;
+  if (v.atExit === true) p.atExit = true;
+  const live = count(v.live);
+  const listening = count(v.listening);
+  if (live !== undefined && listening !== undefined) {
+    p.live = live;
+    p.listening = listening;
+  }
+  if (isObj(v.exchanges)) {
+    const ex: ExchangeUpdate[] = [];
+    for (const [id, n] of Object.entries(v.exchanges)) {
+      const c = count(n);
+      if (c !== undefined) ex.push({ id: clip(id, MAX_CHARS.word), exchanges: c });
+    }
+    if (ex.length > 0) p.exchanges = ex;
+  }
+  if (Array.isArray(v.likelyBrief)) {
+    const likely: LikelyBrief[] = [];
+    for (const b of v.likelyBrief) {
+      if (!isObj(b)) continue;
+      const at = timeOf(b.time);
+      const lifetimeMs = num(b.lifetimeMs);
+      const local = endpoint(b.local);
+      const remote = endpoint(b.remote);
+      if (at === undefined || lifetimeMs === undefined || lifetimeMs < 0 || !local || !remote) continue;
+      const l: LikelyBrief = { atMs: at, lifetimeMs, local, remote };
+      const exchanges = count(b.exchanges);
+      if (exchanges !== undefined) l.exchanges = exchanges;
+      if (b.closeWait === true) l.closeWait = true;
+      likely.push(l);
+    }
+    if (likely.length > 0) p.likelyBrief = likely;
+  }
+  if (Array.isArray(v.unattributed)) {
+    const remotes = v.unattributed.filter((r): r is string => typeof r === 'string').map((r) => clip(r, MAX_CHARS.word));
+    if (remotes.length > 0) p.unattributed = remotes;
+  }
+  return p;
+}
+
+/** What a poll event holds, in characters of text, for the recording's bound on text kept. */
+function pollWeight(p: PollEvent): number {
+  let n = 0;
+  for (const e of p.exchanges ?? []) n += e.id.length + 8;
+  n += (p.likelyBrief?.length ?? 0) * 96;
+  for (const r of p.unattributed ?? []) n += r.length;
+  return n;
 }
 
 function recordedFinding(v: unknown): RecordedFinding | undefined {
@@ -280,7 +361,13 @@ export class RecordingBuilder {
         if (type === 'open') this.push({ type, atMs, line, conn }, line);
         else if (type === 'close') {
           const lifetimeMs = clampDuration(num(v.lifetimeMs) ?? atMs - conn.firstSeenMs);
-          this.push({ type, atMs, line, conn, lifetimeMs, brief: v.brief === true }, line);
+          const e: RecordedEvent & { type: 'close' } = { type, atMs, line, conn, lifetimeMs, brief: v.brief === true };
+          if (v.closeTime === 'poll' || v.closeTime === 'exact') e.closeTime = v.closeTime;
+          if (v.lifetimeBound === 'lower' || v.lifetimeBound === 'upper' || v.lifetimeBound === 'exact') e.lifetimeBound = v.lifetimeBound;
+          if (v.cause === 'exit') e.cause = 'exit';
+          const finalState = tcpState(v.finalState);
+          if (finalState !== undefined) e.finalState = finalState;
+          this.push(e, line);
         } else {
           const from = tcpState(v.from);
           const to = tcpState(v.to) ?? conn.connection.state;
@@ -300,6 +387,10 @@ export class RecordingBuilder {
         this.push({ type, atMs, line, finding }, line, finding.message.length + finding.ids.reduce((n, id) => n + id.length, 0));
         return;
       }
+      case 'poll':
+        const poll = recordedPoll(v, atMs);
+        this.push({ type, atMs, line, poll }, line, pollWeight(poll));
+        return;
       case 'summary':
         this.summary = recordedSummary(v, this.limits.maxEvents);
         this.summaryAtMs = atMs;
@@ -338,6 +429,10 @@ export class RecordingBuilder {
     if (intervalMs !== recorded) this.warn(line, `interval ${recorded}ms is outside what --interval accepts, replayed as ${formatExactDuration(intervalMs)}`);
     const states = Array.isArray(v.states) ? TCP_STATES.filter((s) => (v.states as unknown[]).includes(s)) : [];
     this.start = { atMs, pid: count(v.pid) ?? process.pid, process, intervalMs, source: str(v.source) ?? 'unknown', states };
+    if (Array.isArray(v.processes)) {
+      const processes = v.processes.slice(0, MAX_START_PROCESSES).map(parseProcess).filter((p): p is ProcessInfo => p !== undefined);
+      if (processes.length > 0) this.start.processes = processes;
+    }
   }
 
   private warn(line: number, what: string): void {

@@ -1,7 +1,8 @@
 // One pass of the whole recording through the tracker: what the replay view jumps between, the
 // time span of every finding, and the summary a fresh computation arrives at.
-import { CHURN_MAX_MEDIAN_LIFETIME_MS, CHURN_WINDOW_MS } from '../core/findings';
-import type { Finding } from '../core/tracker-types';
+import { CHURN_WINDOW_MS, churnSampleOf } from '../core/findings';
+import { peerKeyOf } from '../core/peer-stats';
+import type { Finding, TrackerEvent } from '../core/tracker-types';
 import { summaryJson, type JsonObject } from '../views/output/json-shapes';
 import type { Recording } from './recording';
 import { Replayer } from './replayer';
@@ -19,13 +20,15 @@ export interface FindingSpan {
   untilMs?: number;
   /** the recording's ids of the connections it is about */
   ids: string[];
+  /** churn: the peer group it names ("out|addr:port"), when it names one */
+  peer?: string;
 }
 
 export interface ReplayAnalysis {
   /** per replay step: MARK_* bits */
   marks: Uint8Array;
   spans: FindingSpan[];
-  /** summaryJson() of the replayed tracker at the recording's end, ids as in the recording */
+  /** summaryJson() of the replayed tracker at the recording's end (its ids are the recording's) */
   summary: JsonObject;
   endMs: number;
 }
@@ -42,8 +45,8 @@ export function analyzeRecording(rec: Recording): ReplayAnalysis {
   const spans: FindingSpan[] = [];
   const open = new Map<string, OpenSpan>();
   const named = new Map<FindingSpan, Set<string>>();
-  // closes per step, for the connections a churn span is about
-  const closedAt: { atMs: number; id: string; lifetimeMs: number }[] = [];
+  // the closes the churn rule sampled, for the connections a churn span is about
+  const churnCloses: ChurnClose[] = [];
   const openedAt = new Map<string, number>();
   const closedIds = new Set<string>();
 
@@ -59,12 +62,12 @@ export function analyzeRecording(rec: Recording): ReplayAnalysis {
     for (const e of events) {
       if (e.type === 'open') {
         m |= MARK_OPEN;
-        openedAt.set(r.recordedId.get(e.conn.id) ?? e.conn.id, t);
+        openedAt.set(e.conn.id, t);
       } else if (e.type === 'close') {
         m |= MARK_CLOSE;
-        const id = r.recordedId.get(e.conn.id) ?? e.conn.id;
-        closedIds.add(id);
-        if (!e.conn.preexisting) closedAt.push({ atMs: t, id, lifetimeMs: e.lifetimeMs });
+        closedIds.add(e.conn.id);
+        const sampled = churnClose(e);
+        if (sampled !== undefined) churnCloses.push(sampled);
       }
     }
     if (!last && t - lastLookMs < resolutionMs) {
@@ -84,7 +87,8 @@ export function analyzeRecording(rec: Recording): ReplayAnalysis {
         m |= MARK_FINDING;
       }
       s.span.message = f.message;
-      for (const id of findingIds(f)) s.ids.add(r.recordedId.get(id) ?? id);
+      if (f.kind === 'churn' && typeof f.peer === 'string' && typeof f.direction === 'string') s.span.peer = `${f.direction}|${f.peer}`;
+      for (const id of findingIds(f)) s.ids.add(id);
     }
     for (const [kind, s] of open) {
       if (kinds.has(kind)) continue;
@@ -94,10 +98,24 @@ export function analyzeRecording(rec: Recording): ReplayAnalysis {
     }
     marks[i] = m;
   }
-  for (const s of spans) s.ids = [...spanIds(s, named.get(s) ?? new Set(), closedAt, openedAt, closedIds)];
+  for (const s of spans) s.ids = [...spanIds(s, named.get(s) ?? new Set(), churnCloses, openedAt, closedIds)];
 
   const summary = summaryJson({ pid: rec.start.pid, tracker: r.tracker, nowMs: r.plan.endMs });
-  return { marks, spans, summary: withRecordedIds(summary, r.recordedId), endMs: r.plan.endMs };
+  return { marks, spans, summary, endMs: r.plan.endMs };
+}
+
+/** a close the churn rule sampled, and its peer group */
+interface ChurnClose {
+  atMs: number;
+  id: string;
+  peer: string;
+}
+
+/** The close as the churn rule took it (findings.ts churnSampleOf), or undefined when it did not. */
+function churnClose(e: TrackerEvent & { type: 'close' }): ChurnClose | undefined {
+  const at = e.brief === true ? e.conn.firstSeenMs + e.lifetimeMs : e.atMs;
+  const sample = churnSampleOf({ preexisting: e.conn.preexisting, withExit: e.cause === 'exit', state: e.conn.connection.state, atMs: at, lifetimeMs: e.lifetimeMs });
+  return sample === undefined ? undefined : { atMs: sample.atMs, id: e.conn.id, peer: peerKeyOf(e.conn.connection) };
 }
 
 /** The connections a finding names itself (reuse: the best one; close_wait: the stuck ones). */
@@ -109,39 +127,24 @@ function findingIds(f: Finding): string[] {
 }
 
 /**
- * churn names no connection: it is about the short ones that closed while it held; growth is about
+ * churn names no connection: it is about the closes its rule sampled in its window while it held
+ * (those of the peer it names, when it names one; no verdict of its own here); growth is about
  * those that opened while it held and were never released.
  */
 function spanIds(
   s: FindingSpan,
   named: ReadonlySet<string>,
-  closedAt: readonly { atMs: number; id: string; lifetimeMs: number }[],
+  churnCloses: readonly ChurnClose[],
   openedAt: ReadonlyMap<string, number>,
   closedIds: ReadonlySet<string>,
 ): Set<string> {
   const until = s.untilMs ?? Infinity;
   const ids = new Set<string>(named);
   if (s.kind === 'churn') {
-    for (const c of closedAt) if (c.atMs > s.sinceMs - CHURN_WINDOW_MS && c.atMs <= until && c.lifetimeMs < CHURN_MAX_MEDIAN_LIFETIME_MS) ids.add(c.id);
+    const peer = s.peer;
+    for (const c of churnCloses) if (c.atMs > s.sinceMs - CHURN_WINDOW_MS && c.atMs <= until && (peer === undefined || c.peer === peer)) ids.add(c.id);
   } else if (s.kind === 'growth') {
     for (const [id, at] of openedAt) if (at <= until && !closedIds.has(id)) ids.add(id);
   }
   return ids;
-}
-
-function withRecordedIds(summary: JsonObject, recordedId: ReadonlyMap<string, string>): JsonObject {
-  const map = (id: unknown): unknown => (typeof id === 'string' ? (recordedId.get(id) ?? id) : id);
-  const conns = Array.isArray(summary.connections) ? summary.connections : [];
-  const findings = Array.isArray(summary.findings) ? summary.findings : [];
-  return {
-    ...summary,
-    connections: conns.map((c) => (c && typeof c === 'object' && !Array.isArray(c) ? { ...c, id: map(c.id) as string } : c)),
-    findings: findings.map((f) => {
-      if (!f || typeof f !== 'object' || Array.isArray(f)) return f;
-      const o = { ...f };
-      if ('id' in o) o.id = map(o.id) as string;
-      if (Array.isArray(o.ids)) o.ids = o.ids.map((x) => map(x) as string);
-      return o;
-    }),
-  };
 }

@@ -1,6 +1,7 @@
 // Does the summary a recording ends with agree with what the tracker computes from its events?
-// Compared: the counters, the lifetime percentiles, the duration, each connection still live
-// (state, exchanges, lifetime) and each finding by kind and by what it counts. Not compared: a
+// Compared: the counters, the lifetime percentiles, the duration, the peer rows and the brief
+// connections counted apart (where the recording has them), each connection still live (state,
+// exchanges, lifetime) and each finding by kind and by what it counts. Not compared: a
 // finding's message and its measured-over-time numbers (rates, slopes, spans), which depend on
 // the exact time of polls that left no event in the file and so differ by milliseconds in replay.
 type Obj = Record<string, unknown>;
@@ -31,6 +32,8 @@ export function compareSummaries(recorded: Obj, replayed: Obj): string[] {
     if (!same(a, b)) out.push(`${field}: recorded ${text(a)}, replayed ${text(b)}`);
   };
   for (const f of ['opened', 'closed', 'peak', 'durationMs']) diff(f, recorded[f], replayed[f]);
+  // fields later versions added: compared where the recording has them
+  for (const f of ['closedPreexisting', 'brief', 'likelyBrief', 'listening', 'unattributedBrief', 'peers']) if (f in recorded) diff(f, recorded[f], replayed[f]);
   const la = isObj(recorded.lifetimeMs) ? recorded.lifetimeMs : null;
   const lb = isObj(replayed.lifetimeMs) ? replayed.lifetimeMs : null;
   if (la === null || lb === null) diff('lifetimeMs', la, lb);

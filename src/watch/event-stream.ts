@@ -6,7 +6,7 @@ import type { ProcessInfo } from '../model';
 import type { TrackedConnection } from '../core/tracker-types';
 import { EventLens } from '../core/lens';
 import { eventJson, startEventJson, summaryJson, type JsonObject } from '../views/output/json-shapes';
-import { endpointWidthFor, eventHeader, eventLine, groupStartLine, IPV4_ENDPOINT_WIDTH, startLine, summaryLines } from '../views/output/event-lines';
+import { endpointWidthFor, eventHeader, eventLine, groupStartLine, hasLine, IPV4_ENDPOINT_WIDTH, startLine, summaryLines } from '../views/output/event-lines';
 import { formatClock, formatDuration } from '../util/duration';
 import type { WatchSession } from '../views/session-types';
 import { isPollTrouble, pollTroubleText } from '../views/output/poll-trouble-text';
@@ -46,7 +46,7 @@ export class EventStream {
     this.unsubscribe = session.onUpdate((events) => {
       for (const e of this.lens.pass(events)) {
         if (eventsJson) sinks.json(eventJson(pid, e));
-        sinks.line?.(eventLine(e, this.pidColumn, this.endpointWidth));
+        if (hasLine(e)) sinks.line?.(eventLine(e, this.pidColumn, this.endpointWidth));
       }
     });
     this.unsubscribeNotice = session.onNotice((n) => {

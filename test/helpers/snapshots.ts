@@ -93,9 +93,9 @@ export function summarizeConnections(events: readonly TrackerEvent[]): string[] 
   return summarize(events.filter((e) => e.type !== 'finding'));
 }
 
-/** every event, findings included: "finding close_wait raised" */
+/** every event, findings included: "finding close_wait raised"; not the poll events (data for the watch state) */
 export function summarize(events: readonly TrackerEvent[]): string[] {
-  return events.map((e) => {
+  return events.flatMap((e) => (e.type === 'poll' ? [] : [e])).map((e) => {
     switch (e.type) {
       case 'open':
         return `open ${e.conn.id}${e.conn.preexisting ? ' pre' : ''}`;

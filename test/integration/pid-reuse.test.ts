@@ -4,38 +4,8 @@
 // the namespace PID: ns_last_pid numbers that namespace only, the host PIDs of A and B differ.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
-import { CLI } from '../helpers/cli';
-
-const HARNESS = path.join(__dirname, '..', 'helpers', 'pid-reuse-harness.js');
-
-interface HarnessResult {
-  error?: string;
-  a: { pid: number; localPort: number };
-  b: { pid: number; localPort: number };
-  swapMs: number;
-  sockwatch: { code: number | null; stdout: string; stderr: string };
-}
-
-function runHarness(source: string, intervalMs: number): Promise<HarnessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-p', '-f', '--mount-proc', process.execPath, HARNESS, CLI, source, String(intervalMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.once('close', () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out) as HarnessResult);
-      } catch {
-        reject(new Error(`harness printed ${JSON.stringify(out)}; stderr: ${err}`));
-      }
-    });
-  });
-}
+import { spawnSync } from 'node:child_process';
+import { runHarness } from '../helpers/pid-reuse';
 
 type Ev = { type: string; reason?: string; process?: { pid: number }; connection?: { local: { port: number }; preexisting?: boolean } };
 

@@ -76,10 +76,13 @@ describe('a Go client closing undrained bodies every 250 ms (sub-millisecond con
     const checks = new Checks();
     const summary = summaryOf(events);
     const watched = ratePerMinute(client.requests.map((r) => r.atMs), watchSpan(events));
+    // Without root no brief connection's owner is proven: each is either "owner unknown" or, once
+    // the polls have seen the client talk to nginx, counted apart as likely the client's.
     const unknown = ownerUnknownCount(summary, { address: '127.0.0.1', port: nginx.port });
+    const likely = typeof summary.likelyBrief === 'number' ? summary.likelyBrief : 0;
     checks.check(
-      within(unknown, watched.count, 0.05),
-      `owner-unknown brief connections to 127.0.0.1:${nginx.port}: ${String(unknown)} vs ${watched.count} the client opened while watched`,
+      within(unknown + likely, watched.count, 0.05),
+      `brief connections to 127.0.0.1:${nginx.port} of unknown owner (${String(unknown)}) or likely the client's (${likely}) vs ${watched.count} the client opened while watched`,
     );
     // A poll may catch one alive (then it is rightly the target's); the rest must not be counted.
     checks.check(

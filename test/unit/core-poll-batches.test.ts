@@ -42,11 +42,11 @@ test('pollBatches: the events of poll(), in order, at most maxOpens opens a batc
   }
 });
 
-test('pollBatches: a poll that changes nothing gives one empty batch', () => {
+test('pollBatches: a poll that changes nothing gives one batch, its poll event alone', () => {
   const t = createTracker();
   t.poll(snap([{ inode: 1 }]), 0);
   const b = t.pollBatches(snap([{ inode: 1 }]), 100);
-  assert.deepEqual(b.next(10), []);
+  assert.deepEqual(b.next(10), [{ type: 'poll', atMs: 100 }]);
   assert.equal(b.next(10), undefined);
 });
 
@@ -79,13 +79,14 @@ test('the poll loop hands a big poll to its listeners in batches, in order, and 
   });
   await w.run();
   await w.session.ended;
-  // the first poll: three batches of opens; the second: one empty call; then the exit
+  // the first poll: three batches of opens (its poll event last); the second: its poll event
+  // alone; then the closes, the exit's poll event and the exit
   assert.deepEqual(
     calls.map((c) => c.length),
-    [EMIT_BATCH, EMIT_BATCH, 5, 0, n + 1],
+    [EMIT_BATCH, EMIT_BATCH, 5 + 1, 1, n + 2],
   );
   const ids = calls.slice(0, 3).flat().map((e) => (e.type === 'open' ? e.conn.id : e.type));
-  assert.deepEqual(ids, Array.from({ length: n }, (_, i) => `c${i + 1}`));
+  assert.deepEqual(ids, [...Array.from({ length: n }, (_, i) => `c${i + 1}`), 'poll']);
   assert.equal(calls[4]?.at(-1)?.type, 'exit');
 });
 

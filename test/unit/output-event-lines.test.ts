@@ -1,4 +1,5 @@
-// Line output's columns stay aligned when a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d.
+// Line output's columns stay aligned when a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d;
+// a close reads as closed and a finding the exit ended says so (issue 22).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTracker } from '../../src/core/tracker';
@@ -6,6 +7,7 @@ import type { Connection } from '../../src/model';
 import { EventStream } from '../../src/watch/event-stream';
 import { testSession } from '../helpers/fake-terminal';
 import { testConn, testSnapshot } from '../helpers/snapshots';
+import { eventLine, hasLine } from '../../src/views/output/event-lines';
 
 const T0 = 1_700_000_000_000;
 
@@ -25,7 +27,7 @@ function lines(polls: Connection[][]): string[] {
 
 /** where each column starts: the index after each run of 2+ spaces or of one space after a word */
 function stateColumn(line: string): number {
-  const m = /(ESTABLISHED|CLOSE_WAIT|LISTEN|STATE)/.exec(line);
+  const m = /(ESTABLISHED|CLOSE_WAIT|LISTEN|CLOSED|STATE)/.exec(line);
   assert.ok(m, line);
   return m.index;
 }
@@ -53,4 +55,23 @@ test('an IPv4-only watch keeps its 21-column endpoints (lines no wider than befo
   const header = out.find((l) => l.startsWith('TIME'))!;
   assert.equal(header.indexOf('REMOTE') - header.indexOf('LOCAL'), 22);
   for (const l of out) assert.equal(stateColumn(l), stateColumn(header), l);
+});
+
+test('a close reads as closed, a finding the exit ended says so, and a poll event writes no line', () => {
+  const out = lines([[], [testConn(1), testConn(2)], [testConn(1), testConn(2, { state: 'CLOSE_WAIT' })], []]);
+  const closes = out.filter((l) => / close /.test(l));
+  assert.equal(closes.length, 2, out.join('\n'));
+  // the last polled state was ESTABLISHED: just CLOSED; a CLOSE_WAIT that finally closed says so
+  assert.ok(closes.some((l) => / CLOSED /.test(l) && !/>CLOSED/.test(l)), closes.join('\n'));
+  assert.ok(closes.some((l) => / CLOSE_WAIT>CLOSED /.test(l)), closes.join('\n'));
+  assert.ok(out.every((l) => l.trim() !== ''), 'no empty line for a poll event');
+  const ended = eventLine({
+    type: 'finding',
+    atMs: T0,
+    change: 'cleared',
+    cause: 'exit',
+    finding: { finding: { kind: 'close_wait', basis: 'live', message: 'a leak' }, sinceMs: T0 - 5000, untilMs: T0, cause: 'exit' },
+  });
+  assert.match(ended, /finding \[close_wait\] ended \(target exited\): a leak$/);
+  assert.equal(hasLine({ type: 'poll', atMs: T0 }), false);
 });

@@ -122,6 +122,9 @@ describe('damaged and foreign recordings', () => {
     assert.deepEqual(rec.warnings, []);
     assert.ok(rec.events.some((e) => e.type === 'close' && e.brief && e.conn.id === 'b1' && e.conn.pid === 7));
     const a = analyzeRecording(rec);
-    assert.deepEqual(compareSummaries(rec.summary!, a.summary), []);
+    // the brief close is replayed (it counts), and it was slipped in after the watch wrote its
+    // summary: the check names that disagreement and nothing else
+    const s = rec.summary as { opened: number; closed: number };
+    assert.deepEqual(compareSummaries(rec.summary!, a.summary), [`opened: recorded ${s.opened}, replayed ${s.opened + 1}`, `closed: recorded ${s.closed}, replayed ${s.closed + 1}`]);
   });
 });

@@ -59,6 +59,10 @@ export function startLine(p: ProcessInfo, source: SourceName, intervalMs: number
   return `watching PID ${p.pid} (${terminalText(p.command)}) user ${terminalText(p.user)} — source ${source}, every ${formatDuration(intervalMs)}, ${stateFilterText(states)}`;
 }
 
+/**
+ * The line of an event; '' for a `poll` event (it is data for the watch state and a recording,
+ * nothing a person reads: callers skip it, see hasLine).
+ */
 export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IPV4_ENDPOINT_WIDTH): string {
   const t = formatClock(e.atMs);
   switch (e.type) {
@@ -66,7 +70,7 @@ export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IP
     case 'close':
     case 'state': {
       const c = e.conn.connection;
-      const state = e.type === 'state' ? `${e.from}>${e.to}` : c.state;
+      const state = e.type === 'state' ? `${e.from}>${e.to}` : e.type === 'close' ? closeStateText(e.brief === true, c.state) : c.state;
       const life =
         e.type === 'close'
           ? `${boundMark(e.lifetimeBound)}${formatDuration(e.lifetimeMs)}${e.brief === true ? ' brief' : ''}`
@@ -76,11 +80,30 @@ export function eventLine(e: TrackerEvent, pidColumn = false, endpointWidth = IP
       const exch = e.type === 'close' && e.conn.exchanges !== undefined ? ` ${e.conn.exchanges} exch` : '';
       return row([t, e.type, fdText(c), c.direction ?? '-', formatEndpoint(c.local), formatEndpoint(c.remote), state, life + exch], pidColumn ? String(c.pid ?? '-') : undefined, endpointWidth);
     }
-    case 'finding':
-      return `${t.padEnd(WIDTHS[0])} finding [${terminalText(e.finding.finding.kind)}] ${e.change}: ${terminalText(e.finding.finding.message)}`;
+    case 'finding': {
+      // ended by the exit: the problem was not fixed, the process is gone
+      const change = e.change === 'cleared' && e.cause === 'exit' ? 'ended (target exited)' : e.change;
+      return `${t.padEnd(WIDTHS[0])} finding [${terminalText(e.finding.finding.kind)}] ${change}: ${terminalText(e.finding.finding.message)}`;
+    }
+    case 'poll':
+      return '';
     case 'exit':
       return `${t.padEnd(WIDTHS[0])} exit  PID ${e.process.pid} (${terminalText(e.process.command)}) ${e.reason === 'pid_reused' ? 'exited; its PID now belongs to another process' : 'exited'}`;
   }
+}
+
+/** whether an event has a line (a `poll` event has none) */
+export function hasLine(e: TrackerEvent): boolean {
+  return e.type !== 'poll';
+}
+
+/**
+ * A close shows the socket closed, not the last state a poll saw (a brief connection's end state,
+ * LAST_ACK or FIN_WAIT2, read as a stuck socket): CLOSED, after the last polled state when that
+ * was not ESTABLISHED (a CLOSE_WAIT that finally closed says so).
+ */
+function closeStateText(brief: boolean, last: string): string {
+  return brief || last === 'ESTABLISHED' ? 'CLOSED' : `${last}>CLOSED`;
 }
 
 /** `≥` a lower bound, `≤` an upper bound, `=` exact, nothing: within one poll interval */
@@ -144,6 +167,9 @@ export function findingLine(f: Finding): string {
 
 /** a finding of the whole watch: since when, and until when if it no longer holds */
 export function lastingFindingLine(l: LastingFinding): string {
-  const span = l.untilMs === null ? `since ${formatClock(l.sinceMs)}, still holds` : `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}`;
+  const span =
+    l.untilMs === null
+      ? `since ${formatClock(l.sinceMs)}, still holds`
+      : `${formatClock(l.sinceMs)}–${formatClock(l.untilMs)}${l.cause === 'exit' ? ', until the target exited' : ''}`;
   return `${findingLine(l.finding)} (${span})`;
 }

@@ -2,7 +2,7 @@
 // Every exporter, `snapshot --format json`, `--json` and `--record` goes through here so the
 // shapes cannot drift apart. Key order follows the README.
 import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type StateFilter } from '../../model';
-import type { Finding, LastingFinding, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
+import type { Finding, LastingFinding, PollEvent, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
 import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { LagStats } from '../session-types';
 import type { PeerStats } from '../../core/peer-stats';
@@ -75,7 +75,9 @@ export function findingsJson(findings: readonly Finding[]): JsonObject[] {
 
 /** A finding with `since` and `until` (ISO; until null while it still holds). */
 export function lastingFindingJson(l: LastingFinding): JsonObject {
-  return { ...(l.finding as JsonObject), since: isoTime(l.sinceMs), until: l.untilMs === null ? null : isoTime(l.untilMs) };
+  const o: JsonObject = { ...(l.finding as JsonObject), since: isoTime(l.sinceMs), until: l.untilMs === null ? null : isoTime(l.untilMs) };
+  if (l.cause !== undefined) o.cause = l.cause;
+  return o;
 }
 
 export interface SnapshotDoc {
@@ -113,15 +115,43 @@ export function eventJson(pid: number, e: TrackerEvent): JsonObject {
       const o: JsonObject = { ...base, connection: trackedJson(e.conn, { lifetimeMs: e.lifetimeMs }), lifetimeMs: e.lifetimeMs, closeTime: e.closeTime };
       if (e.lifetimeBound !== undefined) o.lifetimeBound = e.lifetimeBound;
       if (e.brief === true) o.brief = true;
+      if (e.cause !== undefined) o.cause = e.cause;
+      if (e.finalState !== undefined) o.finalState = e.finalState;
       return o;
     }
     case 'state':
       return { ...base, connection: trackedJson(e.conn), from: e.from, to: e.to };
     case 'finding':
-      return { ...base, change: e.change, finding: lastingFindingJson(e.finding) };
+      return e.cause === undefined ? { ...base, change: e.change, finding: lastingFindingJson(e.finding) } : { ...base, change: e.change, cause: e.cause, finding: lastingFindingJson(e.finding) };
     case 'exit':
       return { ...base, reason: e.reason, process: processJson(e.process) };
+    case 'poll':
+      return pollJson(base, e);
   }
+}
+
+/** A poll event's fields (docs/output-contracts.md): only those it has. */
+function pollJson(base: JsonObject, e: PollEvent): JsonObject {
+  const o: JsonObject = { ...base };
+  if (e.first === true) o.first = true;
+  if (e.atExit === true) o.atExit = true;
+  if (e.live !== undefined) o.live = e.live;
+  if (e.listening !== undefined) o.listening = e.listening;
+  if (e.exchanges !== undefined) {
+    const ex: JsonObject = {};
+    for (const u of e.exchanges) ex[u.id] = u.exchanges;
+    o.exchanges = ex;
+  }
+  if (e.likelyBrief !== undefined) {
+    o.likelyBrief = e.likelyBrief.map((b) => {
+      const j: JsonObject = { time: isoTime(b.atMs), lifetimeMs: b.lifetimeMs, local: { address: b.local.address, port: b.local.port }, remote: { address: b.remote.address, port: b.remote.port } };
+      if (b.exchanges !== undefined) j.exchanges = b.exchanges;
+      if (b.closeWait === true) j.closeWait = true;
+      return j;
+    });
+  }
+  if (e.unattributed !== undefined) o.unattributed = [...e.unattributed];
+  return o;
 }
 
 export function startEventJson(args: {

@@ -98,7 +98,8 @@ export class TuiController {
     );
     this.unsubscribe = s.onUpdate((events) => {
       if (this.frozen !== undefined) {
-        this.held.push(...events);
+        // a poll event is data for the watch state, not news to hold
+        for (const e of events) if (e.type !== 'poll') this.held.push(e);
         if (this.held.length > HELD_EVENTS_MAX) this.held.splice(0, this.held.length - HELD_EVENTS_MAX);
         return;
       }

@@ -8,7 +8,7 @@ import { formatDuration } from '../../util/duration';
 import { formatClock } from './format';
 import { clipLine, oneLine, seg, terminalText, type Color, type Line } from './line';
 
-export type LogKind = TrackerEvent['type'] | 'info';
+export type LogKind = Exclude<TrackerEvent['type'], 'poll'> | 'info';
 
 export interface LogEntry {
   atMs: number;
@@ -18,7 +18,7 @@ export interface LogEntry {
   states: TcpState[] | null;
 }
 
-function describe(e: TrackerEvent): string {
+function describe(e: Exclude<TrackerEvent, { type: 'poll' }>): string {
   switch (e.type) {
     case 'open':
     case 'close':
@@ -31,7 +31,7 @@ function describe(e: TrackerEvent): string {
       return `${ends}  ${e.from} → ${e.to}`;
     }
     case 'finding':
-      return `${e.change} [${terminalText(e.finding.finding.kind)}] ${oneLine(e.finding.finding.message)}`;
+      return `${e.change === 'cleared' && e.cause === 'exit' ? 'ended (target exited)' : e.change} [${terminalText(e.finding.finding.kind)}] ${oneLine(e.finding.finding.message)}`;
     case 'exit':
       return e.reason === 'pid_reused'
         ? `PID ${e.process.pid} now belongs to another process: the watched one exited`
@@ -44,7 +44,9 @@ export class EventLog {
 
   constructor(readonly capacity = 200) {}
 
-  add(events: readonly TrackerEvent[]): void {
+  add(all: readonly TrackerEvent[]): void {
+    // poll events are data for the watch state, not news
+    const events = all.some((e) => e.type === 'poll') ? all.filter((e) => e.type !== 'poll') : all;
     // A burst (10,000 opens on the first poll after a reset) would be formatted only to be dropped.
     const skipped = Math.max(0, events.length - this.capacity);
     if (skipped > 0) {
@@ -52,7 +54,7 @@ export class EventLog {
       this.info(first ? first.atMs : 0, `${skipped} earlier events in this poll not shown`);
     }
     for (let i = skipped; i < events.length; i++) {
-      const e = events[i] as TrackerEvent;
+      const e = events[i] as Exclude<TrackerEvent, { type: 'poll' }>;
       this.push({ atMs: e.atMs, kind: e.type, text: describe(e), states: touchedStates(e) });
     }
   }
