@@ -81,7 +81,7 @@ describe('a Go client closing undrained bodies every 250 ms (sub-millisecond con
     const unknown = ownerUnknownCount(summary, { address: '127.0.0.1', port: nginx.port });
     const likely = typeof summary.likelyBrief === 'number' ? summary.likelyBrief : 0;
     checks.check(
-      within(unknown + likely, watched.count, 0.05),
+      within((unknown ?? 0) + likely, watched.count, 0.05),
       `brief connections to 127.0.0.1:${nginx.port} of unknown owner (${String(unknown)}) or likely the client's (${likely}) vs ${watched.count} the client opened while watched`,
     );
     // A poll may catch one alive (then it is rightly the target's); the rest must not be counted.
