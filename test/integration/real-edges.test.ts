@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ndjson, runCli } from '../helpers/cli';
 import { Checks } from '../helpers/checks';
-import { buildGoClient, goClientArgs, goClientOutput, killAllGoClients, startGoClient, type GoDone, type GoRequest } from '../helpers/go-client';
+import { buildGoClient, goClientArgs, goClientOutput, killAllGoClients, startGoClient, type GoClient, type GoClientOptions, type GoDone, type GoRequest } from '../helpers/go-client';
 import { startTlsServer, type TlsServer } from '../helpers/go-tls-server';
 import { startPythonServer, stopRealHttp } from '../helpers/real-http';
 import { isRoot, NOBODY, requireTools } from '../helpers/real-tools';
@@ -80,25 +80,39 @@ function checkOneConnection(checks: Checks, events: readonly SockEvent[], server
   checks.check(iExit >= 0 && events.slice(iExit).every((e) => e.type !== 'close'), 'no close after the exit');
 }
 
+/** Watches a gated Go client by PID from before its first request to its exit. */
+async function watchedFromStart(client: GoClient): Promise<{ done: GoDone; events: SockEvent[] }> {
+  const watch = startWatch(client.pid, EBPF);
+  await watch.started;
+  client.go();
+  const done = await client.done;
+  assert.equal(await client.exited, 0);
+  const { result, events } = await watch.finish();
+  assert.equal(result.code, 0, result.stderr);
+  return { done, events };
+}
+
+/**
+ * A Go client over TLS making `count` requests on one connection (`proto`), gated until a watch of
+ * its PID has attached, then exiting: the truth from both ends, then sockwatch against it.
+ */
+async function goClientWatchedByPid(o: Omit<GoClientOptions, 'url' | 'mode' | 'count'>, count: number, proto: string): Promise<void> {
+  assert.ok(isRoot(), 'this case needs root (eBPF)');
+  const server = await startTlsServer();
+  const client = await startGoClient({ ...o, url: server.url, mode: 'keepalive', count, tls: true });
+  const { done, events } = await watchedFromStart(client);
+  await server.served(count);
+  const port = oneConnectionTruth(client.requests, done, server, count, proto);
+
+  const checks = new Checks();
+  checkOneConnection(checks, events, server.port, port, count);
+  console.log(checks.lines.join('\n'));
+  checks.assertAll(describeWatch(events));
+}
+
 describe('Go net/http over TLS, watched by PID and through run, as root with eBPF', { concurrency: 1 }, () => {
   it('HTTP/2: 400 requests back to back on one connection, then exits (watched by PID)', async () => {
-    assert.ok(isRoot(), 'this case needs root (eBPF)');
-    const server = await startTlsServer();
-    const client = await startGoClient({ url: server.url, mode: 'keepalive', intervalMs: 0, count: 400, tls: true, h2: true });
-    const watch = startWatch(client.pid, EBPF);
-    await watch.started;
-    client.go();
-    const done = await client.done;
-    assert.equal(await client.exited, 0);
-    const { result, events } = await watch.finish();
-    assert.equal(result.code, 0, result.stderr);
-    await server.served(400);
-    const port = oneConnectionTruth(client.requests, done, server, 400, 'HTTP/2.0');
-
-    const checks = new Checks();
-    checkOneConnection(checks, events, server.port, port, 400);
-    console.log(checks.lines.join('\n'));
-    checks.assertAll(describeWatch(events));
+    await goClientWatchedByPid({ intervalMs: 0, h2: true }, 400, 'HTTP/2.0');
   });
 
   it('HTTP/2: 400 requests back to back on one connection, then exits (sockwatch run)', async () => {
@@ -121,43 +135,11 @@ describe('Go net/http over TLS, watched by PID and through run, as root with eBP
   });
 
   it('HTTP/2 paced: 400 requests 20 ms apart on one connection, exits with it open (watched by PID)', async () => {
-    assert.ok(isRoot(), 'this case needs root (eBPF)');
-    const server = await startTlsServer();
-    const client = await startGoClient({ url: server.url, mode: 'keepalive', intervalMs: 20, count: 400, tls: true, h2: true, keepOpen: true });
-    const watch = startWatch(client.pid, EBPF);
-    await watch.started;
-    client.go();
-    const done = await client.done;
-    assert.equal(await client.exited, 0);
-    const { result, events } = await watch.finish();
-    assert.equal(result.code, 0, result.stderr);
-    await server.served(400);
-    const port = oneConnectionTruth(client.requests, done, server, 400, 'HTTP/2.0');
-
-    const checks = new Checks();
-    checkOneConnection(checks, events, server.port, port, 400);
-    console.log(checks.lines.join('\n'));
-    checks.assertAll(describeWatch(events));
+    await goClientWatchedByPid({ intervalMs: 20, h2: true, keepOpen: true }, 400, 'HTTP/2.0');
   });
 
   it('HTTP/1.1 over TLS: 30 requests on one connection, exits without closing its pool (watched by PID)', async () => {
-    assert.ok(isRoot(), 'this case needs root (eBPF)');
-    const server = await startTlsServer();
-    const client = await startGoClient({ url: server.url, mode: 'keepalive', intervalMs: 50, count: 30, tls: true, keepOpen: true });
-    const watch = startWatch(client.pid, EBPF);
-    await watch.started;
-    client.go();
-    const done = await client.done;
-    assert.equal(await client.exited, 0);
-    const { result, events } = await watch.finish();
-    assert.equal(result.code, 0, result.stderr);
-    await server.served(30);
-    const port = oneConnectionTruth(client.requests, done, server, 30, 'HTTP/1.1');
-
-    const checks = new Checks();
-    checkOneConnection(checks, events, server.port, port, 30);
-    console.log(checks.lines.join('\n'));
-    checks.assertAll(describeWatch(events));
+    await goClientWatchedByPid({ intervalMs: 50, keepOpen: true }, 30, 'HTTP/1.1');
   });
 });
 
@@ -198,13 +180,7 @@ describe('short commands and other users, as root with eBPF', { concurrency: 1 }
     const server = await startPythonServer();
     // held at its gate (-wait-stdin) until the watch has attached: `run` cannot start another user
     const client = await startGoClient({ url: `http://127.0.0.1:${server.port}/`, mode: 'undrained', intervalMs: 250, count: 40, user: NOBODY });
-    const watch = startWatch(client.pid, EBPF);
-    await watch.started;
-    client.go();
-    const done = await client.done;
-    assert.equal(await client.exited, 0);
-    const { result, events } = await watch.finish();
-    assert.equal(result.code, 0, result.stderr);
+    const { done, events } = await watchedFromStart(client);
 
     assert.deepEqual([done.requests, done.failures, done.dials, done.newConnections], [40, 0, 40, 40], 'the client: 40 requests, a new connection for each');
     await server.served(40);
