@@ -1,7 +1,7 @@
-// The one Go net/http client of the tests, go/http-client.go, built once per machine (cached in the temp dir by
-// the source's hash, so test files and runs share one build), started in one of its modes. It
-// reports its own truth: per request whether net/http reused a connection (httptrace GotConn),
-// and at the end its request and new-connection counts.
+// The Go programs of the tests (go/*.go), each built once per machine (cached in the temp dir by
+// the source's hash, so test files and runs share one build), and the Go net/http client,
+// go/http-client.go, started in one of its modes. It reports its own truth: per request whether
+// net/http reused a connection (httptrace GotConn), and at the end its request and new-connection counts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -9,19 +9,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireTools } from './real-tools';
 
-const SOURCE = path.join(__dirname, '..', '..', '..', 'test', 'helpers', 'go', 'http-client.go');
+const GO_DIR = path.join(__dirname, '..', '..', '..', 'test', 'helpers', 'go');
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
-/** Path of the built client binary (world-executable: the non-root cases run it as nobody). */
-export function buildGoClient(): string {
-  if (built !== undefined && fs.existsSync(built)) return built;
+/**
+ * Path of the built program go/<name>.go (world-executable: the non-root cases run it as nobody),
+ * cached in the temp dir by the source's hash so test files and runs share one build.
+ */
+export function buildGoProgram(name: string): string {
+  const cached = built.get(name);
+  if (cached !== undefined && fs.existsSync(cached)) return cached;
+  const file = path.join(GO_DIR, `${name}.go`);
   const { go } = requireTools('go');
-  const source = fs.readFileSync(SOURCE);
+  const source = fs.readFileSync(file);
   const version = execFileSync(go, ['version'], { encoding: 'utf8' });
   const hash = crypto.createHash('sha256').update(source).update(version).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), `sockwatch-go-client-${hash}`);
-  const bin = path.join(dir, 'http-client');
+  const dir = path.join(os.tmpdir(), `sockwatch-go-${name}-${hash}`);
+  const bin = path.join(dir, name);
   if (!fs.existsSync(bin)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     fs.chmodSync(dir, 0o755);
@@ -45,13 +50,18 @@ export function buildGoClient(): string {
       fs.renameSync(tmpBin, bin); // atomic: test files building at once never see half a binary
     } catch (e) {
       const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
-      throw new Error(`go build of ${SOURCE} failed: ${String(e)}\n${stderr}`);
+      throw new Error(`go build of ${file} failed: ${String(e)}\n${stderr}`);
     } finally {
       fs.rmSync(srcCopy, { force: true });
     }
   }
-  built = bin;
+  built.set(name, bin);
   return bin;
+}
+
+/** Path of the built client binary. */
+export function buildGoClient(): string {
+  return buildGoProgram('http-client');
 }
 
 export type GoClientMode = 'keepalive' | 'undrained' | 'leak';
@@ -72,6 +82,10 @@ export interface GoClientOptions {
   /** no per-request lines (fast loops) */
   quiet?: boolean;
   user?: { uid: number; gid: number };
+  /** -tls: accept the test server's self-signed certificate */
+  tls?: boolean;
+  /** -h2: negotiate HTTP/2 */
+  h2?: boolean;
 }
 
 export interface GoRequest {
@@ -79,6 +93,8 @@ export interface GoRequest {
   reused: boolean;
   localPort: number;
   status: number;
+  /** the protocol that carried it: "HTTP/1.1", "HTTP/2.0" */
+  proto: string;
   atMs: number;
 }
 
@@ -109,14 +125,50 @@ export interface GoClient {
 
 const live = new Set<ChildProcess>();
 
-export async function startGoClient(o: GoClientOptions): Promise<GoClient> {
-  const bin = buildGoClient();
-  const args = [
-    '-url', o.url, '-mode', o.mode, '-interval', `${o.intervalMs}ms`, '-wait-stdin',
+type GoClientLine =
+  | { event: 'ready' }
+  | { event: 'request'; request: GoRequest }
+  | { event: 'error'; error: string }
+  | { event: 'done'; done: GoDone };
+
+function parseGoClientLine(line: string): GoClientLine {
+  const m = JSON.parse(line) as Record<string, unknown> & { event: string };
+  if (m.event === 'request') return { event: 'request', request: m as unknown as GoRequest };
+  if (m.event === 'error') return { event: 'error', error: String(m.error) };
+  if (m.event === 'done') return { event: 'done', done: m as unknown as GoDone };
+  if (m.event === 'ready') return { event: 'ready' };
+  throw new Error(`not a line of the Go client: ${line}`);
+}
+
+/** The client's report read back from its output (e.g. `sockwatch run`'s stderr); other lines are skipped. */
+export function goClientOutput(text: string): { requests: GoRequest[]; errors: string[]; done?: GoDone } {
+  const out: { requests: GoRequest[]; errors: string[]; done?: GoDone } = { requests: [], errors: [] };
+  for (const line of text.split('\n')) {
+    // (Go's json.Marshal sorts a map's keys: "event" is not first)
+    if (!line.startsWith('{') || !line.includes('"event":')) continue;
+    const m = parseGoClientLine(line);
+    if (m.event === 'request') out.requests.push(m.request);
+    else if (m.event === 'error') out.errors.push(m.error);
+    else if (m.event === 'done') out.done = m.done;
+  }
+  return out;
+}
+
+/** The client's flags for `o` (without the gate: for a client started by someone else, e.g. `sockwatch run`). */
+export function goClientArgs(o: GoClientOptions): string[] {
+  return [
+    '-url', o.url, '-mode', o.mode, '-interval', `${o.intervalMs}ms`,
     '-count', String(o.count ?? 0), '-duration', `${o.durationMs ?? 0}ms`, '-hold', `${o.holdMs ?? 0}ms`,
     ...(o.quiet ? ['-quiet'] : []),
     ...(o.keepOpen ? ['-keep-open'] : []),
+    ...(o.tls ? ['-tls'] : []),
+    ...(o.h2 ? ['-h2'] : []),
   ];
+}
+
+export async function startGoClient(o: GoClientOptions): Promise<GoClient> {
+  const bin = buildGoClient();
+  const args = ['-wait-stdin', ...goClientArgs(o)];
   const child = spawn(bin, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(o.user ? { uid: o.user.uid, gid: o.user.gid } : {}),
@@ -142,11 +194,11 @@ export async function startGoClient(o: GoClientOptions): Promise<GoClient> {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const m = JSON.parse(line) as Record<string, unknown> & { event: string };
+      const m = parseGoClientLine(line);
       if (m.event === 'ready') onReady?.();
-      else if (m.event === 'request') requests.push(m as unknown as GoRequest);
-      else if (m.event === 'error') errors.push(String(m.error));
-      else if (m.event === 'done') onDone?.(m as unknown as GoDone);
+      else if (m.event === 'request') requests.push(m.request);
+      else if (m.event === 'error') errors.push(m.error);
+      else if (m.event === 'done') onDone?.(m.done);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -9,11 +9,17 @@
 //              request opens a new one that lives well under a millisecond
 //   leak       never read nor close the body: connections pile up, and when the server times them
 //              out they sit in CLOSE_WAIT until the process exits
+//
+// -tls trusts any certificate (the test server's is self-signed, made at its start); -h2 lets the
+// Transport negotiate HTTP/2 even with its own dialer and TLS config (net/http's rule: a custom
+// dialer or TLS config turns HTTP/2 off unless ForceAttemptHTTP2). Each request line says which
+// protocol carried it (resp.Proto), so a test knows it got what it asked for.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -43,6 +49,8 @@ func main() {
 	hold := flag.Duration("hold", 0, "stay alive this long after the last request (after closing idle connections, unless -keep-open)")
 	quiet := flag.Bool("quiet", false, "no per-request lines (fast loops)")
 	keepOpen := flag.Bool("keep-open", false, "keep idle connections open through -hold (a watcher polls their final counters)")
+	useTLS := flag.Bool("tls", false, "accept any server certificate (for https:// URLs to a self-signed test server)")
+	h2 := flag.Bool("h2", false, "negotiate HTTP/2 (ForceAttemptHTTP2)")
 	flag.Parse()
 	if *url == "" {
 		fmt.Fprintln(os.Stderr, "-url is required")
@@ -63,6 +71,10 @@ func main() {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     5 * time.Minute,
 		DisableCompression:  true,
+		ForceAttemptHTTP2:   *h2,
+	}
+	if *useTLS {
+		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
 	client := &http.Client{Transport: transport}
 
@@ -121,7 +133,7 @@ func main() {
 			newConns++
 		}
 		if !*quiet {
-			emit(map[string]interface{}{"event": "request", "i": requests, "reused": reused, "localPort": localPort, "status": resp.StatusCode, "atMs": at})
+			emit(map[string]interface{}{"event": "request", "i": requests, "reused": reused, "localPort": localPort, "status": resp.StatusCode, "proto": resp.Proto, "atMs": at})
 		}
 	}
 	endMs := nowMs()
