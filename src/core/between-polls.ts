@@ -40,7 +40,7 @@ export class Evidence {
     for (const e of [...carried, ...events]) {
       if (e.kind === 'started') {
         // Only the target's own starts say anything about its connections' ages.
-        if (e.pid !== undefined && pids.has(e.pid)) this.started.push(e);
+        if (e.pid !== undefined && (pids.has(e.pid) || e.member === true)) this.started.push(e);
         continue;
       }
       this.ended.push(e);
@@ -86,6 +86,8 @@ export interface SettleContext {
   listeners: ListenerIndex;
   /** the processes whose evidence this is */
   pids: ReadonlySet<number>;
+  /** PIDs that now belong to a process the watch refused (a reused PID): never the target's */
+  refused: ReadonlySet<number>;
   previousMs: number;
   now: number;
   hints: OwnershipHints | undefined;
@@ -157,7 +159,7 @@ export class BetweenPolls {
       if (this.recentlyClosed.has(tuple, e.cookie)) continue;
       if (e.state === 'LISTEN') continue;
       if (e.pid !== undefined) {
-        if (x.pids.has(e.pid)) out.brief.push(this.briefClose(e, tuple, x));
+        if (x.pids.has(e.pid) || (e.member === true && !x.refused.has(e.pid))) out.brief.push(this.briefClose(e, tuple, x));
         continue;
       }
       if (listeners.accepts(e.local)) {
@@ -191,6 +193,8 @@ export class BetweenPolls {
     const state = e.state ?? 'CLOSE';
     const connection: Connection = { protocol: e.protocol, local: { ...e.local }, remote: { ...e.remote }, state, inode: 0 };
     if (e.tcp !== undefined) connection.tcp = { ...e.tcp };
+    // the process that held it, where the evidence names it (eBPF), as a polled connection says
+    if (e.pid !== undefined) connection.pid = e.pid;
     connection.direction = x.listeners.accepts(e.local) ? 'in' : 'out';
     const conn: TrackedConnection = {
       id: x.nextId(),

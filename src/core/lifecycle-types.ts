@@ -46,6 +46,12 @@ interface LifecycleBase {
   cookie?: string;
   /** the process that acted on the socket, where the source knows it (eBPF) */
   pid?: number;
+  /**
+   * The kernel found `pid` among the watched processes (eBPF's in-kernel filter, which follows
+   * forks): the connection is the target's even when no poll ever saw that process, as with a
+   * child that forked, connected and exited between two polls.
+   */
+  member?: boolean;
 }
 
 /** A socket left SYN_SENT/SYN_RECV for ESTABLISHED (connect or accept completed). */

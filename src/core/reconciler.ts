@@ -364,7 +364,7 @@ export class Reconciler {
   }
 
   private settleContext(listeners: ListenerIndex, pids: ReadonlySet<number>, previousMs: number, now: number): SettleContext {
-    return { live: this.index, listeners, pids, previousMs, now, hints: this.hints, nextId: this.newId };
+    return { live: this.index, listeners, pids, refused: this.refusedPids, previousMs, now, hints: this.hints, nextId: this.newId };
   }
 
   /**

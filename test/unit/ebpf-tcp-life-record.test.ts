@@ -33,7 +33,7 @@ function rec(o: { kind: number; family: number; pid?: number; ns?: bigint; start
 
 test('IPv4 start and IPv6 end, with times, owner, old state, totals and cookie', () => {
   const s = decodeTcpLifeRecord(rec({ kind: KIND_STARTED, family: 2, v4: [[127, 0, 0, 1], [10, 1, 2, 3]] }), 8, RECORD.size, toMs);
-  assert.deepEqual(s, { kind: 'started', atMs: 1_000_005, protocol: 'tcp', local: { address: '127.0.0.1', port: 40000 }, remote: { address: '10.1.2.3', port: 8080 }, pid: 4242 });
+  assert.deepEqual(s, { kind: 'started', atMs: 1_000_005, protocol: 'tcp', local: { address: '127.0.0.1', port: 40000 }, remote: { address: '10.1.2.3', port: 8080 }, pid: 4242, member: true });
   const loop6 = '00000000000000000000000000000001';
   const mapped = '00000000000000000000ffff7f000001';
   const e = decodeTcpLifeRecord(rec({ kind: KIND_ENDED, family: 10, startNs: 2_000_000n, oldState: 8, cookie: 12345678901234567890n, v6: [loop6, mapped] }), 8, RECORD.size, toMs);
@@ -44,6 +44,7 @@ test('IPv4 start and IPv6 end, with times, owner, old state, totals and cookie',
     local: { address: '::1', port: 40000 },
     remote: { address: '::ffff:127.0.0.1', port: 8080 },
     pid: 4242,
+    member: true,
     cookie: '12345678901234567890',
     state: 'CLOSE_WAIT',
     startedAtMs: 1_000_002,

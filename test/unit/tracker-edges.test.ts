@@ -46,6 +46,25 @@ test('a program that did all its work after the last poll and exited is counted 
   assert.equal(t.exited, true);
 });
 
+test('a child no poll ever saw: its ends count when the kernel proved it a member (eBPF), with its PID; without that proof they do not', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  // `run -- sh -c 'curl …; curl …'`: each curl forks, connects and exits between two polls
+  const life = [
+    started('127.0.0.1:51001', 100, { pid: 7001, member: true, cookie: 'k1' }),
+    ended('127.0.0.1:51001', 140, { pid: 7001, member: true, cookie: 'k1', startedAtMs: 100, totals: totals(1) }),
+    ended('127.0.0.1:51002', 240, { pid: 7002, member: true, cookie: 'k2', startedAtMs: 200, totals: totals(1) }),
+    // a PID the kernel did not vouch for and no poll saw: another process's
+    ended('127.0.0.1:51003', 300, { pid: 7003, cookie: 'k3', startedAtMs: 290 }),
+  ];
+  const cs = closes(t.poll(snap([]), 1000, life));
+  assert.deepEqual(cs.map((c) => [c.conn.connection.local.port, c.conn.connection.pid, c.lifetimeMs, c.conn.openExact]), [
+    [51001, 7001, 40, true],
+    [51002, 7002, 40, true],
+  ]);
+  assert.deepEqual([t.stats(1000).opened, t.stats(1000).brief], [2, 2]);
+});
+
 test('connections open at the exit close at the kernel\'s time with its final counters; without an end, at the exit poll', () => {
   const t = createTracker();
   t.poll(snap([]), 0);

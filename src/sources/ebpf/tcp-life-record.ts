@@ -26,7 +26,8 @@ export function decodeTcpLifeRecord(v: DataView, at: number, length: number, toM
   const v4 = family === AF_INET;
   const local = endpoint(v, at + (v4 ? RECORD.saddr : RECORD.saddrV6), v.getUint16(at + RECORD.sport, true), v4);
   const remote = endpoint(v, at + (v4 ? RECORD.daddr : RECORD.daddrV6), v.getUint16(at + RECORD.dport, true), v4);
-  const base = { atMs: toMs(v.getBigUint64(at + RECORD.ns, true)), protocol: v4 ? ('tcp' as const) : ('tcp6' as const), local, remote, pid };
+  // every record passed the program's filter of watched processes: the owner is proven a member
+  const base = { atMs: toMs(v.getBigUint64(at + RECORD.ns, true)), protocol: v4 ? ('tcp' as const) : ('tcp6' as const), local, remote, pid, member: true };
   if (kind === KIND_STARTED) return { kind: 'started', ...base };
   const startNs = v.getBigUint64(at + RECORD.startNs, true);
   const state = tcpStateFromCode(v.getUint8(at + RECORD.oldState));
