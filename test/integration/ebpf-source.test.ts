@@ -21,6 +21,11 @@ import * as os from 'node:os';
 
 /** Our clock against the kernel's (measured once at the attach), and Python's time.time() steps. */
 const SLACK_MS = 3;
+/**
+ * The kernel's CLOSE comes with the peer's last ACK or FIN, after close() has returned: on a loaded
+ * machine softirq work can put it milliseconds later (measured: 2.6 ms past the 3 ms slack).
+ */
+const CLOSE_AFTER_MS = 50;
 
 const sources: Source[] = [];
 const children: JsonChild[] = [];
@@ -109,7 +114,7 @@ test('--children: 24 Python clients over IPv4 and IPv6, each a process born afte
     assert.equal(e.protocol, c.host === '::1' ? 'tcp6' : 'tcp');
     assert.deepEqual(e.remote, { address: c.host, port: c.host === '::1' ? v6.port : v4.port });
     within(s.atMs, c.begin - SLACK_MS, c.connected + SLACK_MS, `start of ${c.port}`);
-    within(e.atMs, c.begin - SLACK_MS, c.closed + SLACK_MS, `end of ${c.port}`);
+    within(e.atMs, c.begin - SLACK_MS, c.closed + CLOSE_AFTER_MS, `end of ${c.port}`);
     assert.equal(e.startedAtMs, s.atMs);
     assert.ok((e.totals?.bytesReceived ?? 0) >= c.body, `bytes received ${e.totals?.bytesReceived} < body ${c.body}`);
     assert.ok((e.totals?.segmentsSent ?? 0) >= 1);

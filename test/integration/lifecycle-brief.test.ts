@@ -96,7 +96,9 @@ test('eBPF (auto), server target: attached when the source opens; accepted conne
     assert.equal(e.pid, w.serverPid);
     assert.equal(e.local.port, w.port);
     within(e.startedAtMs, c.begin - SLACK_MS, c.connected + SLACK_MS, `start of ${c.localPort}`);
-    within(e.atMs, c.begin - SLACK_MS, c.closed + SLACK_MS, `end of ${c.localPort}`);
+    // the server's socket reaches CLOSE with the client's last ACK, which a loaded machine may
+    // deliver milliseconds after the client's 'close' callback
+    within(e.atMs, c.begin - SLACK_MS, c.closed + 50, `end of ${c.localPort}`);
   }
   // nothing of the client's own sockets: they are not the server's
   assert.equal(evs.filter((e) => ports.has(e.local.port)).length, 0);
