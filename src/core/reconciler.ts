@@ -300,7 +300,10 @@ export class Reconciler {
       const c = fresh[i]!;
       const preexisting = how.preexisting(c);
       const started = preexisting || !this.between.startsWaiting ? undefined : this.between.takeStarted(c.tcp?.cookie, tupleKey(c.local, c.remote), now);
-      const rec = new LiveRecord(this.newId(), copyConnection(c), started?.atMs ?? now, now, preexisting, started !== undefined, gen);
+      // An exact start's fraction of a millisecond is dropped: a recording's ISO times hold whole
+      // milliseconds, and a replay must arrive at the same ages (a brief close keeps its fraction).
+      const firstSeenMs = started === undefined ? now : Math.floor(started.atMs);
+      const rec = new LiveRecord(this.newId(), copyConnection(c), firstSeenMs, now, preexisting, started !== undefined, gen);
       index.add(rec);
       if (rec.listener) listeners.add(rec.connection.local);
       opened.push(rec);

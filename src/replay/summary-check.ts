@@ -50,7 +50,10 @@ export function compareSummaries(recorded: Obj, replayed: Obj): string[] {
       diff(`connections[${id}]`, a ? 'live' : undefined, b ? 'live' : undefined);
       continue;
     }
-    for (const k of ['state', 'exchanges', 'lifetimeMs', 'preexisting']) diff(`connections[${id}].${k}`, a[k], b[k]);
+    for (const k of ['state', 'exchanges', 'preexisting']) diff(`connections[${id}].${k}`, a[k], b[k]);
+    // A recording's times are ISO strings of whole milliseconds; a start eBPF timed exactly has a
+    // fraction the file cannot hold, so a live connection's age may replay up to 1 ms apart.
+    if (!(typeof a.lifetimeMs === 'number' && typeof b.lifetimeMs === 'number' && Math.abs(a.lifetimeMs - b.lifetimeMs) < 1)) diff(`connections[${id}].lifetimeMs`, a.lifetimeMs, b.lifetimeMs);
   }
 
   const byKind = (v: unknown): Map<string, Obj> =>

@@ -1,7 +1,7 @@
 // Replay of real recordings (test/fixtures/recordings, made by capture.ts from real runs): the
 // tracker fed from a recording arrives at the summary the live watch wrote; damaged and foreign
 // files are handled as the README says.
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -127,4 +127,10 @@ describe('damaged and foreign recordings', () => {
     const s = rec.summary as { opened: number; closed: number };
     assert.deepEqual(compareSummaries(rec.summary!, a.summary), [`opened: recorded ${s.opened}, replayed ${s.opened + 1}`, `closed: recorded ${s.closed}, replayed ${s.closed + 1}`]);
   });
+});
+
+test('summary check: a live connection\'s age within the millisecond a recorded ISO time cannot hold agrees; a full millisecond does not', () => {
+  const rec = { connections: [{ id: 'c1', state: 'ESTABLISHED', lifetimeMs: 3986.401 }] };
+  assert.deepEqual(compareSummaries(rec, { connections: [{ id: 'c1', state: 'ESTABLISHED', lifetimeMs: 3987 }] }), []);
+  assert.deepEqual(compareSummaries(rec, { connections: [{ id: 'c1', state: 'ESTABLISHED', lifetimeMs: 3988 }] }), ['connections[c1].lifetimeMs: recorded 3986.401, replayed 3988']);
 });
