@@ -241,3 +241,9 @@ test('core draws numbers, views the words: without a describer the message is on
   assert.deepEqual({ ...a, message: '' }, { ...b, message: '' });
   assert.deepEqual(Object.keys(b).slice(0, 3), ['kind', 'message', 'basis'], 'the JSON keeps its key order');
 });
+
+test('reuse raised at the poll that first saw a connection with history: no "over 0ms", the message says when it was counted', () => {
+  const msg = findingMessage({ kind: 'reuse', basis: 'exchanges', id: 'c1', exchanges: 47, lifetimeMs: 0, reusedConnections: 1 }, undefined);
+  assert.equal(msg, 'a connection carried 47 exchanges by the poll that first saw it — keep-alive is working');
+  assert.doesNotMatch(msg, /over 0ms/);
+});

@@ -14,11 +14,14 @@ function num(f: FindingFacts, key: string): number {
 export function findingMessage(f: FindingFacts, subject: FindingSubject | undefined): string {
   switch (f.kind) {
     case 'reuse': {
-      const over = `${subject?.preexisting === true ? '≥' : ''}${formatDuration(num(f, 'lifetimeMs'))}`;
+      // A connection first seen at this very poll already carries its history: its exchanges are
+      // real, but "over 0ms" would misread as an impossible rate.
+      const lifetime = num(f, 'lifetimeMs');
+      const over = lifetime < 1 ? 'by the poll that first saw it' : `over ${subject?.preexisting === true ? '≥' : ''}${formatDuration(lifetime)}`;
       const reused = num(f, 'reusedConnections');
       const others = reused > 1 ? ` (${reused} connections carried ${REUSE_MIN_EXCHANGES} or more)` : '';
       const which = subject === undefined ? 'a connection' : `connection ${formatEndpoint(subject.connection.local)}→${formatEndpoint(subject.connection.remote)}`;
-      return `${which} carried ${num(f, 'exchanges')} exchanges over ${over} — keep-alive is working${others}`;
+      return `${which} carried ${num(f, 'exchanges')} exchanges ${over} — keep-alive is working${others}`;
     }
     case 'churn': {
       let each = '';
