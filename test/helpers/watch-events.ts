@@ -13,6 +13,11 @@ export interface Watch {
   interrupt(): void;
   /** waits for the end; every line parsed */
   finish(timeoutMs?: number): Promise<{ result: CliResult; events: SockEvent[] }>;
+  /**
+   * Resolves once sockwatch has reported a poll that began at or after `sinceMs` (its `poll`
+   * event): what happened before then has been seen, however late the polls run on a busy host.
+   */
+  polledAfter(sinceMs: number, timeoutMs?: number): Promise<void>;
 }
 
 const watching = new Set<RunningCli>();
@@ -29,9 +34,23 @@ export function startWatch(pid: number, args: string[], opts: { user?: { uid: nu
   void cli.result.then(() => watching.delete(cli));
   const started = cli.waitFor(/"type":"start"/, 15_000).then((l) => JSON.parse(l) as SockEvent);
   started.catch(() => {});
+  const polledAfter = async (sinceMs: number, timeoutMs = 20_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const seen = (): boolean =>
+      cli
+        .stdout()
+        .split('\n')
+        .some((l) => l.startsWith('{"type":"poll"') && Date.parse((JSON.parse(l) as SockEvent).time) >= sinceMs);
+    while (!seen()) {
+      if (Date.now() > deadline) throw new Error(`no poll after ${new Date(sinceMs).toISOString()} within ${timeoutMs} ms:\n${cli.stdout().slice(-2000)}`);
+      if (cli.child.exitCode !== null) return; // the watch ended (its last poll is in)
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   return {
     cli,
     started,
+    polledAfter,
     interrupt: () => cli.child.kill('SIGINT'),
     finish: async (timeoutMs = 30_000) => {
       const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);

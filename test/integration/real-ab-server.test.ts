@@ -6,7 +6,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runAb } from '../helpers/ab';
-import { sleep } from '../helpers/cli';
 import { Checks } from '../helpers/checks';
 import { readAccessLog, requestsPerConnection } from '../helpers/nginx-access-log';
 import { startNginx, stopAllNginx } from '../helpers/nginx';
@@ -27,7 +26,7 @@ async function abAgainstWatchedNginx(user?: { uid: number; gid: number }, watchA
   const watch = startWatch(nginx.pid, watchArgs, user ? { user } : {});
   await watch.started;
   const ab = await runAb({ url: nginx.url('/'), requests: REQUESTS, concurrency: 4, keepAlive: false });
-  await sleep(1_200); // one more poll after the last connection
+  await watch.polledAfter(Date.now()); // one more poll after the last connection
   watch.interrupt();
   const { result, events } = await watch.finish();
   assert.equal(result.code, 0, result.stderr);

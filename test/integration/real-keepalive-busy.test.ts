@@ -23,7 +23,6 @@ import {
   type SockEvent,
 } from '../helpers/watch-events';
 import { runAb } from '../helpers/ab';
-import { sleep } from '../helpers/cli';
 import { Checks } from '../helpers/checks';
 
 after(async () => {
@@ -68,7 +67,7 @@ describe('connections carrying ≥ 200 req/s: exchanges within ±10 % of nginx $
     client.go();
     const done = await client.done;
     await client.exited;
-    await sleep(1_200); // one more poll of nginx after the client left
+    await onNginx.polledAfter(Date.now()); // one more poll of nginx after the client left
     onNginx.interrupt();
     const [c, n] = await Promise.all([onClient.finish(), onNginx.finish()]);
     assert.equal(c.result.code, 0, c.result.stderr);
@@ -106,7 +105,7 @@ describe('connections carrying ≥ 200 req/s: exchanges within ±10 % of nginx $
     const watch = startWatch(nginx.pid, []);
     await watch.started;
     const ab = await runAb({ url: nginx.url('/'), requests: 2500, concurrency: 2, keepAlive: true });
-    await sleep(1_200);
+    await watch.polledAfter(Date.now()); // one more poll after ab's last request
     watch.interrupt();
     const { result, events } = await watch.finish();
     assert.equal(result.code, 0, result.stderr);
