@@ -105,6 +105,8 @@ export interface ProcessInfo {
 }
 
 export type SourceName = 'procfs' | 'netlink' | 'systeminformation';
+/** what read a snapshot: a source, or the fd-socket iterator of a one-shot `snapshot` (root) */
+export type SnapshotSourceName = SourceName | 'ebpf';
 
 /** One look at one process at one instant. Sources make these; core consumes them. */
 export interface Snapshot {
@@ -112,7 +114,7 @@ export interface Snapshot {
   process: ProcessInfo;
   /** every process watched at this instant, by PID, when the target is a group (--name, --children, -p a,b) */
   processes?: ProcessInfo[];
-  source: SourceName;
+  source: SnapshotSourceName;
   connections: Connection[];
   /**
    * When the source read the target's fd table (ms, on the caller's clock): the read that sees a

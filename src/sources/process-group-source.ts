@@ -90,7 +90,9 @@ export class ProcessGroupSource implements Source {
       if (only !== undefined) throw noSuchProcess(only);
       throw new SockwatchError('no_such_process', `no process matches ${describeSpec(this.o.spec)}`);
     }
-    this.lastName = snaps[0]!.source;
+    const read = snaps[0]!.source;
+    // a group's members are poll sources: 'ebpf' names only the one-shot iterator's snapshots
+    if (read !== 'ebpf') this.lastName = read;
     const connections = mergeHolders(snaps);
     assignDirections(connections, this.directions, this.o.ephemeralPorts);
     const out: Snapshot = { process: snaps[0]!.process, source: snaps[0]!.source, connections };

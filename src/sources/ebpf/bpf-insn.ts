@@ -56,9 +56,12 @@ export const HELPER = {
   ktimeGetNs: 5,
   getCurrentPidTgid: 14,
   probeReadKernel: 113,
+  jiffies64: 118,
+  seqWrite: 127,
   ringbufReserve: 131,
   ringbufSubmit: 132,
   ringbufDiscard: 133,
+  sockFromFile: 162,
 } as const;
 
 interface Insn {

@@ -58,11 +58,16 @@ const BPF_MAP_UPDATE_ELEM = 2;
 const BPF_MAP_DELETE_ELEM = 3;
 const BPF_MAP_GET_NEXT_KEY = 4;
 const BPF_PROG_LOAD = 5;
+const BPF_LINK_CREATE = 28;
+const BPF_ITER_CREATE = 33;
 /** bytes of bpf_attr passed: every field used here lies within */
 const ATTR_SIZE = 128;
 
 export const MAP_TYPE = { hash: 1, array: 2, lruHash: 9, ringbuf: 27 } as const;
 export const PROG_TYPE_TRACEPOINT = 5;
+export const PROG_TYPE_TRACING = 26;
+/** bpf_attach_type of an iterator program (BPF_TRACE_ITER) */
+export const ATTACH_TRACE_ITER = 28;
 
 const PERF_TYPE_TRACEPOINT = 2;
 const PERF_ATTR_SIZE = 128;
@@ -212,11 +217,16 @@ export class BpfSyscalls {
    * Loads a program; when the verifier refuses it, loads it again with a log and puts the log's
    * last line (the verifier's reason) in the error.
    */
-  progLoad(type: number, insns: Buffer, name: string): number {
+  progLoad(type: number, insns: Buffer, name: string, attach?: { type: number; btfId: number }): number {
     const license = Buffer.from('GPL\0', 'latin1');
     const attr = (log: Buffer | undefined): Buffer => {
       const a = Buffer.alloc(ATTR_SIZE);
       a.writeUInt32LE(type, 0);
+      if (attach) {
+        // expected_attach_type, attach_btf_id (a vmlinux type: attach_btf_obj_fd stays 0)
+        a.writeUInt32LE(attach.type, 68);
+        a.writeUInt32LE(attach.btfId, 108);
+      }
       a.writeUInt32LE(insns.length / 8, 4);
       a.writeBigUInt64LE(this.addr(insns), 8);
       a.writeBigUInt64LE(this.addr(license), 16);
@@ -242,6 +252,28 @@ export class BpfSyscalls {
         throw new BpfCallError(again.call, again.errno, last.slice(0, 300));
       }
     }
+  }
+
+  /**
+   * A link of an iterator program over one process's open files (bpf_iter_link_info.task.pid:
+   * Linux 6.1+; an older kernel refuses the link info with EINVAL).
+   */
+  linkCreateTaskIter(progFd: number, pid: number): number {
+    const info = Buffer.alloc(16);
+    info.writeUInt32LE(pid, 4);
+    const a = Buffer.alloc(ATTR_SIZE);
+    a.writeUInt32LE(progFd, 0);
+    a.writeUInt32LE(ATTACH_TRACE_ITER, 8);
+    a.writeBigUInt64LE(this.addr(info), 16);
+    a.writeUInt32LE(info.length, 24);
+    return this.bpf(BPF_LINK_CREATE, a, 'linking the iterator');
+  }
+
+  /** A file descriptor whose reads run the iterator from the start. */
+  iterCreate(linkFd: number): number {
+    const a = Buffer.alloc(ATTR_SIZE);
+    a.writeUInt32LE(linkFd, 0);
+    return this.bpf(BPF_ITER_CREATE, a, 'starting the iterator');
   }
 
   /** A perf event on tracepoint `id`; a program attached to it runs on every CPU. */

@@ -144,6 +144,21 @@ export class BtfTypes {
   structId(name: string): number {
     const cached = this.structIds.get(name);
     if (cached !== undefined) return cached;
+    const id = this.findNamed(name, (kind, vlen) => (kind === STRUCT || kind === UNION) && vlen > 0);
+    if (id === undefined) throw new BtfError(`no struct ${name} in BTF`);
+    this.structIds.set(name, id);
+    return id;
+  }
+
+  /** the function named `name` (what a tracing program names as the place it attaches to) */
+  funcId(name: string): number {
+    const id = this.findNamed(name, (kind) => kind === FUNC);
+    if (id === undefined) throw new BtfError(`no function ${name} in BTF`);
+    return id;
+  }
+
+  /** the first type of a wanted kind named `name` */
+  private findNamed(name: string, wanted: (kind: number, vlen: number) => boolean): number | undefined {
     // compared as bytes in place: decoding the names of every struct costs more than the walk
     const want = Buffer.from(name + '\0', 'latin1');
     const words = this.words;
@@ -151,18 +166,14 @@ export class BtfTypes {
     for (let id = 1; id < this.count; id++) {
       const w = this.starts[id]! >>> 2;
       const info = words[w + 1]!;
-      const kind = (info >>> 24) & 0x1f;
-      if ((kind !== STRUCT && kind !== UNION) || (info & 0xffff) === 0) continue;
+      if (!wanted((info >>> 24) & 0x1f, info & 0xffff)) continue;
       const at = this.stringsAt + words[w]!;
       if (at + want.length > this.stringsEnd || data[at] !== want[0]) continue;
       let i = 1;
       while (i < want.length && data[at + i] === want[i]) i++;
-      if (i === want.length) {
-        this.structIds.set(name, id);
-        return id;
-      }
+      if (i === want.length) return id;
     }
-    throw new BtfError(`no struct ${name} in BTF`);
+    return undefined;
   }
 
   /** through typedefs and qualifiers to the type itself */

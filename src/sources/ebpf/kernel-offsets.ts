@@ -8,7 +8,7 @@ import { BtfTypes, type MemberLocation } from './btf-members';
 import type { KernelOffsets } from './tcp-life-program';
 
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
-const CACHE_DIR = '/run/sockwatch';
+export const CACHE_DIR = '/run/sockwatch';
 const CACHE_FILE = `${CACHE_DIR}/kernel-offsets.json`;
 
 const FIELDS: readonly (keyof KernelOffsets)[] = ['bytesSent', 'bytesAcked', 'bytesReceived', 'segsOut', 'segsIn', 'totalRetrans', 'srttUs', 'cookie', 'netPointer', 'netnsInum'];
@@ -40,8 +40,17 @@ function bootKey(): string | undefined {
 
 /** The running kernel's offsets (cached per boot); throws one line when the kernel has no BTF. */
 export function readKernelOffsets(path = VMLINUX_BTF): KernelOffsets {
+  return cachedPerBoot(CACHE_FILE, path, kernelOffsetsFrom, parseCache);
+}
+
+/**
+ * What `derive` makes of the kernel's BTF at `path`, kept in `cacheFile` for the rest of this boot
+ * (only for the running kernel's own BTF) and read back through `parse`, which refuses a file of
+ * another boot.
+ */
+export function cachedPerBoot<T>(cacheFile: string, path: string, derive: (btf: BtfTypes) => T, parse: (text: string, key: string) => T | undefined): T {
   const key = path === VMLINUX_BTF ? bootKey() : undefined;
-  const cached = key === undefined ? undefined : readCache(key);
+  const cached = key === undefined ? undefined : readCache(cacheFile, key, parse);
   if (cached) return cached;
   let data: Buffer;
   try {
@@ -49,27 +58,27 @@ export function readKernelOffsets(path = VMLINUX_BTF): KernelOffsets {
   } catch (e) {
     throw new Error(`the kernel has no BTF type information (${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}; needs CONFIG_DEBUG_INFO_BTF)`);
   }
-  const offsets = kernelOffsetsFrom(new BtfTypes(data));
-  if (key !== undefined) writeCache(key, offsets);
-  return offsets;
+  const value = derive(new BtfTypes(data));
+  if (key !== undefined) writeCache(cacheFile, key, value);
+  return value;
 }
 
-/** The cached offsets when they are this boot's and the file is sockwatch's own; else undefined. */
-function readCache(key: string): KernelOffsets | undefined {
+/** A cache file's value when it is this boot's and the file is sockwatch's own; else undefined. */
+function readCache<T>(cacheFile: string, key: string, parse: (text: string, key: string) => T | undefined): T | undefined {
   try {
     const euid = process.geteuid?.();
-    for (const p of [CACHE_DIR, CACHE_FILE]) {
+    for (const p of [CACHE_DIR, cacheFile]) {
       const st = statSync(p);
       if (st.uid !== euid || (st.mode & 0o022) !== 0) return undefined;
     }
-    return parseCache(readFileSync(CACHE_FILE, 'utf8'), key);
+    return parse(readFileSync(cacheFile, 'utf8'), key);
   } catch {
     return undefined;
   }
 }
 
-/** The offsets in a cache file's text when it is for `key` and well formed. */
-export function parseCache(text: string, key: string): KernelOffsets | undefined {
+/** A cache file's `{key, offsets}` object when it is for `key`, else undefined. */
+export function cachedOffsets(text: string, key: string): Record<string, unknown> | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -77,23 +86,30 @@ export function parseCache(text: string, key: string): KernelOffsets | undefined
     return undefined;
   }
   if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as { key?: unknown; offsets?: Record<string, unknown> };
+  const o = v as { key?: unknown; offsets?: unknown };
   if (o.key !== key || typeof o.offsets !== 'object' || o.offsets === null) return undefined;
+  return o.offsets as Record<string, unknown>;
+}
+
+/** The offsets in a cache file's text when it is for `key` and well formed. */
+export function parseCache(text: string, key: string): KernelOffsets | undefined {
+  const offsets = cachedOffsets(text, key);
+  if (offsets === undefined) return undefined;
   const out: Partial<KernelOffsets> = {};
   for (const f of FIELDS) {
-    const m = o.offsets[f] as { offset?: unknown; size?: unknown } | undefined;
+    const m = offsets[f] as { offset?: unknown; size?: unknown } | undefined;
     if (!m || !Number.isInteger(m.offset) || !Number.isInteger(m.size)) return undefined;
     out[f] = { offset: m.offset as number, size: m.size as number };
   }
   return out as KernelOffsets;
 }
 
-function writeCache(key: string, offsets: KernelOffsets): void {
+function writeCache(cacheFile: string, key: string, offsets: unknown): void {
   try {
     mkdirSync(CACHE_DIR, { mode: 0o700, recursive: true });
-    const tmp = `${CACHE_FILE}.${process.pid}`;
+    const tmp = `${cacheFile}.${process.pid}`;
     writeFileSync(tmp, JSON.stringify({ key, offsets }) + '\n', { mode: 0o600 });
-    renameSync(tmp, CACHE_FILE);
+    renameSync(tmp, cacheFile);
   } catch {
     // no /run, or not writable: the next start reads BTF again
   }

@@ -305,12 +305,13 @@ function decodeRow(
   return row;
 }
 
-// Addresses arrive in network order; the procfs formatters give every source one spelling.
-function formatV4(b: Uint8Array, o: number): string {
+// Addresses arrive in network order (here and in the fd-socket iterator's records); the procfs
+// formatters give every source one spelling.
+export function formatV4(b: Uint8Array, o: number): string {
   return formatIpv4Bytes(b[o]!, b[o + 1]!, b[o + 2]!, b[o + 3]!);
 }
 
-function formatV6(b: Uint8Array, o: number): string {
+export function formatV6(b: Uint8Array, o: number): string {
   const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i]! << 8) | b[o + 2 * i + 1]!;
   return formatIpv6Groups(groups);

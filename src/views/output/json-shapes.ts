@@ -1,7 +1,7 @@
 // The one serializer of the JSON contract shapes (sockwatch.snapshot/1, sockwatch.event/1).
 // Every exporter, `snapshot --format json`, `--json` and `--record` goes through here so the
 // shapes cannot drift apart. Key order follows the README.
-import { TCP_STATES, type Connection, type ProcessInfo, type SourceName, type StateFilter } from '../../model';
+import { TCP_STATES, type Connection, type ProcessInfo, type SnapshotSourceName, type SourceName, type StateFilter } from '../../model';
 import type { Finding, LastingFinding, PollEvent, TrackedConnection, Tracker, TrackerEvent } from '../../core/tracker-types';
 import type { LifecycleStatus } from '../../core/lifecycle-types';
 import type { LagStats } from '../session-types';
@@ -85,7 +85,7 @@ export interface SnapshotDoc {
   process: ProcessInfo;
   /** every process of a group, when there is more than one */
   processes?: readonly ProcessInfo[];
-  source: SourceName;
+  source: SnapshotSourceName;
   states: StateFilter;
   connections: JsonObject[];
   findings?: readonly Finding[];

@@ -2,6 +2,7 @@ import type { Connection, ProcessInfo, StateFilter } from '../../model';
 import { fdText, timerText } from './endpoint-text';
 import { formatEndpoint } from '../../core/endpoint';
 import { alignColumns } from './text-table';
+import { tableLinesAscii } from './snapshot-table-bytes';
 import { stateFilterText } from './json-shapes';
 import { colorState } from './state-color';
 import { headUnits, oneLine, terminalText } from '../../util/terminal-text';
@@ -20,8 +21,25 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
     const p = target as ProcessInfo;
     head = `PID ${p.pid} (${terminalText(p.command)}) user ${terminalText(p.user)}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${count}`;
   }
+  if (!color) {
+    const ascii = tableLinesAscii(group !== undefined ? ['PID', ...HEADER] : HEADER, conns, group !== undefined);
+    if (ascii !== undefined) return `${head}\n${ascii}`;
+  }
+  const lines = tableLines(conns, group !== undefined);
+  if (color) {
+    // Color after alignment so escape codes do not disturb the widths.
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]!;
+      lines[i + 1] = lines[i + 1]!.replace(` ${c.state}`, ` ${colorState(c.state)}`);
+    }
+  }
+  return [head, ...lines].join('\n') + '\n';
+}
+
+/** The column header and the rows, laid out by alignColumns: the general way (tableLinesAscii is the fast one). */
+export function tableLines(conns: readonly Connection[], group: boolean): string[] {
   const rows = conns.map((c) => [
-    ...(group !== undefined ? [String(c.pid ?? '-')] : []),
+    ...(group ? [String(c.pid ?? '-')] : []),
     fdText(c),
     c.protocol,
     terminalText(formatEndpoint(c.local)),
@@ -31,15 +49,7 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
     c.recvQueue === undefined ? '-' : String(c.recvQueue),
     timerText(c.timer),
   ]);
-  const lines = group !== undefined ? alignColumns(['PID', ...HEADER], rows, new Set([0, ...[...RIGHT].map((i) => i + 1)])) : alignColumns(HEADER, rows, RIGHT);
-  if (color) {
-    // Color after alignment so escape codes do not disturb the widths.
-    for (let i = 0; i < conns.length; i++) {
-      const c = conns[i]!;
-      lines[i + 1] = lines[i + 1]!.replace(` ${c.state}`, ` ${colorState(c.state)}`);
-    }
-  }
-  return [head, ...lines].join('\n') + '\n';
+  return group ? alignColumns(['PID', ...HEADER], rows, new Set([0, ...[...RIGHT].map((i) => i + 1)])) : alignColumns(HEADER, rows, RIGHT);
 }
 
 function clipped(text: string, max: number): string {
