@@ -95,7 +95,7 @@ async function runPlain(plan: SnapshotPlan): Promise<boolean> {
       now: Date.now,
     },
     // Errors about the target itself are the full CLI's to report, in its own words.
-    { open: () => oneShotSource(pid, { tcpInfo: plan.format === 'json' }) },
+    { open: () => oneShotSource(pid, { tcpInfo: plan.format === 'json', directions: plan.format === 'json' }) },
   );
   if (printed) void exitAfterDrain(0);
   return printed;

@@ -6,13 +6,13 @@ import { terminalText } from '../util/terminal-text';
 import type { StateFilter } from '../model';
 import type { TargetSpec } from '../process/target-selection';
 import type { Source } from '../sources/source';
-import { snapshotText } from '../views/output/snapshot-text';
+import { snapshotOutput } from '../views/output/snapshot-text';
 import { writeOutputFile } from '../views/output/safe-file';
 import type { SnapshotPlan } from './snapshot-plan';
 
 export interface SnapshotIo {
-  /** the text, when it goes to stdout */
-  stdout(text: string): void;
+  /** the text (or its UTF-8 bytes), when it goes to stdout */
+  stdout(text: string | Uint8Array): void;
   /** stdout takes colors (a terminal, NO_COLOR unset) */
   color: boolean;
   stderr(text: string): void;
@@ -39,12 +39,12 @@ export async function snapshotOnce(plan: SnapshotPlan, io: SnapshotIo, access: S
   const timeMs = io.now();
   let snap;
   try {
-    // the listeners too, filtered out by snapshotText
+    // the listeners too, filtered out by snapshotOutput
     snap = await source.snapshot(withListeners(plan.states));
   } finally {
     source.close();
   }
-  const text = snapshotText(snap, timeMs, plan.states, plan.format, !plan.output && io.color);
+  const text = snapshotOutput(snap, timeMs, plan.states, plan.format, !plan.output && io.color);
   // stdout is drained (and its errors reported) by the exit in the CLI.
   if (plan.output) await writeOutputFile(plan.output, text, { passThrough: true });
   else io.stdout(text);

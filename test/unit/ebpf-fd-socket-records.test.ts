@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordLayout, RECORD_FD, RECORD_INODE, RECORD_JIFFIES, MAX_RECORD, SOCK_FIELDS, type FdSocketOffsets, type SockField } from '../../src/sources/ebpf/fd-socket-layout';
-import { fdSocketRows, hzFromJiffies } from '../../src/sources/ebpf/fd-socket-records';
+import { FdSocketDecoder, fdSocketConnections, hzFromJiffies } from '../../src/sources/ebpf/fd-socket-records';
 import { fdSocketProgram } from '../../src/sources/ebpf/fd-socket-program';
 import { HELPER } from '../../src/sources/ebpf/bpf-insn';
 
@@ -96,11 +96,10 @@ function record(fields: Partial<Record<SockField, number | number[]>>, fd: numbe
 
 test('an established IPv4 connection: addresses, ports (local host order, remote network order), queues, no timer', () => {
   const rec = record({ family: 2, state: 1, rcvSaddr: [127, 0, 0, 1], daddr: [10, 1, 2, 3], num: 41000, dport: 8080, rcvNxt: 5000, copiedSeq: 4000, writeSeq: 0x10, sndUna: 0xfffffff0, uid: 1000 }, 7, 991);
-  const [r] = fdSocketRows(rec, rec.length, LAYOUT, HZ);
-  assert.equal(r!.fd, 7);
+  const [c] = fdSocketConnections(rec, rec.length, LAYOUT, HZ);
   assert.deepEqual(
-    { ...r!.row, sockId: undefined },
-    { family: 2, state: 1, timer: 0, retrans: 0, srcAddress: '127.0.0.1', srcPort: 41000, dstAddress: '10.1.2.3', dstPort: 8080, ifindex: 0, cookie: '0', sockId: undefined, expiresMs: 0, rqueue: 1000, wqueue: 0x20, uid: 1000, inode: 991 },
+    { ...c },
+    { fd: 7, protocol: 'tcp', local: { address: '127.0.0.1', port: 41000 }, remote: { address: '10.1.2.3', port: 8080 }, state: 'ESTABLISHED', inode: 991, sendQueue: 0x20, recvQueue: 1000, timer: { kind: 'none', expiresMs: 0 }, retransmits: 0, uid: 1000 },
   );
 });
 
@@ -108,11 +107,11 @@ test('a listener reports its backlog; IPv6 addresses in RFC 5952 spelling; an un
   const v6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
   const listen = record({ family: 10, state: 10, v6RcvSaddr: v6, num: 443, ackBacklog: 3, maxAckBacklog: 511 }, 3, 5);
   const odd = record({ family: 2, state: 1, rcvNxt: 10, copiedSeq: 20 }, 4, 6);
-  const rows = fdSocketRows(Buffer.concat([listen, odd]), listen.length * 2, LAYOUT, HZ);
-  assert.equal(rows[0]!.row.srcAddress, '2001:db8::1');
-  assert.equal(rows[0]!.row.dstAddress, '::');
-  assert.deepEqual([rows[0]!.row.rqueue, rows[0]!.row.wqueue], [3, 511]);
-  assert.equal(rows[1]!.row.rqueue, 0, 'copied_seq ahead of rcv_nxt for a moment: 0, as inet_diag clamps');
+  const conns = fdSocketConnections(Buffer.concat([listen, odd]), listen.length * 2, LAYOUT, HZ);
+  assert.deepEqual([conns[0]!.protocol, conns[0]!.local, conns[0]!.remote, conns[0]!.state], ['tcp6', { address: '2001:db8::1', port: 443 }, { address: '::', port: 0 }, 'LISTEN']);
+  // the backlog waiting; its limit is not a send queue (procfs prints 0 there too)
+  assert.deepEqual([conns[0]!.recvQueue, conns[0]!.sendQueue], [3, 0]);
+  assert.equal(conns[1]!.recvQueue, 0, 'copied_seq ahead of rcv_nxt for a moment: 0, as inet_diag clamps');
 });
 
 test('timers as inet_diag sets them: retransmit, zero-window probe, keepalive; a due timer is 0 ms', () => {
@@ -122,22 +121,31 @@ test('timers as inet_diag sets them: retransmit, zero-window probe, keepalive; a
   const due = record({ family: 2, state: 1, keepaliveTimerPprev: 1, keepaliveTimerExpires: JIFFIES - 10 }, 6, 4);
   const delack = record({ family: 2, state: 1, icskPending: 2 }, 7, 5);
   const data = Buffer.concat([retrans, probe, keepalive, due, delack]);
-  const rows = fdSocketRows(data, data.length, LAYOUT, HZ).map(({ row }) => [row.timer, row.retrans, row.expiresMs]);
-  assert.deepEqual(rows, [
-    [1, 2, 200],
-    [4, 4, 1000],
-    [2, 1, 29000],
-    [2, 0, 0],
-    [0, 0, 0],
+  const timers = fdSocketConnections(data, data.length, LAYOUT, HZ).map((c) => [c.timer?.kind, c.timer?.expiresMs, c.timer?.probes, c.retransmits]);
+  assert.deepEqual(timers, [
+    ['retransmit', 200, 2, 2],
+    ['zero_window_probe', 1000, 4, 0],
+    ['keepalive', 29000, 1, 0],
+    ['keepalive', 0, 0, 0],
+    ['none', 0, undefined, 0],
   ]);
 });
 
-test('records of other families, and a partial record at the end, are skipped', () => {
+test('records of other families, a socket seen again on a higher fd, and a partial record at the end, are skipped', () => {
   const unix = record({ family: 1, state: 1 }, 3, 1);
   const tcp = record({ family: 2, state: 1 }, 4, 2);
-  const data = Buffer.concat([unix, tcp, tcp.subarray(0, 40)]);
-  assert.deepEqual(fdSocketRows(data, data.length, LAYOUT, HZ).map((r) => r.fd), [4]);
-  assert.deepEqual(fdSocketRows(data, 0, LAYOUT, HZ), []);
+  const dup = record({ family: 2, state: 1 }, 9, 2);
+  const data = Buffer.concat([unix, tcp, dup, tcp.subarray(0, 40)]);
+  assert.deepEqual(fdSocketConnections(data, data.length, LAYOUT, HZ).map((c) => c.fd), [4]);
+  assert.deepEqual(fdSocketConnections(data, 0, LAYOUT, HZ), []);
+});
+
+test('peers shared by many connections share one endpoint object', () => {
+  const a = record({ family: 2, state: 1, daddr: [10, 0, 0, 9], dport: 443, num: 1000 }, 3, 1);
+  const b = record({ family: 2, state: 1, daddr: [10, 0, 0, 9], dport: 443, num: 1001 }, 4, 2);
+  const [x, y] = fdSocketConnections(Buffer.concat([a, b]), a.length * 2, LAYOUT, HZ);
+  assert.equal(x!.remote, y!.remote);
+  assert.notEqual(x!.local, y!.local);
 });
 
 test('HZ from jiffies beside the monotonic clock: each choice recognised; the minutes around boot+300 s refused', () => {
@@ -147,4 +155,20 @@ test('HZ from jiffies beside the monotonic clock: each choice recognised; the mi
   }
   assert.equal(hzFromJiffies(at(250, 300), 300e9), undefined);
   assert.equal(hzFromJiffies(12345, 1200e9), undefined, 'no choice fits');
+});
+
+test('chunk by chunk, with no size hint: every socket once, however many, duplicates and inode 0 included', () => {
+  const recs: Buffer[] = [];
+  for (let i = 0; i < 3000; i++) recs.push(record({ family: 2, state: 1, num: 1000 + (i % 60000) }, 10 + i, i % 2500));
+  const data = Buffer.concat(recs);
+  const decoder = new FdSocketDecoder(LAYOUT, HZ, 0);
+  // three chunks of whole records, as the iterator's reads give them
+  const third = Math.floor(recs.length / 3) * LAYOUT.size;
+  decoder.push(data.subarray(0, third), third);
+  decoder.push(data.subarray(third, 2 * third), third);
+  decoder.push(data.subarray(2 * third), data.length - 2 * third);
+  const inodes = decoder.connections.map((c) => c.inode);
+  assert.equal(inodes.length, 2500);
+  assert.equal(new Set(inodes).size, 2500);
+  assert.deepEqual(decoder.connections.slice(0, 2).map((c) => c.fd), [10, 11], 'each at its first (lowest) fd');
 });

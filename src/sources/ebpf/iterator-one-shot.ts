@@ -5,7 +5,6 @@
 // CSV (JSON prints tcp_info, which the netlink path reads) and takes the netlink path otherwise.
 import { stateMatches, type Connection, type Snapshot, type StateFilter } from '../../model';
 import { readConsistently, watchProcess } from '../../process/watched-process';
-import { rowToConnection } from '../netlink/inet-diag-connection';
 import { inFdOrder } from '../netlink/in-fd-order';
 import { iterateFdSockets } from './fd-socket-iterator';
 
@@ -17,21 +16,14 @@ export async function iteratorOneShot(pid: number, states: StateFilter): Promise
   const target = await watchProcess(pid);
   const connections = await readConsistently(
     target,
-    () => Promise.resolve(connectionsOf(pid, states)),
+    () => connectionsOf(pid, states),
     () => undefined,
   );
   return { process: target.info, source: 'ebpf', connections };
 }
 
-function connectionsOf(pid: number, states: StateFilter): Connection[] {
-  const seen = new Set<number>();
-  const out: Connection[] = [];
-  // in fd order: a socket on several descriptors is listed at its lowest, as the fd table gives it
-  for (const { fd, row } of iterateFdSockets(pid)) {
-    if (seen.has(row.inode)) continue;
-    seen.add(row.inode);
-    const conn = rowToConnection(row, fd);
-    if (conn && stateMatches(states, conn.state)) out.push(conn);
-  }
-  return inFdOrder(out);
+async function connectionsOf(pid: number, states: StateFilter): Promise<Connection[]> {
+  const all = await iterateFdSockets(pid);
+  // in fd order already, unless threads with tables of their own were walked one after another
+  return inFdOrder(states === 'all' ? all : all.filter((c) => stateMatches(states, c.state)));
 }

@@ -8,6 +8,7 @@ import { compareByFd, type Connection } from '../../model';
  */
 export function inFdOrder(connections: Connection[]): Connection[] {
   if (connections.length < 64) return connections.sort(compareByFd);
+  if (ascendingFds(connections)) return connections; // as the fd-socket iterator gives them
   let maxFd = 0;
   for (const c of connections) {
     const fd = c.fd;
@@ -36,3 +37,13 @@ export function inFdOrder(connections: Connection[]): Connection[] {
 }
 
 let slots: (Connection | undefined)[] = [];
+
+function ascendingFds(connections: readonly Connection[]): boolean {
+  let last = -1;
+  for (let i = 0; i < connections.length; i++) {
+    const fd = connections[i]!.fd;
+    if (fd === undefined || !(fd > last)) return false;
+    last = fd;
+  }
+  return true;
+}

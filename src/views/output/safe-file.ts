@@ -115,8 +115,8 @@ export interface OutputOptions {
  * Writes `data` to `file` as a whole: a regular file or new path is replaced atomically (a reader
  * never sees half a file; a failure leaves the old file and no temp file). See the file comment.
  */
-export async function writeOutputFile(file: string, data: string, opts: OutputOptions): Promise<void> {
-  const buf = Buffer.from(data, 'utf8');
+export async function writeOutputFile(file: string, data: string | Buffer, opts: OutputOptions): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const abs = path.resolve(file);
   try {
     const alias = opts.passThrough ? descriptorAlias(abs) : undefined;

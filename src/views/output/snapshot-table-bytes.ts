@@ -15,10 +15,11 @@ const DASH = 0x2d;
 
 /**
  * The header line and one line per connection, each ending in a newline, as alignColumns would
- * lay out `header` over these rows (right-aligned: PID, FD, SEND-Q, RECV-Q); undefined when a cell
- * is not printable ASCII.
+ * lay out `header` over these rows (right-aligned: PID, FD, SEND-Q, RECV-Q), as ASCII bytes (never
+ * made a string: an 18,000-row table is 1.9 MB, and a string of it is copied again to be written);
+ * undefined when a cell is not printable ASCII.
  */
-export function tableLinesAscii(header: readonly string[], conns: readonly Connection[], group: boolean): string | undefined {
+export function tableLinesAscii(header: readonly string[], conns: readonly Connection[], group: boolean): Buffer | undefined {
   const n = conns.length;
   const locals = new Array<string>(n);
   const remotes = new Array<string>(n);
@@ -26,12 +27,23 @@ export function tableLinesAscii(header: readonly string[], conns: readonly Conne
   const cols = header.length;
   const widths = header.map((h) => h.length);
   const first = group ? 1 : 0; // the FD column's index
+  // A table's addresses are a few strings shared by many rows: each is sanitized and checked once.
+  const checked = new Map<string, string | null>();
+  const plain = (text: string): string | undefined => {
+    let out = checked.get(text);
+    if (out === undefined) {
+      const safe = terminalText(text);
+      out = printableAscii(safe) ? safe : null;
+      checked.set(text, out);
+    }
+    return out ?? undefined;
+  };
   for (let i = 0; i < n; i++) {
     const c = conns[i]!;
-    const local = terminalText(c.local.address);
-    const remote = terminalText(c.remote.address);
-    const timer = timerText(c.timer);
-    if (!printableAscii(local) || !printableAscii(remote) || !printableAscii(timer) || !printableAscii(c.protocol) || !printableAscii(c.state)) return undefined;
+    const local = plain(c.local.address);
+    const remote = plain(c.remote.address);
+    const timer = c.timer === undefined || c.timer.kind === 'none' ? '-' : plain(timerText(c.timer));
+    if (local === undefined || remote === undefined || timer === undefined || plain(c.protocol) === undefined || plain(c.state) === undefined) return undefined;
     locals[i] = local;
     remotes[i] = remote;
     timers[i] = timer;
@@ -59,7 +71,7 @@ export function tableLinesAscii(header: readonly string[], conns: readonly Conne
     const right = k < first + 1 || k === first + 5 || k === first + 6;
     const pad = widths[k]! - h.length;
     if (right) p = spaces(out, p, pad);
-    p += out.write(h, p, 'latin1');
+    p = put(out, p, h);
     if (k < cols - 1) p = spaces(out, p, (right ? 0 : pad) + 2);
   }
   out[p++] = NEWLINE;
@@ -68,22 +80,22 @@ export function tableLinesAscii(header: readonly string[], conns: readonly Conne
     if (group) p = spaces(out, rightNumber(out, p, c.pid, widths[0]!), 2);
     p = rightNumber(out, p, c.fd, widths[first]!);
     p = spaces(out, p, 2);
-    p += out.write(c.protocol, p, 'latin1');
+    p = put(out, p, c.protocol);
     p = spaces(out, p, widths[first + 1]! - c.protocol.length + 2);
     p = endpoint(out, p, locals[i]!, c.local.port, widths[first + 2]!);
     p = spaces(out, p, 2);
     p = endpoint(out, p, remotes[i]!, c.remote.port, widths[first + 3]!);
     p = spaces(out, p, 2);
-    p += out.write(c.state, p, 'latin1');
+    p = put(out, p, c.state);
     p = spaces(out, p, widths[first + 4]! - c.state.length + 2);
     p = rightNumber(out, p, c.sendQueue, widths[first + 5]!);
     p = spaces(out, p, 2);
     p = rightNumber(out, p, c.recvQueue, widths[first + 6]!);
     p = spaces(out, p, 2);
-    p += out.write(timers[i]!, p, 'latin1');
+    p = put(out, p, timers[i]!);
     out[p++] = NEWLINE;
   }
-  return out.toString('latin1', 0, p);
+  return p === out.length ? out : out.subarray(0, p);
 }
 
 /** printable ASCII without a backslash (whose escaping depends on what follows it) */
@@ -111,10 +123,17 @@ function endpointWidth(address: string, port: number): number {
   return address.length + (address.includes(':') ? 2 : 0) + 1 + optionalWidth(port);
 }
 
+// Byte loops, not Buffer's fill/write: those validate their arguments on every call, which for
+// cells of a few bytes cost more than the copying (36,000 addresses, 144,000 pads at 18,000 rows).
 function spaces(out: Buffer, p: number, count: number): number {
-  if (count <= 0) return p;
-  out.fill(SPACE, p, p + count);
-  return p + count;
+  for (let i = 0; i < count; i++) out[p + i] = SPACE;
+  return count > 0 ? p + count : p;
+}
+
+/** `s` (printable ASCII) at `p` */
+function put(out: Buffer, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) out[p + i] = s.charCodeAt(i);
+  return p + s.length;
 }
 
 /** `v` right-aligned in `width` (String(v) for anything but a whole number, "-" for none) */
@@ -125,7 +144,7 @@ function rightNumber(out: Buffer, p: number, v: number | undefined, width: numbe
     out[p] = DASH;
     return p + 1;
   }
-  if (!Number.isSafeInteger(v) || v < 0) return p + out.write(String(v), p, 'latin1');
+  if (!Number.isSafeInteger(v) || v < 0) return put(out, p, String(v));
   for (let i = w - 1, x = v; i >= 0; i--, x = Math.floor(x / 10)) out[p + i] = 0x30 + (x % 10);
   return p + w;
 }
@@ -135,7 +154,7 @@ function endpoint(out: Buffer, p: number, address: string, port: number, width: 
   const start = p;
   const v6 = address.includes(':');
   if (v6) out[p++] = 0x5b;
-  p += out.write(address, p, 'latin1');
+  p = put(out, p, address);
   if (v6) out[p++] = 0x5d;
   out[p++] = 0x3a;
   p = rightNumber(out, p, port, 0);

@@ -12,6 +12,12 @@ const RIGHT = new Set([0, 5, 6]);
 
 /** `target`: the process, or every process of a group (then a PID column leads each row) */
 export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], states: StateFilter, conns: readonly Connection[], color: boolean): string {
+  const out = snapshotTableOutput(target, states, conns, color);
+  return typeof out === 'string' ? out : out.toString('utf8');
+}
+
+/** snapshotTable as bytes (UTF-8) where the table is plain ASCII and uncolored: what is written. */
+export function snapshotTableOutput(target: ProcessInfo | readonly ProcessInfo[], states: StateFilter, conns: readonly Connection[], color: boolean): string | Buffer {
   const group = Array.isArray(target) ? (target as readonly ProcessInfo[]) : undefined;
   const count = `${conns.length} TCP connection${conns.length === 1 ? '' : 's'} (${stateFilterText(states)})`;
   let head: string;
@@ -23,7 +29,7 @@ export function snapshotTable(target: ProcessInfo | readonly ProcessInfo[], stat
   }
   if (!color) {
     const ascii = tableLinesAscii(group !== undefined ? ['PID', ...HEADER] : HEADER, conns, group !== undefined);
-    if (ascii !== undefined) return `${head}\n${ascii}`;
+    if (ascii !== undefined) return Buffer.concat([Buffer.from(`${head}\n`, 'utf8'), ascii]);
   }
   const lines = tableLines(conns, group !== undefined);
   if (color) {
