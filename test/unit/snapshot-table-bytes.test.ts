@@ -50,10 +50,11 @@ test('byte for byte what alignColumns lays out, whenever every cell is plain ASC
 
 test('snapshotTable: colors and a hostile address take the general way, and still print the same rows', () => {
   const conn = (address: string): Connection => ({ fd: 3, protocol: 'tcp', local: { address, port: 80 }, remote: { address: '10.0.0.1', port: 5000 }, state: 'ESTABLISHED', inode: 1, sendQueue: 0, recvQueue: 0 });
-  const p = { pid: 1, command: 'x', cmdline: 'x', user: 'root' };
+  const p = { pid: 1, command: 'caf\u00e9 \u2615', cmdline: 'x', user: 'root' };
   const hostile = snapshotTable(p, 'all', [conn('1.2.3.4\u001b[2J')], false);
   assert.match(hostile, /1\.2\.3\.4\\x1b\[2J:80/);
   const plain = snapshotTable(p, 'all', [conn('1.2.3.4')], false);
   const colored = snapshotTable(p, 'all', [conn('1.2.3.4')], true);
   assert.equal(colored.replace(/\x1b\[[0-9;]*m/g, ''), plain);
+  assert.match(plain, /^PID 1 \(caf\u00e9 \u2615\)/, 'a header line beyond ASCII, before the bytes of the table');
 });

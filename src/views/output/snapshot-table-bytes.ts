@@ -17,9 +17,10 @@ const DASH = 0x2d;
  * The header line and one line per connection, each ending in a newline, as alignColumns would
  * lay out `header` over these rows (right-aligned: PID, FD, SEND-Q, RECV-Q), as ASCII bytes (never
  * made a string: an 18,000-row table is 1.9 MB, and a string of it is copied again to be written);
- * undefined when a cell is not printable ASCII.
+ * undefined when a cell is not printable ASCII. `prefix` (any text, UTF-8) comes first: the
+ * snapshot's own header line, without copying the table to put it there.
  */
-export function tableLinesAscii(header: readonly string[], conns: readonly Connection[], group: boolean): Buffer | undefined {
+export function tableLinesAscii(header: readonly string[], conns: readonly Connection[], group: boolean, prefix = ''): Buffer | undefined {
   const n = conns.length;
   const locals = new Array<string>(n);
   const remotes = new Array<string>(n);
@@ -63,8 +64,9 @@ export function tableLinesAscii(header: readonly string[], conns: readonly Conne
   for (let k = 0; k < cols - 1; k++) fixed += widths[k]! + 2;
   let total = fixed + header[cols - 1]!.length + 1;
   for (let i = 0; i < n; i++) total += fixed + timers[i]!.length + 1;
-  const out = Buffer.allocUnsafe(total);
-  let p = 0;
+  const prefixBytes = Buffer.byteLength(prefix, 'utf8');
+  const out = Buffer.allocUnsafe(prefixBytes + total);
+  let p = out.write(prefix, 0, 'utf8');
   // the header: right-aligned columns as the rows' are
   for (let k = 0; k < cols; k++) {
     const h = header[k]!;

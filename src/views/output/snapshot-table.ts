@@ -28,8 +28,8 @@ export function snapshotTableOutput(target: ProcessInfo | readonly ProcessInfo[]
     head = `PID ${p.pid} (${terminalText(p.command)}) user ${terminalText(p.user)}: ${clipped(oneLine(p.cmdline || p.command), 100)} — ${count}`;
   }
   if (!color) {
-    const ascii = tableLinesAscii(group !== undefined ? ['PID', ...HEADER] : HEADER, conns, group !== undefined);
-    if (ascii !== undefined) return Buffer.concat([Buffer.from(`${head}\n`, 'utf8'), ascii]);
+    const ascii = tableLinesAscii(group !== undefined ? ['PID', ...HEADER] : HEADER, conns, group !== undefined, `${head}\n`);
+    if (ascii !== undefined) return ascii;
   }
   const lines = tableLines(conns, group !== undefined);
   if (color) {
