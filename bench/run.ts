@@ -142,7 +142,8 @@ async function main(): Promise<void> {
   curve.push({ connections: target.connections, hostSockets, steady: mainPoll.steady, floor: mainFloor });
   pollRows(rows, 'sockwatch procfs', await benchProcfs(target.pid, POLLS));
   log('  one-shot commands…');
-  commandRow(rows, 'sockwatch snapshot PID (auto → netlink)', ENTRY, ['snapshot', pid], RUNS);
+  commandRow(rows, 'sockwatch snapshot PID (as root: the fd-socket iterator)', ENTRY, ['snapshot', pid], RUNS);
+  commandRow(rows, 'sockwatch snapshot PID --source netlink (the path without root)', ENTRY, ['snapshot', pid, '--source', 'netlink'], RUNS);
   commandRow(rows, 'sockwatch snapshot PID --source procfs', ENTRY, ['snapshot', pid, '--source', 'procfs'], RUNS);
   if (EXTRA_CA_CERTS) {
     commandRow(rows, 'sockwatch snapshot PID with NODE_EXTRA_CA_CERTS set', '/usr/bin/env', [`NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS}`, ENTRY, 'snapshot', pid], RUNS);
