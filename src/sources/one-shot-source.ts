@@ -1,7 +1,8 @@
-// One PID read once, for the fast `snapshot PID` (src/cli/fast-snapshot.ts): netlink's one-shot
+// One PID read once, for the fast `snapshot PID` (src/cli/fast-snapshot.ts): as root the process's
+// own descriptor table read in the kernel (ebpf/iterator-one-shot.ts), else netlink's one-shot
 // without the availability probe of the auto source, procfs when netlink cannot see the target.
-// Its connections are what the full path's group of one gives: the holder's PID, and the direction
-// decided by the listeners beside it.
+// Its connections are what the full path's group of one gives: the holder's PID, and (for JSON)
+// the direction decided by the listeners beside it.
 import type { Snapshot, StateFilter } from '../model';
 import { isSockwatchError } from '../errors';
 import { netlinkOneShot } from './netlink/one-shot';

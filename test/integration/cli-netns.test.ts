@@ -33,6 +33,17 @@ describe('a target in another network namespace', { skip: !canUnshare() && 'unsh
     assert.deepEqual(outbound, [...info.ports].sort());
   });
 
+  it('a plain table (as root: the fd-socket iterator, which sees any namespace) lists what procfs lists', async () => {
+    const fast = await runCli(['snapshot', String(info.pid), '--format', 'csv', '--state', 'all']);
+    const procfs = await runCli(['snapshot', String(info.pid), '--format', 'csv', '--state', 'all', '--source', 'procfs']);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(procfs.code, 0, procfs.stderr);
+    // fd, tuple, state, inode, queues (timers move between the two runs)
+    const rows = (csv: string) => csv.trimEnd().split('\n').map((l) => l.split(',').slice(0, 10).join(','));
+    assert.deepEqual(rows(fast.stdout), rows(procfs.stdout));
+    assert.ok(rows(fast.stdout).length > info.ports.length, 'the holder’s connections are listed');
+  });
+
   it('--source netlink says why it cannot work (exit 1)', async () => {
     const r = await runCli(['snapshot', String(info.pid), '--source', 'netlink']);
     assert.equal(r.code, 1);

@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { isRoot, pythonPath, requireTools } from '../helpers/real-tools';
 import { oneShotSource } from '../../src/sources/one-shot-source';
@@ -120,6 +123,28 @@ describe('snapshot through the fd-socket iterator (root)', () => {
     assert.equal(fast.code, 0, fast.stderr);
     const steady = (text: string) => text.replace(/keepalive \S+/g, 'keepalive N').replace(/ +/g, ' ');
     assert.equal(steady(fast.stdout), steady(full.stdout));
+  });
+
+  it('without root the iterator is not tried: another path answers, with the same connections', async () => {
+    // a copy of the compiled sources nobody can read (the checkout's parents may not let it in)
+    const dir = mkdtempSync(path.join(tmpdir(), 'sockwatch-iter-'));
+    const src = path.join(dir, 'src');
+    cpSync(path.join(__dirname, '..', '..', 'src'), src, { recursive: true });
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    const own = spawn(pythonPath(), ['-c', TARGET], { stdio: ['ignore', 'pipe', 'inherit'], uid: 65534, gid: 65534 });
+    try {
+      const [line] = (await once(own.stdout!, 'data')) as [Buffer];
+      const ownPid = (JSON.parse(line.toString()) as { pid: number }).pid;
+      const code = `require(${JSON.stringify(path.join(src, 'sources/one-shot-source.js'))}).oneShotSource(${ownPid}, { tcpInfo: false, directions: false }).snapshot('all')
+        .then((s) => console.log(JSON.stringify({ source: s.source, n: s.connections.length })), (e) => console.log(JSON.stringify({ error: String(e) })))`;
+      const r = spawnSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, cwd: dir, encoding: 'utf8' });
+      const got = JSON.parse(r.stdout) as { source?: string; n?: number; error?: string };
+      assert.notEqual(got.source, 'ebpf', JSON.stringify(got));
+      assert.equal(got.n, ssRows(ss, ownPid).length - 1, `every TCP socket once (the dup'ed one at one fd): ${JSON.stringify(got)}`);
+    } finally {
+      own.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a process that is gone is reported as gone, not as an empty table', async () => {
