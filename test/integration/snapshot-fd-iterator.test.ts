@@ -81,6 +81,17 @@ describe('snapshot through the fd-socket iterator (root)', () => {
     assert.equal(snap.source, 'ebpf');
   });
 
+  it('loads under a storm of signals (Node’s CPU profiler, SIGPROF every 50 µs: a verifier with a signal pending answers EAGAIN)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sockwatch-prof-'));
+    try {
+      const code = `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'sources', 'one-shot-source.js'))}).oneShotSource(${pid}, { tcpInfo: false, directions: false }).snapshot('all').then((s) => console.log(s.source))`;
+      const sources = Array.from({ length: 6 }, () => spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, '-e', code], { encoding: 'utf8' }).stdout.trim());
+      assert.deepEqual(sources, Array(6).fill('ebpf'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists what ss lists for the process: fds, endpoints, states, queues, timers', async () => {
     const r = await runCli(['snapshot', String(pid), '--state', 'all', '--format', 'csv']);
     assert.equal(r.code, 0, r.stderr);

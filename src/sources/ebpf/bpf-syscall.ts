@@ -27,6 +27,7 @@ const ERRNO_NAMES: Record<number, string> = {
   2: 'ENOENT',
   7: 'E2BIG',
   9: 'EBADF',
+  11: 'EAGAIN',
   12: 'ENOMEM',
   13: 'EACCES',
   14: 'EFAULT',
@@ -48,6 +49,7 @@ export function errnoName(errno: number): string {
 export const EPERM = 1;
 export const ENOENT = 2;
 export const E2BIG = 7;
+export const EAGAIN = 11;
 export const EINVAL = 22;
 export const ENOSYS = 38;
 
@@ -84,6 +86,12 @@ const SYSCALL_NUMBERS: Partial<Record<string, { bpf: number; perfEventOpen: numb
   arm64: { bpf: 280, perfEventOpen: 241 },
 };
 
+/** BPF_PROG_LOAD attempts while the verifier answers EAGAIN (libbpf's count) */
+const LOAD_ATTEMPTS = 5;
+/** glibc's sigset_t (1024 bits), and pthread_sigmask's `how` */
+const SIGSET_BYTES = 128;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
 /** how much of a refused program's verifier log is kept for the one-line reason */
 const LOG_BYTES = 64 * 1024;
 
@@ -98,6 +106,7 @@ interface Libc {
   mount(source: string, target: string, fstype: string, flags: number, data: null): number;
   getpagesize(): number;
   setrlimit(resource: number, limits: Buffer): number;
+  pthreadSigmask(how: number, set: Buffer | null, old: Buffer | null): number;
 }
 
 let libc: Libc | undefined;
@@ -117,6 +126,7 @@ function bindLibc(): Libc {
     mount: lib.func('int mount(const char *, const char *, const char *, unsigned long, const void *)') as Libc['mount'],
     getpagesize: lib.func('int getpagesize(void)') as Libc['getpagesize'],
     setrlimit: lib.func('int setrlimit(int, const void *)') as Libc['setrlimit'],
+    pthreadSigmask: lib.func('int pthread_sigmask(int, const void *, void *)') as Libc['pthreadSigmask'],
   };
   return libc;
 }
@@ -239,18 +249,41 @@ export class BpfSyscalls {
       return a;
     };
     try {
-      return this.bpf(BPF_PROG_LOAD, attr(undefined), `loading the ${name} program`);
+      return this.loadRetrying(() => attr(undefined), name);
     } catch (e) {
       if (!(e instanceof BpfCallError) || e.errno === EPERM) throw e;
       const log = Buffer.alloc(LOG_BYTES);
       try {
-        return this.bpf(BPF_PROG_LOAD, attr(log), `loading the ${name} program`);
+        return this.loadRetrying(() => attr(log), name);
       } catch (again) {
         if (!(again instanceof BpfCallError)) throw again;
         const text = log.toString('latin1', 0, Math.max(0, log.indexOf(0)));
         const last = text.trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' / ');
         throw new BpfCallError(again.call, again.errno, last.slice(0, 300));
       }
+    }
+  }
+
+  /**
+   * BPF_PROG_LOAD with this thread's signals blocked, and again on EAGAIN: the verifier gives up
+   * with EAGAIN whenever a signal is pending for the loading thread (seen under Node's CPU
+   * profiler, whose SIGPROF comes every millisecond: one load in five refused, nine in ten at
+   * 100 µs). A blocked signal waits, unpending for the verifier, and is delivered when the mask
+   * is restored a moment later. The retries (libbpf's five) are for whatever blocking misses.
+   */
+  private loadRetrying(attr: () => Buffer, name: string): number {
+    const old = Buffer.alloc(SIGSET_BYTES);
+    const blocked = this.c.pthreadSigmask(SIG_BLOCK, Buffer.alloc(SIGSET_BYTES, 0xff), old) === 0;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return this.bpf(BPF_PROG_LOAD, attr(), `loading the ${name} program`);
+        } catch (e) {
+          if (!(e instanceof BpfCallError) || e.errno !== EAGAIN || attempt >= LOAD_ATTEMPTS) throw e;
+        }
+      }
+    } finally {
+      if (blocked) this.c.pthreadSigmask(SIG_SETMASK, old, null);
     }
   }
 
