@@ -287,8 +287,13 @@ test('polls failing with EMFILE (the limit lowered under a running serve) are on
     await until('the first poll', 10_000, async () => ((await sample('sockwatch_target_up')) === 1 ? true : undefined));
     // No descriptor left to open: the churning target's table changes every poll, so each poll
     // opens its fd directory, and fails.
-    setSoftLimit(lowestFreeFd(pid));
-    await until('a notice of a failed poll', 20_000, () => (/sockwatch: a poll failed \(.*EMFILE.*\); retrying every 100ms\n/.test(s.stderr()) ? true : undefined));
+    // Applied again at every check until a poll fails: a descriptor the serve closes after the
+    // limit is set (a scrape's connection, under load) leaves a hole below it that a poll can use.
+    await until('a notice of a failed poll', 20_000, () => {
+      if (/sockwatch: a poll failed \(.*EMFILE.*\); retrying every 100ms\n/.test(s.stderr())) return true;
+      setSoftLimit(lowestFreeFd(pid));
+      return undefined;
+    });
     await sleep(500); // several intervals of failed polls
     assert.equal(s.child.exitCode, null, `serve ended:\n${s.stderr()}`);
     setSoftLimit(soft);
