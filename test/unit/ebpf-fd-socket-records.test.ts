@@ -14,6 +14,7 @@ const OFFSETS: FdSocketOffsets = {
   iterFuncBtfId: 123,
   socketSk: 24,
   socketIno: 192,
+  sockSize: 784,
   sock: {
     daddr: loc(0, 4),
     rcvSaddr: loc(4, 4),
@@ -65,12 +66,20 @@ test('a kernel whose field has another size is refused, not misread', () => {
   assert.throws(() => recordLayout(odd), /state is 2 bytes/);
 });
 
-test('the program reads the file, asks for its socket, copies each span and writes the record', () => {
+test('the program asks for the file’s socket, loads the struct sock fields, probe-reads only past it, and writes the record', () => {
   const bytes = fdSocketProgram(OFFSETS, LAYOUT);
-  const insns = Array.from({ length: bytes.length / 8 }, (_, i) => ({ code: bytes[i * 8]!, imm: bytes.readInt32LE(i * 8 + 4) }));
+  const insns = Array.from({ length: bytes.length / 8 }, (_, i) => ({ code: bytes[i * 8]!, src: bytes[i * 8 + 1]! >> 4, off: bytes.readInt16LE(i * 8 + 2), imm: bytes.readInt32LE(i * 8 + 4) }));
   const calls = insns.filter((x) => x.code === 0x85).map((x) => x.imm);
-  assert.equal(calls.filter((h) => h === HELPER.probeReadKernel).length, LAYOUT.spans.length + 2, 'sk pointer, inode, the spans');
+  const past = LAYOUT.spans.filter((s) => s.from + s.length > OFFSETS.sockSize).length;
+  assert.ok(past > 0 && past < LAYOUT.spans.length);
+  assert.equal(calls.filter((h) => h === HELPER.probeReadKernel).length, 1 + past, 'the inode, and the spans past struct sock');
   assert.deepEqual([calls[0], calls.at(-1)], [HELPER.sockFromFile, HELPER.seqWrite]);
+  // every field of struct sock loaded from the sock pointer (r8) at its offset
+  const loadsFromSock = insns.filter((x) => (x.code & 0x07) === 0x01 && x.src === 8).map((x) => x.off);
+  for (const f of SOCK_FIELDS) {
+    const { offset, size } = OFFSETS.sock[f];
+    if (offset + size <= OFFSETS.sockSize) assert.ok(loadsFromSock.includes(offset), `${f} loaded`);
+  }
   assert.equal(insns.at(-1)!.code, 0x95, 'ends in exit');
 });
 

@@ -150,6 +150,11 @@ export class BtfTypes {
     return id;
   }
 
+  /** sizeof(struct `name`) */
+  structSize(name: string): number {
+    return this.record(this.structId(name)).sizeOrType;
+  }
+
   /** the function named `name` (what a tracing program names as the place it attaches to) */
   funcId(name: string): number {
     const id = this.findNamed(name, (kind) => kind === FUNC);

@@ -39,6 +39,12 @@ export interface FdSocketOffsets {
   iterFuncBtfId: number;
   /** struct socket.sk */
   socketSk: number;
+  /**
+   * sizeof(struct sock): the program reads fields below it with plain loads through the typed
+   * pointer (the verifier allows them within the struct), the tcp_sock fields past it with
+   * bpf_probe_read_kernel.
+   */
+  sockSize: number;
   /** the socket's inode number, from the struct socket (socket_alloc.vfs_inode.i_ino) */
   socketIno: number;
   sock: Record<SockField, MemberLocation>;
@@ -60,6 +66,7 @@ export function fdSocketOffsetsFrom(btf: BtfTypes): FdSocketOffsets {
   return {
     iterFuncBtfId: btf.funcId('bpf_iter_task_file'),
     socketSk: btf.member('socket', ['sk']).offset,
+    sockSize: btf.structSize('sock'),
     socketIno: btf.member('socket_alloc', ['vfs_inode']).offset + btf.member('inode', ['i_ino']).offset,
     sock: {
       daddr: common('skc_daddr'),
@@ -121,7 +128,7 @@ const EXPECTED_SIZE: Record<SockField, number> = {
 /** A cached offsets object when well formed (see kernel-offsets.ts's per-boot cache). */
 export function parseFdSocketOffsets(v: Record<string, unknown>): FdSocketOffsets | undefined {
   const int = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
-  if (!int(v.iterFuncBtfId) || !int(v.socketSk) || !int(v.socketIno)) return undefined;
+  if (!int(v.iterFuncBtfId) || !int(v.socketSk) || !int(v.socketIno) || !int(v.sockSize)) return undefined;
   const s = v.sock as Record<string, { offset?: unknown; size?: unknown } | undefined> | undefined;
   if (typeof s !== 'object' || s === null) return undefined;
   const sock: Partial<Record<SockField, MemberLocation>> = {};
@@ -130,7 +137,7 @@ export function parseFdSocketOffsets(v: Record<string, unknown>): FdSocketOffset
     if (!m || !int(m.offset) || !int(m.size)) return undefined;
     sock[f] = { offset: m.offset, size: m.size };
   }
-  return { iterFuncBtfId: v.iterFuncBtfId, socketSk: v.socketSk, socketIno: v.socketIno, sock: sock as Record<SockField, MemberLocation> };
+  return { iterFuncBtfId: v.iterFuncBtfId, socketSk: v.socketSk, socketIno: v.socketIno, sockSize: v.sockSize, sock: sock as Record<SockField, MemberLocation> };
 }
 
 /** One bpf_probe_read_kernel of the program: `length` bytes at sock + `from`, into the record at `to`. */
