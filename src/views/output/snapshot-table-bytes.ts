@@ -11,7 +11,6 @@ import { terminalText } from '../../util/terminal-text';
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
-const DASH = 0x2d;
 
 /**
  * The header line and one line per connection, each ending in a newline, as alignColumns would
@@ -109,9 +108,15 @@ function printableAscii(s: string): boolean {
   return true;
 }
 
+/** decimal digits of a whole number ≥ 0 (comparisons: this runs for four cells of every row) */
 function digits(v: number): number {
-  let d = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) d++;
+  if (v < 10) return 1;
+  if (v < 100) return 2;
+  if (v < 1000) return 3;
+  if (v < 10000) return 4;
+  if (v < 100000) return 5;
+  let d = 6;
+  for (let x = v / 1e6; x >= 1; x /= 10) d++;
   return d;
 }
 
@@ -138,17 +143,24 @@ function put(out: Buffer, p: number, s: string): number {
   return p + s.length;
 }
 
-/** `v` right-aligned in `width` (String(v) for anything but a whole number, "-" for none) */
+/**
+ * `v` right-aligned in `width` columns (String(v) for anything but a whole number, "-" for none);
+ * `width` 0: as wide as it is. Whole numbers are written from their last digit back.
+ */
 function rightNumber(out: Buffer, p: number, v: number | undefined, width: number): number {
-  const w = optionalWidth(v);
-  p = spaces(out, p, width - w);
-  if (v === undefined) {
-    out[p] = DASH;
-    return p + 1;
+  if (v === undefined || !Number.isSafeInteger(v) || v < 0) {
+    const text = v === undefined ? '-' : String(v);
+    return put(out, spaces(out, p, width - text.length), text);
   }
-  if (!Number.isSafeInteger(v) || v < 0) return put(out, p, String(v));
-  for (let i = w - 1, x = v; i >= 0; i--, x = Math.floor(x / 10)) out[p + i] = 0x30 + (x % 10);
-  return p + w;
+  const end = p + Math.max(width, digits(v));
+  let i = end - 1;
+  let x = v;
+  do {
+    out[i--] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  } while (x > 0);
+  for (; i >= p; i--) out[i] = SPACE;
+  return end;
 }
 
 /** formatEndpoint's text (`a.b.c.d:port`, `[v6]:port`), left-aligned in `width` */
