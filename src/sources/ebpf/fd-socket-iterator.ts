@@ -56,9 +56,9 @@ export async function iterateFdSockets(pid: number): Promise<Connection[]> {
 /**
  * The iterator's records, decoded as they come: each read() runs the program over the next
  * descriptors on a thread of libuv's pool while this thread decodes what the last read returned
- * (at 18,000 sockets the kernel's part, 25 ms, and the decoding, 35 ms, then take the time of the
- * longer). Two buffers in turn: one being filled, one being decoded; a record cut at the end of a
- * read is carried to the start of the next.
+ * (at 18,000 sockets the kernel's part, ~23 ms, and the decoding, 10–35 ms as V8 warms up, then
+ * take about the time of the longer). Two buffers in turn: one being filled, one being decoded; a
+ * record cut at the end of a read is carried to the start of the next.
  */
 async function readRecords(iter: number, layout: RecordLayout, expected: number): Promise<Connection[]> {
   const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)] as const;
