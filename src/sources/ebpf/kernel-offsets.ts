@@ -2,7 +2,7 @@
 // Reading the 5 MB of /sys/kernel/btf/vmlinux and walking its types costs 20–40 ms of CPU, most
 // of the eBPF start-up, for a dozen numbers that cannot change until the next boot: they are kept
 // in /run (a tmpfs, emptied at boot), keyed by the boot id, and read from there the next time.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { BtfTypes, type MemberLocation } from './btf-members';
 import type { KernelOffsets } from './tcp-life-program';
@@ -107,8 +107,13 @@ export function parseCache(text: string, key: string): KernelOffsets | undefined
 function writeCache(cacheFile: string, key: string, offsets: unknown): void {
   try {
     mkdirSync(CACHE_DIR, { mode: 0o700, recursive: true });
+    // only into a directory of our own that no one else can write to, and as a new file: a link
+    // planted at the name is never followed
+    const dir = statSync(CACHE_DIR);
+    if (!dir.isDirectory() || dir.uid !== process.geteuid?.() || (dir.mode & 0o022) !== 0) return;
     const tmp = `${cacheFile}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ key, offsets }) + '\n', { mode: 0o600 });
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, JSON.stringify({ key, offsets }) + '\n', { mode: 0o600, flag: 'wx' });
     renameSync(tmp, cacheFile);
   } catch {
     // no /run, or not writable: the next start reads BTF again
