@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordLayout, RECORD_FD, RECORD_INODE, RECORD_JIFFIES, MAX_RECORD, SOCK_FIELDS, type FdSocketOffsets, type SockField } from '../../src/sources/ebpf/fd-socket-layout';
-import { FdSocketDecoder, fdSocketConnections, hzFromJiffies } from '../../src/sources/ebpf/fd-socket-records';
+import { FdSocketDecoder, hzFromJiffies } from '../../src/sources/ebpf/fd-socket-records';
+import type { Connection } from '../../src/model';
 import { fdSocketProgram } from '../../src/sources/ebpf/fd-socket-program';
 import { HELPER } from '../../src/sources/ebpf/bpf-insn';
 
@@ -43,6 +44,13 @@ const OFFSETS: FdSocketOffsets = {
   },
 };
 const LAYOUT = recordLayout(OFFSETS);
+
+/** The connections in `data`'s first `length` bytes, decoded in one chunk. */
+function fdSocketConnections(data: Uint8Array, length: number, layout: typeof LAYOUT, hz: number): Connection[] {
+  const decoder = new FdSocketDecoder(layout, hz, Math.floor(length / layout.size));
+  decoder.push(data, length);
+  return decoder.connections;
+}
 const HZ = 250;
 const JIFFIES = 4_300_000_000;
 
@@ -180,4 +188,11 @@ test('chunk by chunk, with no size hint: every socket once, however many, duplic
   assert.equal(inodes.length, 2500);
   assert.equal(new Set(inodes).size, 2500);
   assert.deepEqual(decoder.connections.slice(0, 2).map((c) => c.fd), [10, 11], 'each at its first (lowest) fd');
+});
+
+test('a timer’s milliseconds rounded up, as jiffies_to_msecs does where HZ does not divide 1000', () => {
+  const rec = record({ family: 2, state: 1, keepaliveTimerPprev: 1, keepaliveTimerExpires: JIFFIES + 1 }, 3, 1);
+  assert.equal(fdSocketConnections(rec, rec.length, LAYOUT, 300)[0]!.timer?.expiresMs, 4);
+  assert.equal(fdSocketConnections(rec, rec.length, LAYOUT, 250)[0]!.timer?.expiresMs, 4);
+  assert.equal(fdSocketConnections(rec, rec.length, LAYOUT, 1000)[0]!.timer?.expiresMs, 1);
 });

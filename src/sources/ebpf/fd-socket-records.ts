@@ -26,19 +26,11 @@ const TIMER_PROBE0 = 4;
 const NO_SOCK_ID = new Uint8Array(0);
 
 /**
- * The TCP connections in `data` (whole records of `layout.size` bytes; a partial tail is ignored),
- * each socket once at the first descriptor that holds it (the iterator goes in fd order, so the
- * lowest). `hz`: the kernel's jiffies per second, for the timers' remaining time.
- */
-export function fdSocketConnections(data: Uint8Array, length: number, layout: RecordLayout, hz: number): Connection[] {
-  const decoder = new FdSocketDecoder(layout, hz, Math.floor(length / layout.size));
-  decoder.push(data, length);
-  return decoder.connections;
-}
-
-/**
- * fdSocketConnections a chunk of records at a time, as the iterator's reads return them, so the
- * decoding of one chunk overlaps the kernel's work on the next (fd-socket-iterator.ts).
+ * The TCP connections in the iterator's records (whole records of `layout.size` bytes; a partial
+ * tail is ignored), a chunk at a time as its reads return them, so the decoding of one chunk
+ * overlaps the kernel's work on the next (fd-socket-iterator.ts). Each socket once, at the first
+ * descriptor that holds it (the iterator goes in fd order, so the lowest). `hz`: the kernel's
+ * jiffies per second, for the timers' remaining time.
  *
  * Each record is decoded into one scratch row, reused, and made a Connection by rowToConnection,
  * the netlink source's one mapping; endpoints are shared where they repeat (the peers' ends, the
@@ -204,9 +196,9 @@ function u64(dv: DataView, at: number): number {
   return dv.getUint32(at + 4, true) * 0x1_0000_0000 + dv.getUint32(at, true);
 }
 
-/** jiffies_delta_to_msecs: a timer already due counts as 0 */
+/** jiffies_delta_to_msecs: a timer already due counts as 0; jiffies_to_msecs rounds up (HZ 300) */
 function jiffiesToMs(delta: number, hz: number): number {
-  return delta <= 0 ? 0 : Math.floor((delta * 1000) / hz);
+  return delta <= 0 ? 0 : Math.ceil((delta * 1000) / hz);
 }
 
 /** The HZ values Linux is built with (kernel/Kconfig.hz). */
