@@ -57,6 +57,8 @@ test('watch --metrics with the TUI on screen: scrapes answer with the live conne
 
     await client.open([{ host: '127.0.0.1', port: server.ipv4Port, count: 2 }]);
     await until(async () => ((await live()) === 5 ? true : undefined), 'the two new connections in the metrics');
+    // the TUI draws the poll a moment after the metrics take it in (a render tick): wait for it
+    await until(() => (/now 5 /.test(screen()) ? true : undefined), 'the TUI to draw the same poll', 5_000).catch(() => undefined);
     assert.match(screen(), /now 5 /, 'the TUI shows them too: both views follow one session');
 
     tmux('send-keys', '-t', SESSION, 'q');
