@@ -79,12 +79,23 @@ describe('selecting targets', { concurrency: 2 }, () => {
 
   it('a parent holding no TCP socket while its child does: the start event hints --children', async () => {
     const name = unique();
-    const code = `const {spawn}=require('child_process');const c=spawn(process.execPath,['-e',"const s=require('net').connect(${port},'127.0.0.1');s.on('error',()=>{});setInterval(()=>{},1000)"],{stdio:'ignore'});process.on('SIGTERM',()=>{c.kill('SIGKILL');process.exit(0)});setInterval(()=>{},1000);`;
-    const before = acceptedTotal;
-    const parent = spawn(process.execPath, ['-e', code], { argv0: name, stdio: 'ignore' });
+    // the child says when its connection is up, on the stdout it shares with the parent (a count of
+    // the server's accepts would not do: the tests beside this one connect to it too)
+    const code = `const {spawn}=require('child_process');const c=spawn(process.execPath,['-e',"const s=require('net').connect(${port},'127.0.0.1',()=>console.log('connected'));s.on('error',()=>{});setInterval(()=>{},1000)"],{stdio:['ignore','inherit','ignore']});process.on('SIGTERM',()=>{c.kill('SIGKILL');process.exit(0)});setInterval(()=>{},1000);`;
+    const parent = spawn(process.execPath, ['-e', code], { argv0: name, stdio: ['ignore', 'pipe', 'ignore'] });
     children.add(parent);
     // the watch starts once the child's connection is there
-    await acceptedMore(before);
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the child did not connect in 15 s (stdout: ${JSON.stringify(out)})`)), 15_000);
+      parent.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('connected')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     const r = await runCli(['watch', String(parent.pid), '--json', '--brief', 'none', '--duration', '1s']);
     assert.equal(r.code, 0, r.stderr);
     const start = ndjson(r.stdout)[0] as { type: string; hint?: string };
