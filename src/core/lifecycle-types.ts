@@ -42,7 +42,11 @@ interface LifecycleBase {
   protocol: Protocol;
   local: Endpoint;
   remote: Endpoint;
-  /** the kernel's socket cookie, decimal, where the source gives it */
+  /**
+   * This socket's identity: the kernel's socket cookie (decimal) where the source gives it; for a
+   * socket eBPF saw start but no sock_diag dump ever gave a cookie, an identity of eBPF's own
+   * (`ebpf:…`, tcp-life-record.ts) that no kernel cookie equals
+   */
   cookie?: string;
   /** the process that acted on the socket, where the source knows it (eBPF) */
   pid?: number;

@@ -23,8 +23,8 @@ export interface Program {
   exited: Promise<number | null>;
 }
 
-export function start(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Program {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+export function start(cmd: string, args: string[], env?: NodeJS.ProcessEnv, user?: { uid: number; gid: number }): Program {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
   children.add(child);
   let out = '';
   let err = '';
@@ -82,8 +82,9 @@ export interface PythonServer {
   served(n: number, timeoutMs?: number): Promise<void>;
 }
 
-export async function startPythonServer(): Promise<PythonServer> {
-  const program = start(pythonPath(), [path.join(FIXTURES, 'http-server.py')]);
+/** `user`: run it as that user (sockwatch watching it as the same user needs no root) */
+export async function startPythonServer(user?: { uid: number; gid: number }): Promise<PythonServer> {
+  const program = start(pythonPath(), [path.join(FIXTURES, 'http-server.py')], undefined, user);
   const port = Number(await program.line(/^\d+$/));
   const requestsByClientPort = (): Map<number, number> => {
     const m = new Map<number, number>();

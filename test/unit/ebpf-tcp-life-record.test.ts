@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTcpLifeRecord } from '../../src/sources/ebpf/tcp-life-record';
 import { KIND_ENDED, KIND_STARTED, RECORD } from '../../src/sources/ebpf/tcp-life-program';
+import { createTracker } from '../../src/core/tracker';
+import type { SocketLifecycleEvent } from '../../src/core/lifecycle-types';
+import { snap, summarize } from '../helpers/snapshots';
 
 const toMs = (ns: bigint): number => Number(ns / 1000n) / 1000 + 1_000_000;
 
@@ -57,6 +60,38 @@ test('an end without a start (preexisting) or cookie leaves them out', () => {
   assert.ok(typeof e !== 'string' && e.kind === 'ended');
   assert.equal('startedAtMs' in e, false);
   assert.equal('cookie' in e, false);
+});
+
+test('a socket seen starting whose cookie the kernel never made: an identity of its own, one per start', () => {
+  const end = (startNs: bigint): ReturnType<typeof decodeTcpLifeRecord> => decodeTcpLifeRecord(rec({ kind: KIND_ENDED, family: 2, startNs, v4: [[127, 0, 0, 1], [127, 0, 0, 1]] }), 8, RECORD.size, toMs);
+  const a = end(2_000_000n);
+  const b = end(3_000_000n);
+  assert.ok(typeof a !== 'string' && typeof b !== 'string');
+  assert.equal(a.cookie, 'ebpf:2000000');
+  assert.notEqual(a.cookie, b.cookie);
+  // never mistaken for a kernel cookie, which is decimal
+  assert.doesNotMatch(a.cookie!, /^[0-9]+$/);
+  // a kernel cookie, when there is one, is what the record says
+  const c = decodeTcpLifeRecord(rec({ kind: KIND_ENDED, family: 2, startNs: 2_000_000n, cookie: 77n, v4: [[127, 0, 0, 1], [127, 0, 0, 1]] }), 8, RECORD.size, toMs);
+  assert.ok(typeof c !== 'string' && c.kind === 'ended');
+  assert.equal(c.cookie, '77');
+});
+
+test('a client reusing its port: every connection with that tuple is counted, in one poll and the next', () => {
+  // ab against a server that closes first reuses client ports within milliseconds, and the kernel
+  // made no cookie for sockets no dump saw: three ends of one tuple, then a fourth a poll later
+  const end = (startMs: number): SocketLifecycleEvent => {
+    const e = decodeTcpLifeRecord(rec({ kind: KIND_ENDED, family: 2, startNs: BigInt(startMs) * 1_000_000n, ns: BigInt(startMs + 5) * 1_000_000n, oldState: 5, v4: [[127, 0, 0, 1], [127, 0, 0, 1]] }), 8, RECORD.size, (ns) => Number(ns / 1_000_000n));
+    assert.ok(typeof e !== 'string', e as string);
+    return e;
+  };
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  assert.deepEqual(summarize(t.poll({ ...snap([]), observedAtMs: 1000 }, 1000, [end(100), end(200), end(300)])), ['close c1 5 brief', 'close c2 5 brief', 'close c3 5 brief']);
+  assert.deepEqual(summarize(t.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [end(1100)])), ['close c4 5 brief']);
+  // one end read twice is still one connection
+  assert.deepEqual(summarize(t.poll({ ...snap([]), observedAtMs: 3000 }, 3000, [end(1100)])), []);
+  assert.deepEqual([t.stats(3000).opened, t.stats(3000).brief], [4, 4]);
 });
 
 test('records that cannot be right are refused with the reason', () => {

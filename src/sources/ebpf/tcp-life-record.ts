@@ -32,10 +32,11 @@ export function decodeTcpLifeRecord(v: DataView, at: number, length: number, toM
   const startNs = v.getBigUint64(at + RECORD.startNs, true);
   const state = tcpStateFromCode(v.getUint8(at + RECORD.oldState));
   const cookie = v.getBigUint64(at + RECORD.cookie, true);
+  const identity = cookie !== 0n ? cookie.toString() : startNs !== 0n ? ebpfSocketIdentity(startNs) : undefined;
   return {
     kind: 'ended',
     ...base,
-    ...(cookie === 0n ? {} : { cookie: cookie.toString() }),
+    ...(identity === undefined ? {} : { cookie: identity }),
     ...(state === undefined ? {} : { state }),
     ...(startNs === 0n ? {} : { startedAtMs: toMs(startNs) }),
     totals: {
@@ -45,6 +46,18 @@ export function decodeTcpLifeRecord(v: DataView, at: number, length: number, toM
       segmentsReceived: v.getUint32(at + RECORD.segsIn, true),
     },
   };
+}
+
+/**
+ * The kernel gives a socket its cookie only when something asks for it (a sock_diag dump: every
+ * socket a poll saw has one); a connection that lived between two polls usually has none. Without
+ * an identity, a client that reuses its port (one connection per request to a server that closes
+ * first: the same tuple again within milliseconds) would make every such connection after the
+ * first look like a late word about that one, and be dropped. The program saw this one start at
+ * `startNs`: no other socket with its tuple did, and no kernel cookie (decimal) reads like this.
+ */
+export function ebpfSocketIdentity(startNs: bigint): string {
+  return `ebpf:${startNs}`;
 }
 
 function endpoint(v: DataView, at: number, port: number, v4: boolean): Endpoint {
