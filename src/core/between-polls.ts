@@ -156,7 +156,7 @@ export class BetweenPolls {
         if (e.atMs > now - PENDING_EVIDENCE_MS) this.pendingEnded.push(e);
         continue;
       }
-      if (this.recentlyClosed.has(tuple, e.cookie)) continue;
+      if (this.recentlyClosed.has(tuple, e.cookie, e.startedAtMs)) continue;
       if (e.state === 'LISTEN') continue;
       if (e.pid !== undefined) {
         if (x.pids.has(e.pid) || (e.member === true && !x.refused.has(e.pid))) out.brief.push(this.briefClose(e, tuple, x));

@@ -73,11 +73,16 @@ export class RecentSockets {
     }
   }
 
-  /** the same socket: its cookie, or its tuple unless both cookies are known and differ */
-  has(tuple: string, cookie: string | undefined): boolean {
+  /**
+   * The same socket: its cookie, or its tuple unless both cookies are known and differ, or the
+   * asking socket started (`startedAtMs`, where evidence knows it) after this one closed: then it
+   * is a later life of the tuple (a client reusing its port), whatever the cookies say.
+   */
+  has(tuple: string, cookie: string | undefined, startedAtMs?: number): boolean {
     if (cookie !== undefined && this.cookies.has(cookie)) return true;
     const e = this.byTuple.get(tuple);
-    return e !== undefined && (e.cookie === undefined || cookie === undefined || e.cookie === cookie);
+    if (e === undefined || (startedAtMs !== undefined && startedAtMs >= e.atMs)) return false;
+    return e.cookie === undefined || cookie === undefined || e.cookie === cookie;
   }
 
   hasTuple(tuple: string): boolean {

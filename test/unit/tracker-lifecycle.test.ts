@@ -104,6 +104,22 @@ test('brief by PID (eBPF): one close event, exact lifetime, counted in opened, c
   assert.deepEqual(t.unattributedBrief(), [], 'another PID\'s connection is not "owner unknown": its owner is known');
 });
 
+test('a tuple a poll saw close (no cookie) lives again between polls: the later life counts, a repeat of the old end does not', () => {
+  // ab reusing a client port: the first connection on it was polled (no cookie: procfs, or a row
+  // without tcp_info) and closed; the next on the same tuple opened and closed between two polls
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  t.poll(snap([{ inode: 1 }]), 1000);
+  const first = closes(t.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [ended('10.0.0.1:40001', '10.0.0.2:80', 1500, { pid: PID, member: true, startedAtMs: 900 })]));
+  assert.deepEqual(first.map((c) => [c.conn.id, c.atMs, c.closeTime]), [['c1', 1500, 'exact']]);
+  const later = t.poll({ ...snap([]), observedAtMs: 3000 }, 3000, [
+    ended('10.0.0.1:40001', '10.0.0.2:80', 1500, { pid: PID, member: true, startedAtMs: 900 }), // the first one's end, read again
+    ended('10.0.0.1:40001', '10.0.0.2:80', 2520, { pid: PID, member: true, startedAtMs: 2500, cookie: 'ebpf:2500' }),
+  ]);
+  assert.deepEqual(summarize(later), ['close c2 20 brief']);
+  assert.deepEqual([t.stats(3000).opened, t.stats(3000).brief], [2, 1]);
+});
+
 test('brief by listening port: inbound to a port the target listens on (address or wildcard, v4-mapped too)', () => {
   const t = createTracker();
   t.poll(snap([LISTENER, { inode: 901, state: 'LISTEN', local: '127.0.0.1:9000', remote: '0.0.0.0:0' }]), 0);
