@@ -34,7 +34,8 @@ export class Evidence {
   private readonly ended: SocketEnded[] = [];
   private readonly used = new Set<SocketEnded>();
   private readonly byCookie = new Map<string, SocketEnded>();
-  private readonly byTuple = new Map<string, SocketEnded>();
+  /** every end of each tuple: a client reusing its port gives one tuple several lives in one poll */
+  private readonly byTuple = new Map<string, SocketEnded[]>();
 
   constructor(events: readonly SocketLifecycleEvent[], carried: readonly SocketEnded[], pids: ReadonlySet<number>) {
     for (const e of [...carried, ...events]) {
@@ -45,20 +46,30 @@ export class Evidence {
       }
       this.ended.push(e);
       if (e.cookie !== undefined) this.byCookie.set(e.cookie, e);
-      this.byTuple.set(tupleKey(e.local, e.remote), e);
+      const key = tupleKey(e.local, e.remote);
+      const same = this.byTuple.get(key);
+      if (same === undefined) this.byTuple.set(key, [e]);
+      else same.push(e);
     }
   }
 
-  /** the end of this socket: by cookie when both sides have one, else by tuple */
+  /**
+   * The end of this socket: by cookie when both sides have one, else by tuple — the earliest end
+   * of that tuple, since a live socket the polls saw is the oldest life of its tuple here (the
+   * later ones opened after it closed, between two polls).
+   */
   takeEnded(cookie: string | undefined, tuple: string): SocketEnded | undefined {
     if (this.ended.length === 0) return undefined;
     let e = cookie === undefined ? undefined : this.byCookie.get(cookie);
+    if (e !== undefined && this.used.has(e)) return undefined;
     if (e === undefined) {
-      const t = this.byTuple.get(tuple);
-      // a tuple match with another cookie is another socket that had the same endpoints
-      if (t !== undefined && (cookie === undefined || t.cookie === undefined || t.cookie === cookie)) e = t;
+      for (const t of this.byTuple.get(tuple) ?? []) {
+        // a tuple match with another cookie is another socket that had the same endpoints
+        if (this.used.has(t) || (cookie !== undefined && t.cookie !== undefined && t.cookie !== cookie)) continue;
+        if (e === undefined || t.atMs < e.atMs) e = t;
+      }
     }
-    if (e === undefined || this.used.has(e)) return undefined;
+    if (e === undefined) return undefined;
     this.used.add(e);
     return e;
   }

@@ -120,6 +120,25 @@ test('a tuple a poll saw close (no cookie) lives again between polls: the later 
   assert.deepEqual([t.stats(3000).opened, t.stats(3000).brief], [2, 1]);
 });
 
+test('a polled socket (no cookie) closes and its tuple lives again before the next poll: each end to its own life', () => {
+  const t = createTracker();
+  t.poll(snap([]), 0);
+  t.poll(snap([{ inode: 1 }]), 1000);
+  const e = t.poll({ ...snap([]), observedAtMs: 2000 }, 2000, [
+    ended('10.0.0.1:40001', '10.0.0.2:80', 1200, { pid: PID, member: true, startedAtMs: 900, cookie: '41' }),
+    ended('10.0.0.1:40001', '10.0.0.2:80', 1320, { pid: PID, member: true, startedAtMs: 1300, cookie: 'ebpf:1300' }),
+  ]);
+  const byId = closes(e).sort((a, b) => (a.conn.id < b.conn.id ? -1 : 1));
+  assert.deepEqual(
+    byId.map((c) => [c.conn.id, c.atMs, c.closeTime, c.brief === true]),
+    [
+      ['c1', 1200, 'exact', false],
+      ['c2', 1320, 'exact', true],
+    ],
+  );
+  assert.deepEqual([t.stats(2000).opened, t.stats(2000).closed, t.stats(2000).brief], [2, 2, 1]);
+});
+
 test('brief by listening port: inbound to a port the target listens on (address or wildcard, v4-mapped too)', () => {
   const t = createTracker();
   t.poll(snap([LISTENER, { inode: 901, state: 'LISTEN', local: '127.0.0.1:9000', remote: '0.0.0.0:0' }]), 0);
