@@ -3,7 +3,8 @@
 // `ab -n 2000 -c 4` (no keep-alive) runs against it; nginx closes first, so ab reuses client
 // ports within milliseconds. Truth: nginx's access log (one $connection serial per connection).
 // A measurement, not a test: one line per run (sockwatch's opened, nginx's connections, and how
-// many distinct client ports those used). Options: --runs N (default 5), --requests N (2000).
+// many distinct client ports those used). Options: --runs N (default 5), --requests N (2000),
+// --nobody (nginx and sockwatch as uid 65534: destroy notifications and the listening-port rule).
 import { runAb } from '../test/helpers/ab';
 import { readAccessLog, requestsPerConnection } from '../test/helpers/nginx-access-log';
 import { startNginx, stopAllNginx } from '../test/helpers/nginx';
@@ -15,13 +16,14 @@ function option(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('bench:ab needs root (it measures the eBPF source)');
+  if (process.getuid?.() !== 0) throw new Error('bench:ab needs root (it measures the eBPF source, or runs both sides as uid 65534)');
   const runs = option('--runs', 5);
   const requests = option('--requests', 2000);
+  const user = process.argv.includes('--nobody') ? { uid: 65534, gid: 65534 } : undefined;
   let exact = 0;
   for (let r = 1; r <= runs; r++) {
-    const nginx = await startNginx({ masterProcess: false, requestsPerSecond: 200 });
-    const watch = startWatch(nginx.pid, ['--brief', 'ebpf']);
+    const nginx = await startNginx({ masterProcess: false, requestsPerSecond: 200, ...(user ? { user } : {}) });
+    const watch = user ? startWatch(nginx.pid, [], { user }) : startWatch(nginx.pid, ['--brief', 'ebpf']);
     await watch.started;
     await runAb({ url: nginx.url('/'), requests, concurrency: 4, keepAlive: false });
     await watch.polledAfter(Date.now());

@@ -384,7 +384,9 @@ export class Reconciler {
     // The kernel's last word on its counters: the traffic after the last poll counts too.
     if (ended !== undefined) finalCounters(rec, ended);
     const at = exact ?? now;
-    this.between.closed(rec.tuple, rec.cookie, at);
+    // remembered with the cookie its end carried when the polls had none (a row without
+    // tcp_info): a later life of the tuple is then told apart by its own cookie
+    this.between.closed(rec.tuple, rec.cookie ?? ended?.cookie, at);
     this.index.forget(rec);
     const event: TrackerEvent = { type: 'close', atMs: at, conn: rec.snapshot(), lifetimeMs: at - rec.firstSeenMs, closeTime: exact !== undefined ? 'exact' : 'poll' };
     const bound = rec.preexisting ? 'lower' : rec.openExact ? (exact !== undefined ? 'exact' : 'upper') : exact !== undefined ? 'lower' : undefined;

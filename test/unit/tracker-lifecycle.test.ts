@@ -139,6 +139,21 @@ test('a polled socket (no cookie) closes and its tuple lives again before the ne
   assert.deepEqual([t.stats(2000).opened, t.stats(2000).closed, t.stats(2000).brief], [2, 2, 1]);
 });
 
+test('destroy notifications (no start times): a polled socket without a cookie closes, its tuple lives again later: counted', () => {
+  // without root the ends carry the kernel's cookie but no start; the polled record had no cookie
+  const t = createTracker();
+  t.poll(snap([LISTENER]), 0);
+  t.poll(snap([LISTENER, { inode: 1, local: '127.0.0.1:8080', remote: '127.0.0.1:51000' }]), 1000);
+  const first = closes(t.poll({ ...snap([LISTENER]), observedAtMs: 2000 }, 2000, [ended('127.0.0.1:8080', '127.0.0.1:51000', 1500, { cookie: '41' })]));
+  assert.deepEqual(first.map((c) => [c.conn.id, c.atMs, c.closeTime]), [['c2', 1500, 'exact']]);
+  const later = t.poll({ ...snap([LISTENER]), observedAtMs: 3000 }, 3000, [
+    ended('127.0.0.1:8080', '127.0.0.1:51000', 1500, { cookie: '41' }), // the first one's end again
+    ended('127.0.0.1:8080', '127.0.0.1:51000', 2600, { cookie: '42' }),
+  ]);
+  assert.deepEqual(summarize(later), ['close c3 600 brief']); // no start known: bounded by the previous poll
+  assert.deepEqual([t.stats(3000).opened, t.stats(3000).brief], [2, 1]);
+});
+
 test('brief by listening port: inbound to a port the target listens on (address or wildcard, v4-mapped too)', () => {
   const t = createTracker();
   t.poll(snap([LISTENER, { inode: 901, state: 'LISTEN', local: '127.0.0.1:9000', remote: '0.0.0.0:0' }]), 0);
