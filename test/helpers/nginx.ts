@@ -8,6 +8,7 @@
 //   after(() => stopAllNginx());
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +30,8 @@ export interface NginxOptions {
   requestsPerSecond?: number;
   /** run nginx as this user (the prefix is handed to it); default: ourselves */
   user?: { uid: number; gid: number };
+  /** serve nginx's stub_status at /sw_status: `accepted()` reads its count of accepted connections */
+  status?: boolean;
 }
 
 export interface Nginx {
@@ -41,6 +44,12 @@ export interface Nginx {
   url(pathname?: string): string;
   /** the workers (children of the master); [pid] when masterProcess is false */
   workerPids(): number[];
+  /**
+   * nginx's own count of the connections it has accepted (stub_status "accepts"), this request's
+   * own connection included; needs `status: true`. Unlike the access log it counts connections
+   * that never carried a request.
+   */
+  accepted(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +95,7 @@ function config(dir: string, port: number, o: NginxOptions): string {
   if (o.requestsPerSecond !== undefined) lines.push('    limit_req zone=pace burst=1000000;');
   // A static file, not `return`: `return` answers in the rewrite phase, before limit_req runs.
   lines.push(`    location / { root ${dir}/www; index ok.txt; default_type text/plain; }`);
+  if (o.status === true) lines.push('    location = /sw_status { stub_status; access_log off; }');
   if (o.upstream) {
     lines.push(
       '    location /proxy/ {',
@@ -179,6 +189,24 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
     errorLog,
     url: (p = '/') => `http://127.0.0.1:${port}${p}`,
     workerPids,
+    accepted: async () => {
+      if (options.status !== true) throw new Error('accepted() needs startNginx({ status: true })');
+      // a connection of its own, closed after (a pooled one would be reused by the next read)
+      const text = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/sw_status', agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve(body));
+          })
+          .on('error', reject);
+      });
+      // "Active connections: 1 \nserver accepts handled requests\n 5 5 7 \n..."
+      const m = /server accepts handled requests\s+(\d+)\s+\d+\s+\d+/.exec(text);
+      if (m === null) throw new Error(`not a stub_status page: ${text.slice(0, 200)}`);
+      return Number(m[1]);
+    },
     stop: async () => {
       running.delete(nginx);
       workerPids();
