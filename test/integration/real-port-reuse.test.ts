@@ -50,13 +50,13 @@ async function curlsFromOnePort(watchArgs: string[], user?: { uid: number; gid: 
   assert.deepEqual(ports, Array(2 * PER_BURST).fill(port), 'curl reports its local port');
   await server.served(2 * PER_BURST);
   assert.deepEqual([...server.requestsByClientPort()], [[port, 2 * PER_BURST]], 'the server: every request from that port');
-  const conns = { length: 2 * PER_BURST };
+  const truth = 2 * PER_BURST;
 
   const closes = events.filter((e) => e.type === 'close' && (e.connection as { remote: { port: number } }).remote.port === port);
   const summary = summaryOf(events);
   const why = describeWatch(events);
-  assert.equal(closes.length, conns.length, `closes from port ${port}: sockwatch ${closes.length}, server ${conns.length}\n${why}`);
-  assert.equal(summary.opened, conns.length, `opened ${String(summary.opened)} vs ${conns.length}\n${why}`);
+  assert.equal(closes.length, truth, `closes from port ${port}: sockwatch ${closes.length}, server ${truth}\n${why}`);
+  assert.equal(summary.opened, truth, `opened ${String(summary.opened)} vs ${truth}\n${why}`);
 }
 
 describe('a client reusing its local port against a watched Python http.server', { concurrency: 2 }, () => {
