@@ -160,20 +160,25 @@ export function startPollSession(options: PollSessionOptions): PollSession {
     }
     return exit;
   };
-  /** The likelyBrief hints for this evidence: only when an unowned end goes where the target talks to. */
-  const ownership = (lifecycle: readonly SocketLifecycleEvent[], own: () => ReadonlySet<number>): OwnershipHints | undefined => {
+  /**
+   * The likelyBrief census for this evidence: only when an unowned end goes where the target talks
+   * to. `foreign`: those endpoints a socket outside the target's fd table also connects to.
+   */
+  const censusOf = (lifecycle: readonly SocketLifecycleEvent[], own: () => ReadonlySet<number>): { talked: ReadonlySet<string>; foreign: ReadonlySet<string> } | undefined => {
     if (o.census === undefined) return undefined;
     const remotes = unownedRemotes(lifecycle);
     if (remotes.length === 0) return undefined;
     const talked = o.tracker.talksTo(remotes);
     if (talked.size === 0) return undefined;
     try {
-      const foreign = o.census(remotes.filter((r) => talked.has(remoteKey(r))), own());
-      return { likelyRemotes: new Set([...talked].filter((k) => !foreign.has(k))) };
+      return { talked, foreign: o.census(remotes.filter((r) => talked.has(remoteKey(r))), own()) };
     } catch {
       return undefined; // no dump, no proof: nothing is counted as likely
     }
   };
+  const hintsOf = (c: ReturnType<typeof censusOf>): OwnershipHints | undefined =>
+    c === undefined ? undefined : { likelyRemotes: new Set([...c.talked].filter((k) => !c.foreign.has(k))) };
+  const ownership = (lifecycle: readonly SocketLifecycleEvent[], own: () => ReadonlySet<number>): OwnershipHints | undefined => hintsOf(censusOf(lifecycle, own));
   /** a few short looks: the exit that refused the read completes within milliseconds */
   const exiting = async (): Promise<boolean> => {
     if (o.exiting === undefined) return false;
@@ -234,7 +239,18 @@ export function startPollSession(options: PollSessionOptions): PollSession {
       // The target's fd table is gone, but its sockets are released a moment after it (the exit's
       // deferred file puts): one the last poll saw in its table is still its own, not a stranger's.
       const last = lastSnapshot;
-      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, ownership(lifecycle, () => (last === undefined ? new Set() : inodesOf(last)))));
+      const own = (): ReadonlySet<number> => (last === undefined ? new Set() : inodesOf(last));
+      // A socket the target opened after the last poll is in no table we can read any more, yet
+      // holds its inode until that release: it would read as a stranger's connection to the same
+      // endpoint, and the target's own brief ends would go "owner unknown". A few short looks let
+      // the release happen; a stranger's socket stays.
+      let census = censusOf(lifecycle, own);
+      for (let n = 0; n < EXIT_LOOKS && census !== undefined && census.foreign.size > 0; n++) {
+        await new Promise<void>((r) => timers.set(r, EXIT_LOOK_MS));
+        if (stopped) return;
+        census = censusOf(lifecycle, own);
+      }
+      batches = oneBatch(o.tracker.processGone(clock(), lifecycle, hintsOf(census)));
     }
     if (transientFailures > 0) {
       notify({ kind: 'poll_resumed', atMs: t0, failed: transientFailures });

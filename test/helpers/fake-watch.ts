@@ -5,7 +5,7 @@ import type { Source } from '../../src/sources/source';
 import type { LifecycleStatus, SocketLifecycleEvent } from '../../src/core/lifecycle-types';
 import { createTracker } from '../../src/core/tracker';
 import { findingMessage } from '../../src/views/output/finding-message';
-import { startPollSession, type PollSession, type Timers } from '../../src/watch/poll-session';
+import { startPollSession, type PollSession, type PollSessionOptions, type Timers } from '../../src/watch/poll-session';
 import { noSuchProcess } from '../../src/errors';
 
 export interface ScriptedPoll {
@@ -112,6 +112,7 @@ export async function startFakeWatch(o: {
   t0?: number;
   lifecycleStatus?: LifecycleStatus;
   attach?: (session: PollSession, first: Snapshot) => void;
+  census?: PollSessionOptions['census'];
 }): Promise<FakeWatch> {
   const clock = new FakeClock(o.t0 ?? 1_700_000_000_000);
   const timers = new FakeTimers(clock);
@@ -128,6 +129,7 @@ export async function startFakeWatch(o: {
     clock: clock.now,
     timers,
     turn: () => Promise.resolve(),
+    ...(o.census ? { census: o.census } : {}),
   });
   o.attach?.(session, first);
   let ended = false;

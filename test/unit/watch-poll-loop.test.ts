@@ -12,6 +12,7 @@ import { createFakeTerminal, screenText, waitFor } from '../helpers/fake-termina
 import { testConn, testSnapshot } from '../helpers/snapshots';
 import { startFakeWatch, type ScriptedPoll } from '../helpers/fake-watch';
 import type { SocketEnded } from '../../src/core/lifecycle-types';
+import { remoteKey } from '../../src/core/lifecycle-match';
 
 const ESTABLISHED: StateFilter = new Set<TcpState>(['ESTABLISHED']);
 const listener = testConn(0, { state: 'LISTEN', local: { address: '0.0.0.0', port: 8080 }, remote: { address: '0.0.0.0', port: 0 } });
@@ -217,4 +218,34 @@ test('the exit takes in the evidence up to it: brief connections after the last 
   const summary = stream.summary(w.clock.nowMs).json as { opened: number; closed: number; brief: number };
   assert.deepEqual([summary.opened, summary.closed, summary.brief], [3, 3, 3]);
   stream.dispose();
+});
+
+test('at the exit, a socket of the target released a moment after it does not make its brief ends "owner unknown"', async () => {
+  // without root: destroy notifications name no owner; the census says whether a stranger also
+  // talks to the endpoint. At the exit a socket the target opened after its last poll still holds
+  // its inode for a moment, and reads as a stranger's until the kernel releases it.
+  const t0 = 1_700_000_000_000;
+  const server = { address: '127.0.0.1', port: 9000 };
+  const end = (port: number, atMs: number): SocketEnded => ({ kind: 'ended', atMs, protocol: 'tcp', local: { address: '127.0.0.1', port }, remote: server, state: 'FIN_WAIT1', cookie: String(port) });
+  const run = async (strangerStays: boolean): Promise<{ likelyBrief: number; looks: number }> => {
+    const script: ScriptedPoll[] = [
+      { snapshot: testSnapshot([testConn(1, { remote: server })]) },
+      { snapshot: undefined, lifecycle: [end(51000, t0 + 1100), end(51001, t0 + 1110), end(51002, t0 + 1120)] },
+    ];
+    let looks = 0;
+    const census = (): ReadonlySet<string> => (looks++ === 0 || strangerStays ? new Set([remoteKey(server)]) : new Set<string>());
+    let stream!: EventStream;
+    const w = await startFakeWatch({ script, states: ESTABLISHED, t0, census, attach: (session) => (stream = new EventStream(session, { json: () => {} })) });
+    await w.run();
+    await w.session.ended;
+    const summary = stream.summary(w.clock.nowMs).json as { likelyBrief: number };
+    stream.dispose();
+    return { likelyBrief: summary.likelyBrief, looks };
+  };
+  const released = await run(false);
+  assert.deepEqual(released, { likelyBrief: 3, looks: 2 });
+  // a stranger's socket that stays keeps them "owner unknown", after a bounded number of looks
+  const stranger = await run(true);
+  assert.equal(stranger.likelyBrief, 0);
+  assert.ok(stranger.looks >= 2 && stranger.looks <= 6, `${stranger.looks} looks`);
 });
