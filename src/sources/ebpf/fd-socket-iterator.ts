@@ -77,12 +77,11 @@ async function readRecords(iter: number, layout: RecordLayout, expected: number)
     const whole = have - (have % layout.size);
     chunk.copy(next, 0, whole, have);
     carried = have - whole;
+    // HZ from the first record's jiffies, read a moment ago; before the next read is started, so
+    // that a throw never leaves a read of the iterator in flight while the caller closes it
+    if (whole > 0) decoder ??= new FdSocketDecoder(layout, kernelHz(u64At(chunk, RECORD_JIFFIES)), expected);
     const pending = readAsync(iter, next, carried, CHUNK_BYTES - carried);
-    if (whole > 0) {
-      // HZ from the first record's jiffies, read a moment ago
-      decoder ??= new FdSocketDecoder(layout, kernelHz(u64At(chunk, RECORD_JIFFIES)), expected);
-      decoder.push(chunk, whole);
-    }
+    if (whole > 0) decoder!.push(chunk, whole);
     turn = 1 - turn;
     n = await pending;
   }
